@@ -1,0 +1,50 @@
+# Set-up and everyday commands. `make demo` and `make test` work from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+JS_STAMP := js/node_modules/.installed
+BUNDLE := pbrain_widgets/static/widget.js
+
+.PHONY: demo test test-python test-js test-browser lint js bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(JS_STAMP): js/package.json
+	cd js && (test -f package-lock.json && npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+	touch $@
+
+js: $(BUNDLE)
+$(BUNDLE): $(JS_STAMP) $(shell find js/src -type f 2>/dev/null) js/package.json
+	cd js && npm run build
+
+$(STAMP): $(VENV)/bin/python pyproject.toml $(BUNDLE)
+	$(PIP) install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/demo.ipynb
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pbrain_widgets tests bench
+
+test-js: $(JS_STAMP)
+	cd js && npm test
+
+test-python: $(STAMP)
+	$(VENV)/bin/pytest -q tests --ignore=tests/browser --nbval-lax notebooks
+
+test-browser: $(STAMP)
+	$(VENV)/bin/pytest -q tests/browser
+
+test: lint test-js $(STAMP)
+	$(VENV)/bin/pytest -q tests --nbval-lax notebooks
+
+bench: $(STAMP)
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) js/node_modules pbrain_widgets/static/*.js build dist

@@ -1,0 +1,197 @@
+"""Typed records the engine keeps: projects, subjects, jobs, log entries and status enums.
+
+Times are POSIX timestamps (float seconds, UTC). Every record has a ``to_dict()`` that is
+JSON-ready (enums become their string values).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class JobStatus(str, enum.Enum):
+    """Life cycle of a job: ``queued -> running -> completed | failed | cancelled``."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_JOB_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_terminal
+
+    def __str__(self) -> str:
+        return self.value
+
+
+TERMINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class StageStatus(str, enum.Enum):
+    """State of one pipeline stage for one subject.
+
+    - ``not_run``: no result; nothing has run, or the last run was cancelled or skipped.
+    - ``queued``: a job for it waits in the queue (for a free slot or for its dependencies).
+    - ``running``: a job for it is running now.
+    - ``done``: its last job completed; its outputs are current.
+    - ``failed``: its last job failed (or was interrupted by a kernel restart).
+    - ``waiting``: its last job stopped because it needs a user action (e.g. drawing an ROI).
+
+    A cancelled job, or a queued one skipped because a dependency failed, puts the stage back to
+    the status it had before that job was queued.
+    """
+
+    NOT_RUN = "not_run"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    WAITING = "waiting"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class LogLevel(str, enum.Enum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    PROGRESS = "PROGRESS"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    SUCCESS = "SUCCESS"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: str | LogLevel) -> LogLevel:
+        """The level named by ``value`` (case-insensitive; ``WARN`` and ``CRITICAL`` accepted)."""
+        if isinstance(value, LogLevel):
+            return value
+        name = str(value).strip().upper()
+        name = {"WARN": "WARNING", "CRITICAL": "ERROR", "FATAL": "ERROR"}.get(name, name)
+        try:
+            return cls(name)
+        except ValueError:
+            from ..errors import InvalidArgumentError
+
+            valid = ", ".join(level.value for level in cls)
+            raise InvalidArgumentError(f"unknown log level {value!r}; valid levels: {valid}") from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _Record:
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass
+class Project(_Record):
+    id: str
+    name: str
+    storage_path: str | None
+    pipeline: dict[str, Any]
+    """The pipeline's definition (stage ids, labels, dependencies) as stored."""
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+
+
+@dataclass
+class Subject(_Record):
+    id: str
+    project_id: str
+    name: str
+    source_path: str | None = None
+    has_t1: bool = False
+    has_dce: bool = False
+    has_diffusion: bool = False
+    stage_statuses: dict[str, StageStatus] = field(default_factory=dict)
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+
+
+@dataclass
+class Job(_Record):
+    id: str
+    project_id: str
+    subject_id: str
+    stage_id: str
+    status: JobStatus = JobStatus.QUEUED
+    progress: float = 0.0
+    current_step: str = ""
+    queued_at: float = field(default_factory=time.time)
+    start_time: float | None = None
+    end_time: float | None = None
+    error: str | None = None
+    log_path: str | None = None
+    eta_seconds: float | None = None
+    attempt: int = 1
+    retry_of: str | None = None
+    priority: int = 0
+    depends_on: tuple[str, ...] = ()
+    """Ids of the jobs that must complete before this one starts."""
+    blocked_by: str | None = None
+    """For a job skipped because an upstream job failed or was cancelled: that job's id."""
+    previous_stage_status: StageStatus = StageStatus.NOT_RUN
+    """The subject's stage status when this job was queued (restored if it is cancelled)."""
+    cpu_percent: float | None = None
+    memory_rss: int | None = None
+    peak_cpu_percent: float | None = None
+    peak_memory_rss: int | None = None
+    resource_history: list[tuple[float, float, int]] = field(default_factory=list)
+    """Recent ``(time, cpu_percent, rss_bytes)`` samples of the job's processes."""
+    seq: int = 0
+    """Queue order (monotonic per engine) used to break priority ties."""
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end (or to now while running)."""
+        if self.start_time is None:
+            return None
+        return (self.end_time or time.time()) - self.start_time
+
+    def copy(self) -> Job:
+        return dataclasses.replace(self, resource_history=list(self.resource_history))
+
+
+@dataclass(frozen=True)
+class LogEntry(_Record):
+    seq: int
+    """Position in its job's log: 1, 2, 3... without gaps."""
+    time: float
+    level: LogLevel
+    message: str
+
+
+@dataclass(frozen=True)
+class StatusUpdate(_Record):
+    """A subject's stage changed status."""
+
+    project_id: str
+    subject_id: str
+    stage_id: str
+    status: StageStatus

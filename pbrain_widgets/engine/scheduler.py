@@ -1,0 +1,121 @@
+"""The scheduler: which queued jobs may start now.
+
+Pure bookkeeping, no I/O and no asyncio: jobs wait for their dependency jobs, ready jobs start
+by priority (higher first) then queue order, and at most ``max_concurrent`` run at once.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+
+from ..errors import InvalidArgumentError
+
+
+def check_max_concurrent(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(
+            f"max_concurrent must be an integer >= 1, got {value!r}"
+        )
+    return value
+
+
+class Scheduler:
+    """Dependency and concurrency bookkeeping for queued and running jobs (by id)."""
+
+    def __init__(self, max_concurrent: int) -> None:
+        self.max_concurrent = check_max_concurrent(max_concurrent)
+        self.running: set[str] = set()
+        self._heap: list[tuple[int, int, str]] = []
+        self._ready: dict[str, tuple[int, int]] = {}  # job id -> (priority, seq) while ready
+        self._unmet: dict[str, set[str]] = {}  # job id -> dependency ids not yet completed
+        self._dependents: dict[str, set[str]] = {}  # job id -> jobs waiting for it
+        self._order: dict[str, tuple[int, int]] = {}  # (priority, seq) of every queued job
+
+    def __contains__(self, job_id: str) -> bool:
+        return job_id in self._order or job_id in self.running
+
+    @property
+    def queued_count(self) -> int:
+        return len(self._order)
+
+    def add(self, job_id: str, seq: int, priority: int, waits_for: Iterable[str]) -> None:
+        """Queue a job that starts once every job in ``waits_for`` has completed."""
+        self._order[job_id] = (priority, seq)
+        unmet = set(waits_for)
+        if unmet:
+            self._unmet[job_id] = unmet
+            for dep in unmet:
+                self._dependents.setdefault(dep, set()).add(job_id)
+        else:
+            self._push(job_id)
+
+    def _push(self, job_id: str) -> None:
+        priority, seq = self._order[job_id]
+        self._ready[job_id] = (priority, seq)
+        heapq.heappush(self._heap, (-priority, seq, job_id))
+
+    def set_priority(self, job_id: str, priority: int) -> None:
+        _, seq = self._order[job_id]
+        self._order[job_id] = (priority, seq)
+        if job_id in self._ready:
+            self._push(job_id)  # the old heap entry is now stale and skipped when popped
+
+    def pop_startable(self) -> str | None:
+        """The next job to start, moved to ``running``; ``None`` if none may start now."""
+        while self._heap and len(self.running) < self.max_concurrent:
+            neg_priority, seq, job_id = heapq.heappop(self._heap)
+            if self._ready.get(job_id) != (-neg_priority, seq):
+                continue
+            del self._ready[job_id]
+            del self._order[job_id]
+            self.running.add(job_id)
+            return job_id
+        return None
+
+    def remove_queued(self, job_id: str) -> None:
+        """Forget a queued job (cancelled or skipped) without touching its dependents."""
+        self._order.pop(job_id, None)
+        self._ready.pop(job_id, None)
+        for dep in self._unmet.pop(job_id, ()):
+            waiting = self._dependents.get(dep)
+            if waiting is not None:
+                waiting.discard(job_id)
+                if not waiting:
+                    del self._dependents[dep]
+
+    def _seq(self, job_id: str) -> int:
+        return self._order.get(job_id, (0, 0))[1]
+
+    def finish(self, job_id: str, completed: bool) -> tuple[list[str], list[str]]:
+        """Record the end of a job (running or queued).
+
+        Returns ``(ready, blocked)``: jobs that became ready because it completed, or (if it did
+        not complete) every queued job that depends on it directly or not, which can never run
+        and should be ended by the caller (they are already removed here).
+        """
+        self.running.discard(job_id)
+        self.remove_queued(job_id)
+        dependents = self._dependents.pop(job_id, set())
+        if completed:
+            ready = []
+            for dep_id in sorted(dependents, key=self._seq):
+                unmet = self._unmet.get(dep_id)
+                if unmet is None:
+                    continue
+                unmet.discard(job_id)
+                if not unmet:
+                    del self._unmet[dep_id]
+                    self._push(dep_id)
+                    ready.append(dep_id)
+            return ready, []
+        blocked: list[str] = []
+        todo = sorted(dependents, key=self._seq)
+        while todo:
+            dep_id = todo.pop(0)
+            if dep_id not in self._order:
+                continue
+            blocked.append(dep_id)
+            self.remove_queued(dep_id)
+            todo.extend(sorted(self._dependents.pop(dep_id, set()), key=self._seq))
+        return [], blocked

@@ -1,0 +1,89 @@
+"""Exceptions raised by pbrain-widgets.
+
+Every error the library raises on bad input is a subclass of :class:`PbrainWidgetsError`, and its
+message names the bad value and what would have been valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def _choices(values: Iterable[object], limit: int = 12) -> str:
+    items = [repr(v) for v in values]
+    if not items:
+        return "none"
+    more = f", ... ({len(items) - limit} more)" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+class PbrainWidgetsError(Exception):
+    """Base class of every error raised by pbrain-widgets."""
+
+
+class UnknownIdError(PbrainWidgetsError, KeyError):
+    """An id (project, subject, stage or job) that the engine does not know."""
+
+    def __init__(self, kind: str, value: object, valid: Iterable[object] = ()) -> None:
+        self.kind = kind
+        self.value = value
+        super().__init__(f"unknown {kind} {value!r}; valid {kind}s: {_choices(valid)}")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnknownProjectError(UnknownIdError):
+    def __init__(self, value: object, valid: Iterable[object] = ()) -> None:
+        super().__init__("project id", value, valid)
+
+
+class UnknownSubjectError(UnknownIdError):
+    def __init__(self, value: object, valid: Iterable[object] = ()) -> None:
+        super().__init__("subject id", value, valid)
+
+
+class UnknownStageError(UnknownIdError):
+    def __init__(self, value: object, valid: Iterable[object] = ()) -> None:
+        super().__init__("stage id", value, valid)
+
+
+class UnknownJobError(UnknownIdError):
+    def __init__(self, value: object, valid: Iterable[object] = ()) -> None:
+        super().__init__("job id", value, valid)
+
+
+class DuplicateNameError(PbrainWidgetsError, ValueError):
+    """A name that must be unique (a subject in its project, a project) is already taken."""
+
+
+class PipelineError(PbrainWidgetsError, ValueError):
+    """A pipeline definition that is not a valid DAG (cycle, unknown dependency, duplicate id)."""
+
+
+class InvalidTransitionError(PbrainWidgetsError, ValueError):
+    """An operation that the job's current status does not allow (e.g. retrying a running job)."""
+
+
+class InvalidArgumentError(PbrainWidgetsError, ValueError):
+    """A parameter value out of its valid range or of the wrong type."""
+
+
+class StoreLockedError(PbrainWidgetsError, RuntimeError):
+    """The database file is already open in another engine."""
+
+
+class EngineClosedError(PbrainWidgetsError, RuntimeError):
+    """The engine was closed; create a new one."""
+
+
+class JobFailed(PbrainWidgetsError):
+    """Raised by a runner to fail its job with a plain message (no traceback in the log)."""
+
+
+class NeedsUserAction(PbrainWidgetsError):
+    """Raised by a runner when the stage cannot go on without a user (e.g. drawing an ROI).
+
+    The job ends failed with this message and the subject's stage becomes ``waiting``; retry
+    the job once the action is done.
+    """
