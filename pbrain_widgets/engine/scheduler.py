@@ -73,6 +73,10 @@ class Scheduler:
             return job_id
         return None
 
+    def release(self, job_id: str) -> None:
+        """Free the concurrency slot of a job whose work has stopped."""
+        self.running.discard(job_id)
+
     def remove_queued(self, job_id: str) -> None:
         """Forget a queued job (cancelled or skipped) without touching its dependents."""
         self._order.pop(job_id, None)
@@ -87,14 +91,20 @@ class Scheduler:
     def _seq(self, job_id: str) -> int:
         return self._order.get(job_id, (0, 0))[1]
 
-    def finish(self, job_id: str, completed: bool) -> tuple[list[str], list[str]]:
+    def finish(
+        self, job_id: str, completed: bool, release_slot: bool = True
+    ) -> tuple[list[str], list[str]]:
         """Record the end of a job (running or queued).
+
+        With ``release_slot=False`` a running job keeps its concurrency slot until
+        :meth:`release` (its work is still stopping).
 
         Returns ``(ready, blocked)``: jobs that became ready because it completed, or (if it did
         not complete) every queued job that depends on it directly or not, which can never run
         and should be ended by the caller (they are already removed here).
         """
-        self.running.discard(job_id)
+        if release_slot:
+            self.running.discard(job_id)
         self.remove_queued(job_id)
         dependents = self._dependents.pop(job_id, set())
         if completed:

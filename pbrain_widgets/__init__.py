@@ -1,0 +1,67 @@
+"""Drive and monitor p-brain pipelines live from Jupyter notebooks."""
+
+from .engine import (
+    STUDIO_PIPELINE,
+    Engine,
+    Job,
+    JobStatus,
+    LogEntry,
+    LogLevel,
+    Pipeline,
+    Project,
+    Stage,
+    StageStatus,
+    StatusUpdate,
+    Subject,
+    default_db_path,
+)
+from .errors import (
+    DuplicateNameError,
+    EngineClosedError,
+    InvalidArgumentError,
+    InvalidTransitionError,
+    JobFailed,
+    NeedsUserAction,
+    PbrainWidgetsError,
+    PipelineError,
+    StoreLockedError,
+    UnknownJobError,
+    UnknownProjectError,
+    UnknownStageError,
+    UnknownSubjectError,
+)
+from .runners import JobContext, Runner, SimulatedRunner
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "STUDIO_PIPELINE",
+    "DuplicateNameError",
+    "Engine",
+    "EngineClosedError",
+    "InvalidArgumentError",
+    "InvalidTransitionError",
+    "Job",
+    "JobContext",
+    "JobFailed",
+    "JobStatus",
+    "LogEntry",
+    "LogLevel",
+    "NeedsUserAction",
+    "PbrainWidgetsError",
+    "Pipeline",
+    "PipelineError",
+    "Project",
+    "Runner",
+    "SimulatedRunner",
+    "Stage",
+    "StageStatus",
+    "StatusUpdate",
+    "StoreLockedError",
+    "Subject",
+    "UnknownJobError",
+    "UnknownProjectError",
+    "UnknownStageError",
+    "UnknownSubjectError",
+    "default_db_path",
+]

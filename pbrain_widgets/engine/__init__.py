@@ -1,0 +1,24 @@
+"""The kernel-side job engine: records, pipelines, scheduler, events and store."""
+
+from .engine import LOG_TAIL_LINES, MAX_LINE_CHARS, Engine
+from .models import Job, JobStatus, LogEntry, LogLevel, Project, StageStatus, StatusUpdate, Subject
+from .pipeline import STUDIO_PIPELINE, Pipeline, Stage
+from .store import default_db_path
+
+__all__ = [
+    "LOG_TAIL_LINES",
+    "MAX_LINE_CHARS",
+    "STUDIO_PIPELINE",
+    "Engine",
+    "Job",
+    "JobStatus",
+    "LogEntry",
+    "LogLevel",
+    "Pipeline",
+    "Project",
+    "Stage",
+    "StageStatus",
+    "StatusUpdate",
+    "Subject",
+    "default_db_path",
+]
