@@ -177,6 +177,12 @@ class Engine:
                     "(kernel restart or crash); retry it to run it again"
                 )
                 job.current_step = "Interrupted"
+                # a queued job is re-queued when the interrupted job it waited for is retried
+                for dep in job.depends_on:
+                    dep_job = self._jobs.get(dep)
+                    if dep_job is not None and dep_job.error and dep_job.error.startswith("interrupted"):
+                        job.blocked_by = dep_job.blocked_by or dep_job.id
+                        break
                 self._append_log(job.id, LogLevel.ERROR, job.error)
                 self._store.save_job(job)
                 subject = self._subjects.get(job.subject_id)
