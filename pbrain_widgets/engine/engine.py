@@ -290,9 +290,7 @@ class Engine:
         name = name.strip()
         taken = [p.name for p in self._projects.values()]
         if name in taken:
-            raise DuplicateNameError(
-                f"a project named {name!r} already exists; existing projects: {taken}"
-            )
+            raise DuplicateNameError(f"a project named {name!r} already exists; existing projects: {taken}")
         project = Project(
             id=_new_id(),
             name=name,
@@ -328,9 +326,7 @@ class Engine:
             )
         self._pipelines[project_id] = pipeline
 
-    def add_subjects(
-        self, project_id: str, names: Iterable[str | Mapping[str, Any]]
-    ) -> list[Subject]:
+    def add_subjects(self, project_id: str, names: Iterable[str | Mapping[str, Any]]) -> list[Subject]:
         """Add subjects to a project, all or none.
 
         Each item is a name, or a mapping with ``name`` and optionally ``source_path`` (an
@@ -354,9 +350,7 @@ class Engine:
                 )
             name = spec.get("name")
             if not isinstance(name, str) or not name.strip():
-                raise InvalidArgumentError(
-                    f"a subject name must be a non-empty string, got {name!r}"
-                )
+                raise InvalidArgumentError(f"a subject name must be a non-empty string, got {name!r}")
             name = name.strip()
             if name in existing or name in seen:
                 raise DuplicateNameError(
@@ -383,9 +377,7 @@ class Engine:
                     project_id=project_id,
                     name=name,
                     source_path=source,
-                    stage_statuses=dict.fromkeys(
-                        self._pipelines[project_id].stage_ids, StageStatus.NOT_RUN
-                    ),
+                    stage_statuses=dict.fromkeys(self._pipelines[project_id].stage_ids, StageStatus.NOT_RUN),
                     **flags,
                 )
             )
@@ -423,9 +415,7 @@ class Engine:
         plan = []
         for sid in stages:
             active = self._active_job(subject.id, sid)
-            if active is None and sid not in chosen and (
-                subject.stage_statuses.get(sid) == StageStatus.DONE
-            ):
+            if active is None and sid not in chosen and (subject.stage_statuses.get(sid) == StageStatus.DONE):
                 continue
             plan.append((sid, active))
         return plan
@@ -496,9 +486,7 @@ class Engine:
             if isinstance(subject_ids, str):
                 subject_ids = [subject_ids]
             subjects = [self._project_subject(project_id, sid) for sid in subject_ids]
-        chosen = pipeline.check_stage_ids(
-            pipeline.stage_ids if stage_ids is None else stage_ids
-        )
+        chosen = pipeline.check_stage_ids(pipeline.stage_ids if stage_ids is None else stage_ids)
         plans = [(s, self._plan(pipeline, s, chosen, True)) for s in subjects]
         jobs = [job for s, plan in plans for job in self._enqueue(pipeline, s, plan)]
         self._pump()
@@ -693,18 +681,14 @@ class Engine:
         self._log_seq[job_id] = seq
         self._schedule_flush()
 
-    def _set_progress(
-        self, job_id: str, percent: float, step: str | None, eta_seconds: float | None
-    ) -> None:
+    def _set_progress(self, job_id: str, percent: float, step: str | None, eta_seconds: float | None) -> None:
         job = self._jobs.get(job_id)
         if job is None or job.status is not JobStatus.RUNNING:
             return
         try:
             value = float(percent)
         except (TypeError, ValueError):
-            raise InvalidArgumentError(
-                f"progress must be a number from 0 to 100, got {percent!r}"
-            ) from None
+            raise InvalidArgumentError(f"progress must be a number from 0 to 100, got {percent!r}") from None
         if math.isnan(value):
             raise InvalidArgumentError("progress must be a number from 0 to 100, got nan")
         job.progress = min(100.0, max(0.0, value))
@@ -755,9 +739,7 @@ class Engine:
         subject.updated_at = time.time()
         self._store.save_stage_status(subject.id, stage_id, status)
         if self._status_listeners:
-            self._status_listeners.emit(
-                StatusUpdate(subject.project_id, subject.id, stage_id, status)
-            )
+            self._status_listeners.emit(StatusUpdate(subject.project_id, subject.id, stage_id, status))
 
     def on_job_update(self, callback: Callable[[Job], Any]) -> Unsubscribe:
         """Call ``callback(job)`` (a snapshot copy) on every change of any job."""
@@ -910,9 +892,7 @@ class Engine:
                 out.append(job.copy())
         return out
 
-    def get_logs(
-        self, job_id: str, tail: int | None = None, before: int | None = None
-    ) -> list[LogEntry]:
+    def get_logs(self, job_id: str, tail: int | None = None, before: int | None = None) -> list[LogEntry]:
         """A job's log lines in order: all, or the last ``tail`` (of those with seq < ``before``)."""
         job = self._job(job_id)
         for name, value in (("tail", tail), ("before", before)):

@@ -140,9 +140,7 @@ class Pipeline:
         """JSON-ready definition (without runners)."""
         return {
             "name": self.name,
-            "stages": [
-                {"id": s.id, "label": s.label, "depends_on": list(s.depends_on)} for s in self.stages
-            ],
+            "stages": [{"id": s.id, "label": s.label, "depends_on": list(s.depends_on)} for s in self.stages],
         }
 
     @classmethod

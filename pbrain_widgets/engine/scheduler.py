@@ -14,9 +14,7 @@ from ..errors import InvalidArgumentError
 
 def check_max_concurrent(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgumentError(
-            f"max_concurrent must be an integer >= 1, got {value!r}"
-        )
+        raise InvalidArgumentError(f"max_concurrent must be an integer >= 1, got {value!r}")
     return value
 
 
@@ -91,9 +89,7 @@ class Scheduler:
     def _seq(self, job_id: str) -> int:
         return self._order.get(job_id, (0, 0))[1]
 
-    def finish(
-        self, job_id: str, completed: bool, release_slot: bool = True
-    ) -> tuple[list[str], list[str]]:
+    def finish(self, job_id: str, completed: bool, release_slot: bool = True) -> tuple[list[str], list[str]]:
         """Record the end of a job (running or queued).
 
         With ``release_slot=False`` a running job keeps its concurrency slot until

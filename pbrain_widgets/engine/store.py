@@ -183,8 +183,7 @@ class Store:
                     [(j.id, j.seq, json.dumps(j.to_dict())) for j in jobs.values()],
                 )
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO stage_status (subject_id, stage_id, status) "
-                    "VALUES (?, ?, ?)",
+                    "INSERT OR REPLACE INTO stage_status (subject_id, stage_id, status) VALUES (?, ?, ?)",
                     [(sub, stage, st.value) for (sub, stage), st in statuses.items()],
                 )
 

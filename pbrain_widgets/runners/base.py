@@ -66,9 +66,7 @@ class JobContext:
     def success(self, message: str) -> None:
         self.log(LogLevel.SUCCESS, message)
 
-    def progress(
-        self, percent: float, step: str | None = None, eta_seconds: float | None = None
-    ) -> None:
+    def progress(self, percent: float, step: str | None = None, eta_seconds: float | None = None) -> None:
         """Set the job's progress (0-100) and current step.
 
         Without ``eta_seconds`` the engine estimates the time left from the progress rate.

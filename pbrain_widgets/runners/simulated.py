@@ -90,16 +90,18 @@ class SimulatedRunner(Runner):
     def __init__(
         self, step_seconds: float = 2.0, failure_rate: float = 0.05, seed: int | None = None
     ) -> None:
-        if isinstance(step_seconds, bool) or not isinstance(step_seconds, (int, float)) or not (
-            step_seconds >= 0
+        if (
+            isinstance(step_seconds, bool)
+            or not isinstance(step_seconds, (int, float))
+            or not (step_seconds >= 0)
         ):
             raise InvalidArgumentError(f"step_seconds must be a number >= 0, got {step_seconds!r}")
-        if isinstance(failure_rate, bool) or not isinstance(failure_rate, (int, float)) or not (
-            0 <= failure_rate <= 1
+        if (
+            isinstance(failure_rate, bool)
+            or not isinstance(failure_rate, (int, float))
+            or not (0 <= failure_rate <= 1)
         ):
-            raise InvalidArgumentError(
-                f"failure_rate must be a number from 0 to 1, got {failure_rate!r}"
-            )
+            raise InvalidArgumentError(f"failure_rate must be a number from 0 to 1, got {failure_rate!r}")
         self.step_seconds = float(step_seconds)
         self.failure_rate = float(failure_rate)
         self.seed = seed

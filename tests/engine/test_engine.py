@@ -199,8 +199,12 @@ async def test_priority_then_queue_order(make_engine):
 
 async def test_failure_records_traceback_and_fails_dependents(make_engine):
     pipeline = Pipeline(
-        [Stage("a"), Stage("b", depends_on=("a",), runner=BoomRunner()), Stage("c", depends_on=("b",)),
-         Stage("d", depends_on=("a",))],
+        [
+            Stage("a"),
+            Stage("b", depends_on=("a",), runner=BoomRunner()),
+            Stage("c", depends_on=("b",)),
+            Stage("d", depends_on=("a",)),
+        ],
         name="boom",
     )
     engine = make_engine()
@@ -288,7 +292,9 @@ async def test_cancelled_job_releases_its_slot_only_when_its_work_stopped(make_e
 
 async def test_retry_makes_a_new_attempt_and_requeues_skipped_dependents(make_engine):
     flaky = SimulatedRunner(step_seconds=0, failure_rate=1)
-    pipeline = Pipeline([Stage("a"), Stage("b", depends_on=("a",), runner=flaky), Stage("c", depends_on=("b",))])
+    pipeline = Pipeline(
+        [Stage("a"), Stage("b", depends_on=("a",), runner=flaky), Stage("c", depends_on=("b",))]
+    )
     engine = make_engine()
     project, [s1] = _project(engine, ["s1"], pipeline=pipeline)
     first = {j.stage_id: j for j in engine.run_pipeline(project.id)}

@@ -5,8 +5,16 @@ from pbrain_widgets import STUDIO_PIPELINE, Pipeline, PipelineError, Stage, Unkn
 
 def test_studio_pipeline_has_the_ten_stages_and_their_dependencies():
     assert STUDIO_PIPELINE.stage_ids == (
-        "import", "t1_fit", "input_functions", "time_shift", "segmentation",
-        "tissue_ctc", "modelling", "diffusion", "tractography", "connectome",
+        "import",
+        "t1_fit",
+        "input_functions",
+        "time_shift",
+        "segmentation",
+        "tissue_ctc",
+        "modelling",
+        "diffusion",
+        "tractography",
+        "connectome",
     )
     assert STUDIO_PIPELINE["tissue_ctc"].depends_on == ("segmentation", "time_shift")
     assert STUDIO_PIPELINE["import"].label == "Import & Index"
@@ -18,7 +26,9 @@ def test_studio_pipeline_has_the_ten_stages_and_their_dependencies():
 
 def test_cycle_is_rejected_with_the_cycle_named():
     with pytest.raises(PipelineError, match=r"cycle in pipeline .custom.: a -> c -> b -> a"):
-        Pipeline([Stage("a", depends_on=("c",)), Stage("b", depends_on=("a",)), Stage("c", depends_on=("b",))])
+        Pipeline(
+            [Stage("a", depends_on=("c",)), Stage("b", depends_on=("a",)), Stage("c", depends_on=("b",))]
+        )
 
 
 def test_unknown_dependency_and_duplicates_are_rejected():
@@ -34,7 +44,12 @@ def test_unknown_dependency_and_duplicates_are_rejected():
 
 def test_closure_and_dependents():
     assert STUDIO_PIPELINE.closure(["tissue_ctc"]) == [
-        "import", "t1_fit", "input_functions", "time_shift", "segmentation", "tissue_ctc",
+        "import",
+        "t1_fit",
+        "input_functions",
+        "time_shift",
+        "segmentation",
+        "tissue_ctc",
     ]
     assert STUDIO_PIPELINE.dependents("diffusion") == ["tractography", "connectome"]
     with pytest.raises(UnknownStageError, match="'nope'.*'import'"):
