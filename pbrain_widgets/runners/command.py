@@ -1,0 +1,255 @@
+"""A runner that runs a command (an argv list, never a shell) for each job."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import shutil
+import signal
+import string
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
+from .base import JobContext, Runner
+from .lines import LineSplitter, parse_line
+from .process import GRACE_SECONDS, ProcessGroup, stop_groups
+
+NEEDS_USER_ACTION_EXIT = 75
+"""Exit code by which a command says the stage needs a user action (``EX_TEMPFAIL``).
+
+The job ends failed and the subject's stage becomes ``waiting``; the last line of output
+is the reason shown.
+"""
+
+PLACEHOLDERS = {
+    "subject": "the subject's name",
+    "subject_id": "the subject's id",
+    "subject_dir": "the subject's source folder",
+    "stage": "the stage id",
+    "job_id": "the job id",
+    "attempt": "the attempt number (1 for a first run)",
+    "project": "the project's name",
+    "project_id": "the project's id",
+}
+"""Placeholders an argv item, ``cwd`` or an ``env`` value may contain, as ``{name}``."""
+
+TAIL_LINES = 10
+"""Lines of output quoted in the error of a failed command."""
+_READ_SIZE = 65536
+
+
+def _fields(template: str, what: str) -> list[str]:
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise InvalidArgumentError(f"{what} {template!r} is not a valid template: {exc}") from None
+    for name in names:
+        if name not in PLACEHOLDERS:
+            valid = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+            raise InvalidArgumentError(
+                f"unknown placeholder {{{name}}} in {what} {template!r}; valid placeholders: {valid} "
+                "(write {{ and }} for literal braces)"
+            )
+    return names
+
+
+class CommandRunner(Runner):
+    """Runs ``argv_template`` for each job, in its own process group.
+
+    Args:
+        argv_template: the program and its arguments, as a list of strings. Each item may
+            contain placeholders (see :data:`PLACEHOLDERS`), e.g.
+            ``["pbrain", "run", "--subject-dir", "{subject_dir}"]``.
+        env: variables added to the kernel's environment (values may hold placeholders).
+            The job also gets ``PBRAIN_JOB_ID``, ``PBRAIN_SUBJECT``, ``PBRAIN_STAGE`` and
+            ``PYTHONUNBUFFERED=1``.
+        timeout: seconds after which the job fails and its processes are killed (None: none).
+        cwd: working folder (may hold placeholders). Default: the subject's source folder if
+            it has one, else the kernel's.
+        grace: seconds between SIGTERM and SIGKILL when the job is cancelled or times out.
+
+    Output (stdout and stderr, read as they come) goes to the job's log line by line with the
+    levels and progress protocol of :mod:`pbrain_widgets.runners.lines`. Exit code 0 completes
+    the job; :data:`NEEDS_USER_ACTION_EXIT` leaves the stage ``waiting``; any other code fails
+    the job with the last lines of output in its error. When the command exits, processes it
+    left behind in its group are stopped too.
+    """
+
+    def __init__(
+        self,
+        argv_template: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        grace: float = GRACE_SECONDS,
+    ) -> None:
+        if isinstance(argv_template, (str, bytes)) or not isinstance(argv_template, Sequence):
+            raise InvalidArgumentError(
+                f"argv_template must be a list of strings (it is never run by a shell), got {argv_template!r}"
+            )
+        argv = list(argv_template)
+        if not argv:
+            raise InvalidArgumentError("argv_template must name a program; got an empty list")
+        for item in argv:
+            if not isinstance(item, str):
+                raise InvalidArgumentError(f"argv_template items must be strings, got {item!r} in {argv!r}")
+            _fields(item, "argument")
+        self.env = dict(env or {})
+        for key, value in self.env.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise InvalidArgumentError(f"env names and values must be strings, got {key!r}: {value!r}")
+            _fields(value, f"env value of {key}")
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+        ):
+            raise InvalidArgumentError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}")
+        if isinstance(grace, bool) or not isinstance(grace, (int, float)) or not 0 <= grace <= 60:
+            raise InvalidArgumentError(f"grace must be a number of seconds from 0 to 60, got {grace!r}")
+        self.cwd = os.fspath(cwd) if cwd is not None else None
+        if self.cwd is not None:
+            _fields(self.cwd, "cwd")
+        self.argv_template = argv
+        self.timeout = timeout
+        self.grace = float(grace)
+        self._groups: set[ProcessGroup] = set()
+        if not _fields(argv[0], "program"):
+            self._executable(argv[0])
+
+    def _executable(self, program: str) -> str:
+        path = self.env.get("PATH", os.environ.get("PATH"))
+        found = shutil.which(program, path=path)
+        if found is None:
+            raise JobFailed(f"executable not found: {program!r}")
+        return found
+
+    def _values(self, ctx: JobContext) -> dict[str, str]:
+        return {
+            "subject": ctx.subject.name,
+            "subject_id": ctx.subject.id,
+            "subject_dir": str(ctx.subject_dir) if ctx.subject_dir else "",
+            "stage": ctx.stage.id,
+            "job_id": ctx.job_id,
+            "attempt": str(ctx.attempt),
+            "project": ctx.project.name,
+            "project_id": ctx.project.id,
+        }
+
+    def command(self, ctx: JobContext) -> list[str]:
+        """The argv of this job, placeholders filled."""
+        uses_dir = any("subject_dir" in _fields(item, "argument") for item in self.argv_template)
+        if uses_dir:
+            existing_subject_dir(ctx, required=True)
+        values = self._values(ctx)
+        return [item.format(**values) for item in self.argv_template]
+
+    async def run(self, ctx: JobContext) -> None:
+        argv = self.command(ctx)
+        program = self._executable(argv[0])
+        values = self._values(ctx)
+        if self.cwd is not None:
+            cwd: Path | None = Path(self.cwd.format(**values))
+            if not cwd.is_dir():
+                raise JobFailed(f"working folder does not exist: {str(cwd)!r}")
+        else:
+            cwd = existing_subject_dir(ctx, required=False)
+        env = {
+            **os.environ,
+            **{k: v.format(**values) for k, v in self.env.items()},
+            "PBRAIN_JOB_ID": ctx.job_id,
+            "PBRAIN_SUBJECT": ctx.subject.name,
+            "PBRAIN_STAGE": ctx.stage.id,
+            "PYTHONUNBUFFERED": "1",
+        }
+        ctx.debug(f"$ {' '.join(argv)}")
+        group = await ProcessGroup.start([program, *argv[1:]], cwd=cwd, env=env)
+        self._groups.add(group)
+        ctx.track_process(group.pid)
+        tail: deque[str] = deque(maxlen=TAIL_LINES)
+        proc = group.process
+        assert proc.stdout is not None and proc.stderr is not None
+        readers = [asyncio.ensure_future(_pump(s, ctx, tail)) for s in (proc.stdout, proc.stderr)]
+        try:
+            try:
+                code = await asyncio.wait_for(proc.wait(), self.timeout)
+            except asyncio.TimeoutError:
+                await group.stop(self.grace)
+                await _finish_readers(readers)
+                raise JobFailed(
+                    f"timed out after {self.timeout:g} s; its processes were stopped" + _quote(tail)
+                ) from None
+            await group.stop(self.grace)
+            await _finish_readers(readers)
+        except asyncio.CancelledError:
+            await asyncio.shield(group.stop(self.grace))
+            raise
+        finally:
+            for reader in readers:
+                reader.cancel()
+            group.close_lifeline()
+            self._groups.discard(group)
+        if code == 0:
+            return
+        if code == NEEDS_USER_ACTION_EXIT:
+            raise NeedsUserAction(tail[-1] if tail else f"{argv[0]} asked for a user action")
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            raise JobFailed(f"{argv[0]} was killed by {name}" + _quote(tail))
+        raise JobFailed(f"{argv[0]} exited with code {code}" + _quote(tail))
+
+    def close(self) -> None:
+        """Stop the processes of every job this runner is running (blocking, at most ~2 s)."""
+        stop_groups(list(self._groups), self.grace)
+        self._groups.clear()
+
+    def __repr__(self) -> str:
+        return f"CommandRunner({self.argv_template!r}, timeout={self.timeout!r})"
+
+
+def existing_subject_dir(ctx: JobContext, *, required: bool) -> Path | None:
+    """The subject's source folder; :class:`JobFailed` if it is set but missing (or unset and
+    ``required``)."""
+    path = ctx.subject_dir
+    if path is None:
+        if required:
+            raise JobFailed(f"subject {ctx.subject.name!r} has no source folder (source_path is not set)")
+        return None
+    if not path.is_dir():
+        raise JobFailed(f"subject folder does not exist: {str(path)!r} (subject {ctx.subject.name!r})")
+    return path
+
+
+async def _pump(stream: asyncio.StreamReader, ctx: JobContext, tail: deque[str]) -> None:
+    splitter = LineSplitter()
+    while chunk := await stream.read(_READ_SIZE):
+        for line in splitter.feed(chunk):
+            _emit(ctx, line, tail)
+    for line in splitter.close():
+        _emit(ctx, line, tail)
+
+
+def _emit(ctx: JobContext, line: str, tail: deque[str]) -> None:
+    parsed = parse_line(line)
+    ctx.log(parsed.level, parsed.message)
+    if parsed.progress is not None and math.isfinite(parsed.progress):
+        ctx.progress(parsed.progress, parsed.step)
+    if line.strip():
+        tail.append(line)
+
+
+async def _finish_readers(readers: list[asyncio.Future[None]], seconds: float = 2.0) -> None:
+    """Let the readers take the output still in the pipes (bounded: a leftover could hold them)."""
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*readers), seconds)
+
+
+def _quote(tail: deque[str]) -> str:
+    if not tail:
+        return " (no output)"
+    return "; last lines of output:\n" + "\n".join(tail)

@@ -1,0 +1,266 @@
+"""A runner that calls a Python function for each job, in a warm worker process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pickle
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
+from .base import JobContext, Runner
+from .command import existing_subject_dir
+from .lines import LineSplitter, parse_line
+from .process import GRACE_SECONDS, ProcessGroup, stop_groups
+from .worker import _HEADER, END_MARK, frame
+
+log = logging.getLogger("pbrain_widgets.runners")
+
+WORKER = Path(__file__).with_name("worker.py")
+_STDERR_TAIL = 10
+
+
+class _Worker:
+    """One worker process (and its process group) and the job it is running, if any."""
+
+    def __init__(self, group: ProcessGroup) -> None:
+        self.group = group
+        self.ctx: JobContext | None = None
+        self.tail: deque[str] = deque(maxlen=_STDERR_TAIL)
+        self._job_output_done = asyncio.Event()
+        proc = group.process
+        assert proc.stderr is not None
+        self._text = asyncio.ensure_future(self._read_text(proc.stderr))
+
+    @classmethod
+    async def start(cls, preload: Iterable[str]) -> _Worker:
+        group = await ProcessGroup.start(
+            [sys.executable, str(WORKER), *preload],
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdin=asyncio.subprocess.PIPE,
+        )
+        return cls(group)
+
+    @property
+    def alive(self) -> bool:
+        return self.group.process.returncode is None
+
+    async def _read_text(self, stream: asyncio.StreamReader) -> None:
+        splitter = LineSplitter()
+        held_blank = False
+        while chunk := await stream.read(65536):
+            for line in splitter.feed(chunk):
+                if line == END_MARK:
+                    held_blank = False
+                    self._job_output_done.set()
+                    continue
+                if held_blank:
+                    self._text_line("")
+                held_blank = line == ""
+                if not held_blank:
+                    self._text_line(line)
+        for line in splitter.close():
+            self._text_line(line)
+        self._job_output_done.set()
+
+    def _text_line(self, line: str) -> None:
+        if line.strip():
+            self.tail.append(line)
+        if self.ctx is None:
+            log.info("function worker %d: %s", self.group.pid, line)
+            return
+        parsed = parse_line(line)
+        self.ctx.log(parsed.level, parsed.message)
+        if parsed.progress is not None:
+            self.ctx.progress(parsed.progress, parsed.step)
+
+    async def call(self, ctx: JobContext, payload: bytes, log_level: str) -> None:
+        """Run one job; return when it completed, raise as the job should fail."""
+        proc = self.group.process
+        assert proc.stdin is not None and proc.stdout is not None
+        subject_dir = existing_subject_dir(ctx, required=False)
+        info = {
+            "job_id": ctx.job_id,
+            "attempt": ctx.attempt,
+            "project": ctx.project.name,
+            "subject": ctx.subject.name,
+            "subject_dir": str(subject_dir) if subject_dir else None,
+            "stage": ctx.stage.id,
+        }
+        self.ctx = ctx
+        self.tail.clear()
+        self._job_output_done.clear()
+        try:
+            proc.stdin.write(frame(("run", list(sys.path), os.getcwd(), payload, info, log_level)))
+            await proc.stdin.drain()
+            while True:
+                message = await self._read_frame(proc.stdout)
+                kind = message[0]
+                if kind == "log":
+                    ctx.log(message[1], message[2])
+                elif kind == "progress":
+                    ctx.progress(message[1], message[2], message[3])
+                else:
+                    break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._job_output_done.wait(), 2.0)
+        finally:
+            self.ctx = None
+        if kind == "done":
+            return
+        _, why, summary, trace = message
+        if why == "needs_user_action":
+            raise NeedsUserAction(summary.partition(": ")[2] or summary)
+        if why == "failed":
+            raise JobFailed(summary.partition(": ")[2] or summary)
+        ctx.log("ERROR", trace.rstrip())
+        raise JobFailed(summary)
+
+    async def _read_frame(self, stream: asyncio.StreamReader) -> tuple[Any, ...]:
+        try:
+            header = await stream.readexactly(_HEADER.size)
+            return pickle.loads(await stream.readexactly(_HEADER.unpack(header)[0]))
+        except asyncio.IncompleteReadError:
+            code = await self.group.process.wait()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._text), 2.0)
+            lines = "\n".join(self.tail)
+            raise JobFailed(
+                f"the worker process died (exit code {code})"
+                + (f"; last lines of output:\n{lines}" if lines else "")
+            ) from None
+
+    async def stop(self, grace: float) -> None:
+        await self.group.stop(grace)
+        self._text.cancel()
+
+
+class FunctionRunner(Runner):
+    """Calls ``fn(ctx, **kwargs)`` for each job in a worker process, never in the kernel.
+
+    Args:
+        fn: a module-level function (plain or ``async``) that the worker can import by name;
+            a lambda, a nested function or one defined in the notebook itself (``__main__``)
+            is refused here, since a worker cannot import it. ``ctx`` is a
+            :class:`~pbrain_widgets.runners.worker.TaskContext`: ``ctx.subject``,
+            ``ctx.subject_dir``, ``ctx.stage``..., ``ctx.progress(percent, step)``,
+            ``ctx.log(level, message)``. Its return value is ignored; raising fails the job
+            with the traceback in the log (``JobFailed``: just its message;
+            ``NeedsUserAction``: the stage becomes ``waiting``).
+        kwargs: keyword arguments passed on each call (picklable).
+        preload: modules each worker imports when it starts (e.g. ``("numpy",)``).
+        max_idle_workers: warm workers kept between jobs (default: the number of CPUs).
+        log_level: the lowest ``logging`` level forwarded from the worker to the job's log.
+        grace: seconds between SIGTERM and SIGKILL when a job is cancelled.
+
+    Each worker runs one job at a time, in the subject's source folder if it has one.
+    Workers are reused: modules imported by one job are warm for the next. ``logging``
+    records, ``print`` output and the output of child processes land in the job's log (text
+    output follows the line protocol of :mod:`pbrain_widgets.runners.lines`). Cancelling a
+    job kills its worker's whole process group; a new worker replaces it when needed.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        kwargs: Mapping[str, Any] | None = None,
+        preload: Iterable[str] = (),
+        max_idle_workers: int | None = None,
+        log_level: str = "INFO",
+        grace: float = GRACE_SECONDS,
+    ) -> None:
+        if not callable(fn):
+            raise InvalidArgumentError(f"fn must be a callable, got {fn!r}")
+        name = getattr(fn, "__qualname__", repr(fn))
+        if "<lambda>" in name or "<locals>" in name:
+            raise InvalidArgumentError(
+                f"fn {name!r} cannot run in a worker process: define it with def at the top "
+                "level of a module (lambdas and nested functions cannot be pickled)"
+            )
+        if getattr(fn, "__module__", None) == "__main__":
+            raise InvalidArgumentError(
+                f"fn {name!r} is defined in __main__ (the notebook or script itself), which a "
+                "worker process cannot import; move it to a .py module and import it from there"
+            )
+        self.kwargs = dict(kwargs or {})
+        try:
+            self._payload = pickle.dumps((fn, self.kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            raise InvalidArgumentError(f"fn {name!r} and its kwargs must be picklable: {exc}") from None
+        level = logging.getLevelName(str(log_level).upper())
+        if not isinstance(level, int):
+            raise InvalidArgumentError(
+                f"unknown log_level {log_level!r}; valid: DEBUG, INFO, WARNING, ERROR, CRITICAL"
+            )
+        if max_idle_workers is None:
+            max_idle_workers = os.cpu_count() or 1
+        if (
+            isinstance(max_idle_workers, bool)
+            or not isinstance(max_idle_workers, int)
+            or max_idle_workers < 0
+        ):
+            raise InvalidArgumentError(f"max_idle_workers must be an integer >= 0, got {max_idle_workers!r}")
+        if isinstance(grace, bool) or not isinstance(grace, (int, float)) or not 0 <= grace <= 60:
+            raise InvalidArgumentError(f"grace must be a number of seconds from 0 to 60, got {grace!r}")
+        self.fn = fn
+        self.preload = tuple(preload)
+        self.max_idle_workers = max_idle_workers
+        self.log_level = str(log_level).upper()
+        self.grace = float(grace)
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self.workers_started = 0
+        """How many worker processes this runner has started (warm reuse keeps it low)."""
+
+    async def _checkout(self) -> _Worker:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.alive:
+                return worker
+        self.workers_started += 1
+        return await _Worker.start(self.preload)
+
+    async def run(self, ctx: JobContext) -> None:
+        existing_subject_dir(ctx, required=False)
+        worker = await self._checkout()
+        self._busy.add(worker)
+        ctx.track_process(worker.group.pid)
+        reusable = False
+        try:
+            await worker.call(ctx, self._payload, self.log_level)
+            reusable = True
+        except (JobFailed, NeedsUserAction):
+            reusable = worker.alive
+            raise
+        except asyncio.CancelledError:
+            await asyncio.shield(worker.stop(self.grace))
+            raise
+        finally:
+            self._busy.discard(worker)
+            if reusable and len(self._idle) < self.max_idle_workers:
+                self._idle.append(worker)
+            elif worker.alive:
+                await asyncio.shield(worker.stop(self.grace))
+
+    async def warm_up(self, count: int = 1) -> None:
+        """Start ``count`` idle workers now, so the first jobs do not wait for them."""
+        for _ in range(max(0, min(count, self.max_idle_workers) - len(self._idle))):
+            self.workers_started += 1
+            self._idle.append(await _Worker.start(self.preload))
+
+    def close(self) -> None:
+        """Stop every worker process, idle or busy (blocking, at most ~2 s)."""
+        workers = [*self._idle, *self._busy]
+        self._idle.clear()
+        self._busy.clear()
+        stop_groups([w.group for w in workers], self.grace)
+
+    def __repr__(self) -> str:
+        return f"FunctionRunner({getattr(self.fn, '__qualname__', self.fn)!r})"
