@@ -521,14 +521,11 @@ class Engine:
             self._store.flush()
             return
         while (job_id := self._scheduler.pop_startable()) is not None:
-            job = self._jobs[job_id]
-            self._tasks[job_id] = loop.create_task(self._run_job(job), name=f"pbrain-job-{job_id}")
+            self._start(loop, self._jobs[job_id])
 
-    async def _run_job(self, job: Job) -> None:
+    def _start(self, loop: asyncio.AbstractEventLoop, job: Job) -> None:
         subject = self._subjects[job.subject_id]
-        project = self._projects[job.project_id]
         stage = self._pipelines[job.project_id][job.stage_id]
-        runner = stage.runner or self.runner
         job.status = JobStatus.RUNNING
         job.start_time = time.time()
         job.current_step = "Starting"
@@ -542,13 +539,31 @@ class Engine:
         )
         ctx = JobContext(
             job.copy(),
-            project,
+            self._projects[job.project_id],
             self._subject_copy(subject),
             stage,
             emit_log=self._append_log,
             emit_progress=self._set_progress,
             track_pid=self._track_pid,
         )
+        task = loop.create_task(
+            self._run_job(job, stage.runner or self.runner, ctx), name=f"pbrain-job-{job.id}"
+        )
+        self._tasks[job.id] = task
+        # a done callback, not a finally: a task cancelled before it started never runs its body
+        task.add_done_callback(lambda _task, job_id=job.id: self._job_task_done(job_id))
+
+    def _job_task_done(self, job_id: str) -> None:
+        self._sampler.stop(job_id)
+        self._tasks.pop(job_id, None)
+        self._scheduler.release(job_id)
+        job = self._jobs[job_id]
+        if job.status is JobStatus.RUNNING:  # cancelled before its body ran (engine closing)
+            self._finish(job, JobStatus.CANCELLED, "cancelled: the engine was stopped")
+        self._pump()
+
+    async def _run_job(self, job: Job, runner: Runner, ctx: JobContext) -> None:
+        """Run the job's work and record how it ended (unless it was cancelled meanwhile)."""
         try:
             await runner.run(ctx)
         except asyncio.CancelledError:
@@ -570,15 +585,9 @@ class Engine:
         else:
             if job.status is JobStatus.RUNNING:
                 took = time.time() - (job.start_time or time.time())
-                self._append_log(
-                    job.id, LogLevel.SUCCESS, f"{stage.label} completed successfully in {took:.1f} s"
-                )
+                label = ctx.stage.label
+                self._append_log(job.id, LogLevel.SUCCESS, f"{label} completed successfully in {took:.1f} s")
                 self._finish(job, JobStatus.COMPLETED)
-        finally:
-            self._sampler.stop(job.id)
-            self._tasks.pop(job.id, None)
-            self._scheduler.release(job.id)
-            self._pump()
 
     def _finish(
         self,

@@ -1,0 +1,98 @@
+"""Property tests of the scheduler's invariants over random pipelines, loads, failures and cancels."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pbrain_widgets import Engine, JobStatus, Pipeline, SimulatedRunner, Stage
+
+TERMINAL = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
+
+
+@st.composite
+def pipelines(draw) -> Pipeline:
+    n = draw(st.integers(1, 6))
+    stages = []
+    for i in range(n):
+        deps = draw(st.sets(st.integers(0, i - 1), max_size=3)) if i else set()
+        stages.append(Stage(f"s{i}", depends_on=tuple(f"s{d}" for d in sorted(deps))))
+    return Pipeline(stages, name="random")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pipeline=pipelines(),
+    n_subjects=st.integers(1, 4),
+    max_concurrent=st.integers(1, 4),
+    failure_rate=st.sampled_from([0.0, 0.3, 1.0]),
+    seed=st.integers(0, 1000),
+    cancels=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 30)), max_size=4),
+    priorities=st.lists(st.tuples(st.integers(0, 40), st.integers(-3, 3)), max_size=4),
+)
+def test_scheduler_invariants(pipeline, n_subjects, max_concurrent, failure_rate, seed, cancels, priorities):
+    async def scenario():
+        runner = SimulatedRunner(step_seconds=0, failure_rate=failure_rate, seed=seed)
+        engine = Engine(db_path=":memory:", max_concurrent=max_concurrent, runner=runner)
+        events_a, events_b = [], []
+        engine.on_job_update(events_a.append)
+        engine.on_job_update(lambda job: events_b.append(job))
+        try:
+            project = engine.create_project("p", pipeline=pipeline)
+            engine.add_subjects(project.id, [f"sub{i}" for i in range(n_subjects)])
+            jobs = engine.run_pipeline(project.id)
+            for index, priority in priorities:
+                job = jobs[index % len(jobs)]
+                if engine.get_job(job.id).status is JobStatus.QUEUED:
+                    engine.set_priority(job.id, priority)
+            for delay, index in sorted(cancels):
+                for _ in range(delay):
+                    await asyncio.sleep(0)
+                job = jobs[index % len(jobs)]
+                if engine.get_job(job.id).status in (JobStatus.QUEUED, JobStatus.RUNNING):
+                    engine.cancel(job.id)
+            await engine.wait(timeout=10)
+            return jobs, events_a, events_b, {j.id: j for j in engine.get_jobs()}
+        finally:
+            await engine.aclose()
+
+    jobs, events, events_b, final = asyncio.run(scenario())
+
+    # every event delivered once, in the same order, to every listener
+    assert [(e.id, e.status, e.progress) for e in events] == [(e.id, e.status, e.progress) for e in events_b]
+    # every job ends terminal
+    assert all(final[j.id].status in TERMINAL for j in jobs)
+
+    status_of: dict[str, JobStatus] = {}
+    running: set[str] = set()
+    completed_at: dict[str, int] = {}
+    per_job = defaultdict(list)
+    for i, event in enumerate(events):
+        previous = status_of.get(event.id)
+        # a terminal job never changes again (a cancelled job never turns completed or failed)
+        assert previous not in TERMINAL, (event.id, previous, event.status)
+        if event.status is JobStatus.RUNNING and previous is not JobStatus.RUNNING:
+            assert previous is JobStatus.QUEUED
+            # dependencies respected: each dependency completed before this job started
+            for dep in final[event.id].depends_on:
+                assert dep in completed_at and completed_at[dep] < i
+            running.add(event.id)
+        elif event.status in TERMINAL:
+            running.discard(event.id)
+            if event.status is JobStatus.COMPLETED:
+                assert previous is JobStatus.RUNNING
+                completed_at[event.id] = i
+        # concurrency never exceeded
+        assert len(running) <= max_concurrent
+        status_of[event.id] = event.status
+        per_job[event.id].append(event.status)
+
+    for job in jobs:
+        seq = per_job[job.id]
+        assert seq[0] is JobStatus.QUEUED
+        assert sum(s in TERMINAL for s in seq) == 1 and seq[-1] in TERMINAL
+    if failure_rate == 0 and not cancels:
+        assert {j.status for j in final.values()} == {JobStatus.COMPLETED}
