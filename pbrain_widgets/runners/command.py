@@ -117,7 +117,10 @@ class CommandRunner(Runner):
         self.grace = float(grace)
         self._groups: set[ProcessGroup] = set()
         if not _fields(argv[0], "program"):
-            self._executable(argv[0])
+            try:
+                self._executable(argv[0])
+            except JobFailed as exc:
+                raise InvalidArgumentError(f"{exc} (searched PATH)") from None
 
     def _executable(self, program: str) -> str:
         path = self.env.get("PATH", os.environ.get("PATH"))
@@ -174,7 +177,7 @@ class CommandRunner(Runner):
         readers = [asyncio.ensure_future(_pump(s, ctx, tail)) for s in (proc.stdout, proc.stderr)]
         try:
             try:
-                code = await asyncio.wait_for(proc.wait(), self.timeout)
+                code = await asyncio.wait_for(group.wait_exit(), self.timeout)
             except asyncio.TimeoutError:
                 await group.stop(self.grace)
                 await _finish_readers(readers)

@@ -127,7 +127,7 @@ class _Worker:
             header = await stream.readexactly(_HEADER.size)
             return pickle.loads(await stream.readexactly(_HEADER.unpack(header)[0]))
         except asyncio.IncompleteReadError:
-            code = await self.group.process.wait()
+            code = await self.group.wait_exit()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._text), 2.0)
             lines = "\n".join(self.tail)

@@ -34,6 +34,7 @@ GRACE_SECONDS = 1.0
 KILL_WAIT_SECONDS = 1.0
 """How long to wait for the processes to vanish after SIGKILL."""
 _POLL = 0.02
+_EXIT_POLL = 0.05
 GUARD = Path(__file__).with_name("guard.py")
 
 _live: set[ProcessGroup] = set()
@@ -90,6 +91,16 @@ class ProcessGroup:
         finally:
             os.close(read_end)
         return cls(process, write_end)
+
+    async def wait_exit(self) -> int:
+        """The leader's exit status, once it exits.
+
+        Unlike ``process.wait()`` this does not also wait for the output pipes to close, which a
+        process left behind in the background could keep open.
+        """
+        while (code := self.process.returncode) is None:
+            await asyncio.sleep(_EXIT_POLL)
+        return code
 
     def members(self) -> list[psutil.Process]:
         """Processes of this job still alive: the group, and descendants that left it."""
