@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import copy
 import logging
 import math
 import os
@@ -390,9 +391,9 @@ class Engine:
 
     @staticmethod
     def _subject_copy(subject: Subject) -> Subject:
-        from dataclasses import replace
-
-        return replace(subject, stage_statuses=dict(subject.stage_statuses))
+        clone = copy.copy(subject)
+        clone.stage_statuses = dict(subject.stage_statuses)
+        return clone
 
     def get_subjects(self, project_id: str) -> list[Subject]:
         self._project(project_id)
@@ -445,7 +446,7 @@ class Engine:
                 project_id=subject.project_id,
                 subject_id=subject.id,
                 stage_id=sid,
-                log_path=str(self._store.log_path(job_id)),
+                log_path=self._store.log_path(job_id),
                 attempt=previous.attempt + 1 if previous else 1,
                 retry_of=previous.id if previous else None,
                 priority=previous.priority if previous else 0,
@@ -538,7 +539,7 @@ class Engine:
             + (f" (attempt {job.attempt})" if job.attempt > 1 else ""),
         )
         ctx = JobContext(
-            job.copy(),
+            job,
             self._projects[job.project_id],
             self._subject_copy(subject),
             stage,

@@ -6,6 +6,7 @@ JSON-ready (enums become their string values).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
 import time
@@ -99,10 +100,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 class _Record:
     def to_dict(self) -> dict[str, Any]:
         """The record as a JSON-ready dict."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        out = {}
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
+            out[name] = value if type(value) in _SCALARS else _plain(value)
+        return out
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 @dataclass
@@ -175,7 +193,10 @@ class Job(_Record):
         return (self.end_time or time.time()) - self.start_time
 
     def copy(self) -> Job:
-        return dataclasses.replace(self, resource_history=list(self.resource_history))
+        """A snapshot that later changes of this job do not affect."""
+        clone = copy.copy(self)
+        clone.resource_history = list(self.resource_history)
+        return clone
 
 
 @dataclass(frozen=True)

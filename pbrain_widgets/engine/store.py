@@ -99,6 +99,7 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._log_prefix = f"{self.log_dir}{os.sep}"
         self._db.executescript(_SCHEMA)
         self._dirty_jobs: dict[str, Job] = {}
         self._dirty_statuses: dict[tuple[str, str], StageStatus] = {}
@@ -146,11 +147,16 @@ class Store:
 
     # -- records written behind -------------------------------------------------------------
 
+    # An in-memory database is never read back (a new engine starts empty), so job rows and
+    # stage statuses are not written there: the engine's own records are the only copy.
+
     def save_job(self, job: Job) -> None:
-        self._dirty_jobs[job.id] = job
+        if not self.in_memory:
+            self._dirty_jobs[job.id] = job
 
     def save_stage_status(self, subject_id: str, stage_id: str, status: StageStatus) -> None:
-        self._dirty_statuses[(subject_id, stage_id)] = status
+        if not self.in_memory:
+            self._dirty_statuses[(subject_id, stage_id)] = status
 
     def append_log(self, job_id: str, entry: LogEntry) -> None:
         pending = self._pending_logs.get(job_id)
@@ -162,8 +168,8 @@ class Store:
     def pending_log_count(self, job_id: str) -> int:
         return len(self._pending_logs.get(job_id, ()))
 
-    def log_path(self, job_id: str) -> Path:
-        return self.log_dir / f"{job_id}.log"
+    def log_path(self, job_id: str) -> str:
+        return f"{self._log_prefix}{job_id}.log"
 
     def flush(self) -> None:
         """Write every buffered change: job rows, stage statuses, log lines."""
@@ -207,11 +213,16 @@ class Store:
     def read_logs(self, job_id: str) -> list[LogEntry]:
         """Every log line of a job: the file, then lines not yet flushed."""
         entries: list[LogEntry] = []
-        path = self.log_path(job_id)
-        if path.exists():
-            with open(path, encoding="utf-8", newline="") as fh:
+        try:
+            with open(self.log_path(job_id), encoding="utf-8", newline="") as fh:
                 text = fh.read()
-            entries = [parse_log_line(line) for line in text.split("\n") if line]
+        except FileNotFoundError:
+            text = ""
+        for line in text.split("\n"):
+            try:
+                entries.append(parse_log_line(line))
+            except ValueError:  # the empty end, or a line cut short by a crash
+                continue
         entries.extend(self._pending_logs.get(job_id, ()))
         return entries
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+from ..engine.models import LogLevel
 from ..errors import InvalidArgumentError, JobFailed
 from .base import JobContext, Runner
 
@@ -129,12 +130,7 @@ class SimulatedRunner(Runner):
         n = len(steps)
         for i, step in enumerate(steps):
             ctx.progress(i / n * 100, step, eta_seconds=(n - i) * self.step_seconds)
-            if self.step_seconds:
-                await asyncio.sleep(self.step_seconds)
-            else:
-                await asyncio.sleep(0)
+            await asyncio.sleep(self.step_seconds)
             if i == fail_at:
                 raise JobFailed(f"Simulated error in step: {step}")
-            percent = (i + 1) / n * 100
-            ctx.progress(percent, step, eta_seconds=(n - i - 1) * self.step_seconds)
-            ctx.log("PROGRESS", f"[PROGRESS] {percent:.0f}% - {step}")
+            ctx.log(LogLevel.PROGRESS, f"[PROGRESS] {(i + 1) / n * 100:.0f}% - {step}")
