@@ -192,7 +192,7 @@ class CommandRunner(Runner):
         finally:
             for reader in readers:
                 reader.cancel()
-            group.close_lifeline()
+            group.release()
             self._groups.discard(group)
         if code == 0:
             return

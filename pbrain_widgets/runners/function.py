@@ -139,6 +139,7 @@ class _Worker:
     async def stop(self, grace: float) -> None:
         await self.group.stop(grace)
         self._text.cancel()
+        self.group.release()
 
 
 class FunctionRunner(Runner):
@@ -261,6 +262,8 @@ class FunctionRunner(Runner):
         self._idle.clear()
         self._busy.clear()
         stop_groups([w.group for w in workers], self.grace)
+        for worker in workers:
+            worker._text.cancel()
 
     def __repr__(self) -> str:
         return f"FunctionRunner({getattr(self.fn, '__qualname__', self.fn)!r})"

@@ -167,6 +167,14 @@ class ProcessGroup:
             self._lifeline = None
         _live.discard(self)
 
+    def release(self) -> None:
+        """Close the lifeline and the pipes: call once the group's output is no longer needed."""
+        self.close_lifeline()
+        transport = getattr(self.process, "_transport", None)
+        if transport is not None and not transport.is_closing():
+            with contextlib.suppress(RuntimeError):  # its loop is already closed
+                transport.close()
+
 
 def _process(pid: int) -> psutil.Process | None:
     try:
@@ -190,7 +198,7 @@ def stop_groups(groups: Iterable[ProcessGroup], grace: float = GRACE_SECONDS) ->
                 if group.members():
                     group.send(sig)
     for group in groups:
-        group.close_lifeline()
+        group.release()
 
 
 @atexit.register

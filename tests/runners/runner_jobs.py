@@ -49,11 +49,15 @@ def pid(ctx) -> None:
     ctx.info(f"worker pid {os.getpid()}")
 
 
+def where(ctx) -> None:
+    ctx.info(f"cwd {os.getcwd()}")
+
+
 def sleep_with_child(ctx, seconds: float = 60.0) -> None:
     """Sleeps in the worker while a child that ignores SIGTERM sleeps too."""
     code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
     child = subprocess.Popen([sys.executable, "-c", code])
-    ctx.info(f"child pid {child.pid}")
+    ctx.info(f"child pids: {child.pid}")
     time.sleep(seconds)
 
 

@@ -1,0 +1,198 @@
+"""FunctionRunner through the real engine: functions run in warm worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import runner_jobs
+from runner_helpers import alive, pids_in, project, wait_for_log, wait_gone
+
+from pbrain_widgets import InvalidArgumentError, JobStatus, LogLevel, StageStatus
+from pbrain_widgets.runners.function import FunctionRunner
+
+
+def local_function(ctx):
+    return None
+
+
+local_function.__module__ = "__main__"
+
+
+async def run_one(engine, subjects=("s1",)):
+    p, subs = project(engine, subjects)
+    job = engine.run_stage(p.id, subs[0].id, "work")
+    [job] = await engine.wait([job], timeout=60)
+    return job, engine.get_logs(job.id), subs[0]
+
+
+def body(logs):
+    return [(e.level, e.message) for e in logs if not e.message.startswith(("Starting", "Work "))]
+
+
+async def test_a_plain_function_reports_progress_logs_logging_records_and_prints(make_engine):
+    engine = make_engine(runner=FunctionRunner(runner_jobs.report))
+    progress = []
+    engine.on_job_update(lambda j: progress.append((j.progress, j.current_step)))
+    job, logs, _ = await run_one(engine)
+    assert job.status is JobStatus.COMPLETED
+    assert body(logs) == [
+        (LogLevel.INFO, "did step 1 of work for s1"),
+        (LogLevel.INFO, "did step 2 of work for s1"),
+        (LogLevel.INFO, "did step 3 of work for s1"),
+        (LogLevel.WARNING, "a logging record from the worker"),
+        (LogLevel.SUCCESS, "all steps done"),
+        (LogLevel.INFO, "printed line"),
+    ]
+    assert (pytest.approx(100 / 3), "step 1") in progress
+    assert (100.0, "step 3") in progress
+
+
+async def test_debug_records_pass_at_a_lower_log_level(make_engine):
+    engine = make_engine(runner=FunctionRunner(runner_jobs.report, log_level="DEBUG"))
+    job, logs, _ = await run_one(engine)
+    assert (LogLevel.DEBUG, "a debug record, below the runner's log level") in body(logs)
+
+
+async def test_an_async_function(make_engine):
+    engine = make_engine(runner=FunctionRunner(runner_jobs.report_async))
+    job, logs, _ = await run_one(engine)
+    assert job.status is JobStatus.COMPLETED
+    assert job.progress == 100
+    assert (LogLevel.INFO, "async function finished") in body(logs)
+
+
+async def test_an_exception_fails_the_job_with_its_traceback_in_the_log(make_engine):
+    engine = make_engine(runner=FunctionRunner(runner_jobs.explode))
+    job, logs, subject = await run_one(engine)
+    assert job.status is JobStatus.FAILED
+    assert job.error == "ValueError: bad value for s1"
+    text = "\n".join(m for level, m in body(logs) if level is LogLevel.ERROR)
+    assert "Traceback (most recent call last):" in text
+    assert 'runner_jobs.py", line' in text and "in explode" in text
+    assert engine.get_subject(subject.id).stage_statuses["work"] is StageStatus.FAILED
+
+
+async def test_job_failed_and_needs_user_action_from_the_function(make_engine):
+    engine = make_engine(runner=FunctionRunner(runner_jobs.refuse))
+    job, logs, _ = await run_one(engine)
+    assert job.status is JobStatus.FAILED
+    assert job.error == "input volume is empty"
+    assert not any("Traceback" in m for _, m in body(logs))
+
+    engine = make_engine(runner=FunctionRunner(runner_jobs.ask_user))
+    job, logs, subject = await run_one(engine)
+    assert job.error == "needs user action: draw the arterial ROI"
+    assert engine.get_subject(subject.id).stage_statuses["work"] is StageStatus.WAITING
+
+
+async def test_a_worker_that_dies_fails_its_job_and_is_replaced(make_engine):
+    runner = FunctionRunner(runner_jobs.die)
+    engine = make_engine(runner=runner)
+    job, logs, _ = await run_one(engine)
+    assert job.status is JobStatus.FAILED
+    assert job.error == "the worker process died (exit code 3); last lines of output:\ngoing down"
+    job, logs, _ = await run_one(engine)
+    assert job.status is JobStatus.FAILED
+    assert runner.workers_started == 2
+
+
+def test_functions_a_worker_cannot_import_are_refused_at_construction():
+    with pytest.raises(InvalidArgumentError, match="lambda"):
+        FunctionRunner(lambda ctx: None)
+
+    def nested(ctx):
+        return None
+
+    with pytest.raises(InvalidArgumentError, match="nested"):
+        FunctionRunner(nested)
+    with pytest.raises(InvalidArgumentError, match="__main__"):
+        FunctionRunner(local_function)
+    with pytest.raises(InvalidArgumentError, match="callable"):
+        FunctionRunner("runner_jobs.report")
+    with pytest.raises(InvalidArgumentError, match="picklable"):
+        FunctionRunner(runner_jobs.report, kwargs={"steps": (x for x in range(3))})
+    with pytest.raises(InvalidArgumentError, match="log_level"):
+        FunctionRunner(runner_jobs.report, log_level="LOUD")
+
+
+async def test_warm_workers_are_reused(make_engine):
+    runner = FunctionRunner(runner_jobs.pid)
+    engine = make_engine(runner=runner, max_concurrent=1)
+    p, subs = project(engine, ["a", "b", "c"])
+    jobs = await engine.wait(engine.run_pipeline(p.id), timeout=60)
+    assert all(j.status is JobStatus.COMPLETED for j in jobs)
+    pids = {next(e.message for e in engine.get_logs(j.id) if "worker pid" in e.message) for j in jobs}
+    assert len(pids) == 1
+    assert runner.workers_started == 1
+
+
+async def test_cancel_kills_the_worker_and_its_children_within_2_s(make_engine):
+    runner = FunctionRunner(runner_jobs.sleep_with_child)
+    engine = make_engine(runner=runner)
+    p, subs = project(engine)
+    job = engine.run_stage(p.id, subs[0].id, "work")
+    child = pids_in((await wait_for_log(engine, job.id, "child pids:")).message)
+    assert alive(child) == child
+    workers = [w.group.pid for w in runner._busy] + [p.pid for w in runner._busy for p in w.group.members()]
+    engine.cancel(job.id)
+    took = await wait_gone(child + workers, timeout=2.0)
+    assert took < 2.0
+    job2 = engine.run_stage(p.id, subs[0].id, "work")
+    await wait_for_log(engine, job2.id, "child pids:")
+    assert runner.workers_started == 2
+    engine.cancel(job2.id)
+
+
+async def test_close_stops_idle_and_busy_workers(make_engine):
+    runner = FunctionRunner(runner_jobs.sleep_with_child)
+    engine = make_engine(runner=runner)
+    await runner.warm_up(2)
+    p, subs = project(engine)
+    job = engine.run_stage(p.id, subs[0].id, "work")
+    child = pids_in((await wait_for_log(engine, job.id, "child pids:")).message)
+    pids = child + [m.pid for w in [*runner._idle, *runner._busy] for m in w.group.members()]
+    assert len(pids) >= 5
+    engine.close()
+    assert alive(pids) == []
+
+
+async def test_the_kernel_loop_stays_responsive_while_heavy_numpy_work_runs(make_engine):
+    runner = FunctionRunner(runner_jobs.crunch, kwargs={"seconds": 2.0}, preload=("numpy",))
+    engine = make_engine(runner=runner)
+    lags: list[float] = []
+
+    async def ticker():
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.01)
+            lags.append(time.monotonic() - before - 0.01)
+
+    tick = asyncio.ensure_future(ticker())
+    job, logs, _ = await run_one(engine)
+    tick.cancel()
+    assert job.status is JobStatus.COMPLETED
+    assert any("QR decompositions" in m for _, m in body(logs))
+    assert job.peak_cpu_percent > 50
+    assert len(lags) > 100
+    assert max(lags) < 0.1, f"loop lag up to {max(lags):.3f} s"
+
+
+async def test_the_function_runs_in_the_subject_folder(make_engine, tmp_path):
+    folder = tmp_path / "sub-07"
+    folder.mkdir()
+    engine = make_engine(runner=FunctionRunner(runner_jobs.where))
+    job, logs, _ = await run_one(engine, [{"name": "sub-07", "source_path": folder}])
+    assert job.status is JobStatus.COMPLETED
+    assert (LogLevel.INFO, f"cwd {folder}") in body(logs)
+
+
+async def test_a_nonexistent_subject_folder_fails_the_job(make_engine, tmp_path):
+    folder = tmp_path / "sub-08"
+    folder.mkdir()
+    engine = make_engine(runner=FunctionRunner(runner_jobs.where))
+    p, subs = project(engine, [{"name": "sub-08", "source_path": folder}])
+    folder.rmdir()
+    [job] = await engine.wait([engine.run_stage(p.id, subs[0].id, "work")], timeout=30)
+    assert job.error == f"subject folder does not exist: '{folder}' (subject 'sub-08')"
