@@ -1,6 +1,7 @@
 """The kernel-side job engine: records, pipelines, scheduler, events and store."""
 
 from .engine import LOG_TAIL_LINES, MAX_LINE_CHARS, Engine
+from .executor import Executor, LocalExecutor
 from .models import Job, JobStatus, LogEntry, LogLevel, Project, StageStatus, StatusUpdate, Subject
 from .pipeline import STUDIO_PIPELINE, Pipeline, Stage
 from .store import default_db_path
@@ -10,8 +11,10 @@ __all__ = [
     "MAX_LINE_CHARS",
     "STUDIO_PIPELINE",
     "Engine",
+    "Executor",
     "Job",
     "JobStatus",
+    "LocalExecutor",
     "LogEntry",
     "LogLevel",
     "Pipeline",

@@ -38,6 +38,7 @@ from ..errors import (
 )
 from ..runners.base import JobContext, Runner
 from .events import KeyedListeners, Listeners, Unsubscribe
+from .executor import Executor, LocalExecutor
 from .models import (
     Job,
     JobStatus,
@@ -104,6 +105,8 @@ class Engine:
         max_concurrent: how many jobs may run at once (>= 1).
         runner: runs stages whose :class:`Stage` has no runner of its own. Default: a
             :class:`~pbrain_widgets.runners.simulated.SimulatedRunner`.
+        executor: where runners do their work: :class:`LocalExecutor` (default, this machine) or
+            a cluster executor; at most ``min(max_concurrent, executor.capacity)`` jobs run.
         flush_interval: seconds between writes of buffered changes to the store.
     """
 
@@ -113,6 +116,7 @@ class Engine:
         max_concurrent: int = 4,
         runner: Runner | None = None,
         *,
+        executor: Executor | None = None,
         flush_interval: float = 0.2,
     ) -> None:
         check_max_concurrent(max_concurrent)
@@ -122,7 +126,10 @@ class Engine:
             runner = SimulatedRunner()
         if not isinstance(runner, Runner):
             raise InvalidArgumentError(f"runner must be a Runner instance, got {runner!r}")
+        if executor is not None and not isinstance(executor, Executor):
+            raise InvalidArgumentError(f"executor must be an Executor instance, got {executor!r}")
         self.runner = runner
+        self.executor: Executor = executor or LocalExecutor()
         self._store = Store(default_db_path() if db_path is None else db_path)
         self.db_path = self._store.path
         self._flush_interval = flush_interval
@@ -148,6 +155,7 @@ class Engine:
         self._log_listeners: KeyedListeners[LogEntry] = KeyedListeners("job log")
         self._sampler = ResourceSampler(self._on_resource_sample)
         self._load()
+        self.executor.attach(self._pump)
         _open_engines.add(self)
 
     # -- start-up ----------------------------------------------------------------------------
@@ -521,7 +529,8 @@ class Engine:
         if loop is None:
             self._store.flush()
             return
-        while (job_id := self._scheduler.pop_startable()) is not None:
+        limit = self.executor.capacity
+        while (job_id := self._scheduler.pop_startable(limit)) is not None:
             self._start(loop, self._jobs[job_id])
 
     def _start(self, loop: asyncio.AbstractEventLoop, job: Job) -> None:
@@ -566,7 +575,7 @@ class Engine:
     async def _run_job(self, job: Job, runner: Runner, ctx: JobContext) -> None:
         """Run the job's work and record how it ended (unless it was cancelled meanwhile)."""
         try:
-            await runner.run(ctx)
+            await self.executor.run(runner, ctx)
         except asyncio.CancelledError:
             if job.status is JobStatus.RUNNING:
                 self._finish(job, JobStatus.CANCELLED, "cancelled: the engine was stopped")
@@ -978,11 +987,11 @@ class Engine:
             for stage in pipeline:
                 if stage.runner is not None:
                     runners[id(stage.runner)] = stage.runner
-        for runner in runners.values():
+        for closable in [*runners.values(), self.executor]:
             try:
-                runner.close()
+                closable.close()
             except Exception:
-                log.exception("closing runner %r failed", runner)
+                log.exception("closing %r failed", closable)
         for task in self._tasks.values():
             task.cancel()
         self._sampler.close()

@@ -59,9 +59,13 @@ class Scheduler:
         if job_id in self._ready:
             self._push(job_id)  # the old heap entry is now stale and skipped when popped
 
-    def pop_startable(self) -> str | None:
-        """The next job to start, moved to ``running``; ``None`` if none may start now."""
-        while self._heap and len(self.running) < self.max_concurrent:
+    def pop_startable(self, limit: int | None = None) -> str | None:
+        """The next job to start, moved to ``running``; ``None`` if none may start now.
+
+        ``limit`` lowers ``max_concurrent`` for this call (e.g. a cluster's current capacity).
+        """
+        cap = self.max_concurrent if limit is None else min(limit, self.max_concurrent)
+        while self._heap and len(self.running) < cap:
             neg_priority, seq, job_id = heapq.heappop(self._heap)
             if self._ready.get(job_id) != (-neg_priority, seq):
                 continue

@@ -528,3 +528,37 @@ def test_records_are_json_ready(engine):
     for record in (project, s1, job):
         json.dumps(record.to_dict())
     assert job.to_dict()["status"] == "queued"
+
+
+async def test_executor_runs_the_work_and_its_capacity_bounds_concurrency(make_engine):
+    from pbrain_widgets import LocalExecutor
+
+    class CountingExecutor(LocalExecutor):
+        def __init__(self):
+            self.ran: list[str] = []
+            self.slots = 1
+            self.wake = None
+
+        def attach(self, wake):
+            self.wake = wake
+
+        @property
+        def capacity(self):
+            return self.slots
+
+        async def run(self, runner, ctx):
+            self.ran.append(ctx.stage.id)
+            await super().run(runner, ctx)
+
+    executor = CountingExecutor()
+    engine = make_engine(runner=SleepRunner(seconds=0.05), executor=executor, max_concurrent=4)
+    project, _ = _project(engine, ["a", "b", "c"], pipeline=Pipeline([Stage("x")]))
+    engine.run_pipeline(project.id)
+    assert len(engine.get_jobs(status="running")) == 1  # capacity 1 < max_concurrent 4
+    executor.slots = 3
+    executor.wake()  # capacity grew: the engine starts more at once
+    assert len(engine.get_jobs(status="running")) == 3
+    await engine.wait(timeout=5)
+    assert executor.ran == ["x", "x", "x"]
+    with pytest.raises(InvalidArgumentError, match="executor must be an Executor"):
+        make_engine(executor="dask")
