@@ -183,6 +183,10 @@ def _end_of_output() -> None:
 
 
 def main(preload: list[str]) -> int:
+    # Run by path, this file's folder came first on sys.path, where it would shadow packages
+    # (its pbrain.py would hide p-brain's ``pbrain``).
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     channel = _Channel(os.dup(1))
     os.dup2(2, 1)
     sys.stdout.reconfigure(line_buffering=True)
