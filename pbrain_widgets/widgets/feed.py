@@ -1,0 +1,66 @@
+"""Feeds: the pieces of engine state that a widget keeps in sync with its views.
+
+A widget is made of one or more feeds (the jobs of a project, one subject's stages, the log lines
+of the jobs a view watches...). Each feed subscribes to the engine events it needs, keeps what
+changed since the last flush, and offers the requests (actions) that act on it. The widget
+(:class:`~pbrain_widgets.widgets.sync.SyncWidget`) multiplexes its feeds on its one channel.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine.events import Unsubscribe
+from .validation import Schema
+
+
+@dataclass(frozen=True)
+class Action:
+    """A request a view may send: its payload schema and the handler that returns the result."""
+
+    schema: Schema
+    handler: Callable[[dict[str, Any]], Any]
+
+
+class Feed(abc.ABC):
+    """One named part of a widget's state: a full snapshot on demand, patches of what changed."""
+
+    name: str
+
+    def __init__(self) -> None:
+        self._wake: Callable[[], None] = _ignore
+        self._unsubscribers: list[Unsubscribe] = []
+
+    def bind(self, wake: Callable[[], None]) -> None:
+        """Called by the widget: ``wake()`` asks for a flush soon (the widget throttles it)."""
+        self._wake = wake
+
+    def subscribe(self, unsubscribe: Unsubscribe) -> None:
+        """Remember an engine subscription so that :meth:`close` ends it."""
+        self._unsubscribers.append(unsubscribe)
+
+    @abc.abstractmethod
+    def snapshot(self) -> Any:
+        """The feed's full current state, JSON-ready."""
+
+    @abc.abstractmethod
+    def take_patch(self) -> Any | None:
+        """What changed since the previous call (JSON-ready), or ``None`` if nothing did."""
+
+    def actions(self) -> dict[str, Action]:
+        """The requests this feed answers, by action name."""
+        return {}
+
+    def close(self) -> None:
+        """End every engine subscription; the feed sends nothing more."""
+        for unsubscribe in self._unsubscribers:
+            unsubscribe()
+        self._unsubscribers.clear()
+        self._wake = _ignore
+
+
+def _ignore() -> None:
+    return None

@@ -1,0 +1,43 @@
+"""One job's record, for a view that follows a single job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...engine import Engine, Job
+from ..feed import Feed
+from ..records import job_row
+
+
+class JobFeed(Feed):
+    """Snapshot: ``{"job": row, "subject": name, "stage": label}``. Patch: ``{"job": row}``."""
+
+    name = "job"
+
+    def __init__(self, engine: Engine, job_id: str) -> None:
+        super().__init__()
+        self.engine = engine
+        self.job_id = engine.get_job(job_id).id
+        self._latest: Job | None = None
+        self.subscribe(engine.on_job_update(self._on_job))
+
+    def _on_job(self, job: Job) -> None:
+        if job.id == self.job_id:
+            self._latest = job
+            self._wake()
+
+    def snapshot(self) -> dict[str, Any]:
+        job = self.engine.get_job(self.job_id)
+        stage = self.engine.pipeline(job.project_id)[job.stage_id]
+        return {
+            "job": job_row(job),
+            "subject": self.engine.get_subject(job.subject_id).name,
+            "stage": stage.label,
+        }
+
+    def take_patch(self) -> dict[str, Any] | None:
+        if self._latest is None:
+            return None
+        patch = {"job": job_row(self._latest)}
+        self._latest = None
+        return patch

@@ -1,0 +1,88 @@
+"""Every job of a project (or of the engine), with cancel, retry and cancel-all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...engine import Engine, Job, Subject
+from ..feed import Action, Feed
+from ..records import job_row
+from ..validation import BadRequest, Field
+
+JOB_ID = {"job_id": Field(str, max_len=64)}
+
+
+class JobsFeed(Feed):
+    """Snapshot: ``{"jobs": [row, ...] (newest first), "subjects": {id: name}, "stages": {id: label}}``.
+
+    Patch: ``{"jobs": [changed rows], "subjects": {new id: name}}`` (keys only when non-empty).
+    """
+
+    name = "jobs"
+
+    def __init__(self, engine: Engine, project_id: str | None = None) -> None:
+        super().__init__()
+        if project_id is not None:
+            engine.get_project(project_id)
+        self.engine = engine
+        self.project_id = project_id
+        self._changed: dict[str, Job] = {}
+        self._new_subjects: dict[str, str] = {}
+        self.subscribe(engine.on_job_update(self._on_job))
+        self.subscribe(engine.on_subject_update(self._on_subject))
+
+    def _in_scope(self, project_id: str) -> bool:
+        return self.project_id is None or project_id == self.project_id
+
+    def _on_job(self, job: Job) -> None:
+        if self._in_scope(job.project_id):
+            self._changed[job.id] = job
+            self._wake()
+
+    def _on_subject(self, subject: Subject) -> None:
+        if self._in_scope(subject.project_id):
+            self._new_subjects[subject.id] = subject.name
+            self._wake()
+
+    def _projects(self) -> list[str]:
+        if self.project_id is not None:
+            return [self.project_id]
+        return [p.id for p in self.engine.get_projects()]
+
+    def snapshot(self) -> dict[str, Any]:
+        subjects: dict[str, str] = {}
+        stages: dict[str, str] = {}
+        for project_id in self._projects():
+            subjects.update((s.id, s.name) for s in self.engine.get_subjects(project_id))
+            stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
+        jobs = self.engine.get_jobs(project_id=self.project_id)
+        return {"jobs": [job_row(j) for j in jobs], "subjects": subjects, "stages": stages}
+
+    def take_patch(self) -> dict[str, Any] | None:
+        if not self._changed and not self._new_subjects:
+            return None
+        patch: dict[str, Any] = {}
+        if self._changed:
+            patch["jobs"] = [job_row(j) for j in self._changed.values()]
+            self._changed = {}
+        if self._new_subjects:
+            patch["subjects"] = self._new_subjects
+            self._new_subjects = {}
+        return patch
+
+    def job(self, job_id: str) -> Job:
+        """The job, if it is one of this feed's (else :class:`BadRequest`)."""
+        job = self.engine.get_job(job_id)
+        if not self._in_scope(job.project_id):
+            raise BadRequest(f"job {job_id!r} belongs to another project than this monitor's")
+        return job
+
+    def actions(self) -> dict[str, Action]:
+        return {
+            "cancel": Action(JOB_ID, lambda p: job_row(self.engine.cancel(self.job(p["job_id"]).id))),
+            "retry": Action(JOB_ID, lambda p: job_row(self.engine.retry(self.job(p["job_id"]).id))),
+            "cancel_all": Action({}, self._cancel_all),
+        }
+
+    def _cancel_all(self, _payload: dict[str, Any]) -> dict[str, Any]:
+        return {"cancelled": len(self.engine.cancel_all(self.project_id))}

@@ -1,0 +1,27 @@
+"""JobMonitor: every job of a project (or of the engine), live, with cancel / retry / kill all."""
+
+from __future__ import annotations
+
+import traitlets
+
+from ..engine import Engine
+from .feeds import JobsFeed, LogFeed
+from .sync import SyncWidget
+
+
+class JobMonitor(SyncWidget):
+    """Stats, filter tabs with live counts, a virtualised list of job cards, expandable to the
+    job's details and live log; Cancel, Retry and Kill all act on the engine.
+
+    Args:
+        engine: the engine to follow.
+        project_id: only this project's jobs (default: every job of the engine).
+    """
+
+    _view_kind = traitlets.Unicode("job_monitor").tag(sync=True)
+    project_id = traitlets.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
+
+    def __init__(self, engine: Engine, project_id: str | None = None) -> None:
+        self.jobs_feed = JobsFeed(engine, project_id)
+        super().__init__(engine, [self.jobs_feed, LogFeed(engine)])
+        self.set_trait("project_id", project_id)

@@ -1,0 +1,60 @@
+"""ProjectDashboard: the subjects x stages grid of a project, live; run stages; open a subject."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import traitlets
+
+from ..engine import Engine, Project
+from ..errors import UnknownSubjectError
+from .feed import Action
+from .feeds import LogFeed, ProjectFeed, SubjectFeed
+from .sync import SyncWidget
+from .validation import Field
+
+
+class ProjectDashboard(SyncWidget):
+    """One row per subject and one column per stage, with a live mark per cell; modality badges,
+    active-jobs badge, Run all (with a choice of stages), per-row run, batch selection with Run
+    selected. Clicking a subject opens its detail (the same view as :class:`SubjectDetail`)
+    inside the dashboard; ``selected_subject`` is that subject's id (settable from Python).
+
+    Args:
+        engine: the engine to follow.
+        project_id: the project (or a :class:`~pbrain_widgets.Project`).
+    """
+
+    _view_kind = traitlets.Unicode("project_dashboard").tag(sync=True)
+    project_id = traitlets.Unicode(read_only=True).tag(sync=True)
+    selected_subject = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+
+    def __init__(self, engine: Engine, project_id: str | Project) -> None:
+        if isinstance(project_id, Project):
+            project_id = project_id.id
+        self.project_feed = ProjectFeed(engine, project_id)
+        self.subject_feed = SubjectFeed(engine, None)
+        open_subject = Action({"subject_id": Field(str, nullable=True, max_len=64)}, self._open_subject)
+        super().__init__(
+            engine,
+            [self.project_feed, self.subject_feed, LogFeed(engine)],
+            actions={"open_subject": open_subject},
+        )
+        self.set_trait("project_id", self.project_feed.project_id)
+
+    def _open_subject(self, payload: dict[str, Any]) -> dict[str, Any]:
+        self.selected_subject = payload["subject_id"]
+        return {"subject_id": self.selected_subject}
+
+    @traitlets.validate("selected_subject")
+    def _check_subject(self, proposal: dict[str, Any]) -> str | None:
+        subject_id = proposal["value"]
+        if subject_id is not None:
+            valid = [s.id for s in self.engine.get_subjects(self.project_feed.project_id)]
+            if subject_id not in valid:
+                raise UnknownSubjectError(subject_id, valid)
+        return subject_id
+
+    @traitlets.observe("selected_subject")
+    def _follow_subject(self, change: dict[str, Any]) -> None:
+        self.subject_feed.switch(change["new"])

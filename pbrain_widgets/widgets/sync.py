@@ -1,0 +1,236 @@
+"""The sync base of every pbrain widget, and the reference of its kernel <-> view protocol.
+
+The kernel is the source of truth. A widget's state lives in its *feeds* (see
+:mod:`pbrain_widgets.widgets.feed`), named parts such as ``jobs``, ``logs`` or ``subject``. The
+only synced traits are the widget's configuration (which view to draw, which project or job);
+everything else travels as anywidget custom messages on the widget's one comm channel, because
+traits would re-send whole values and custom messages can carry only what changed.
+
+Messages from a view to the kernel (one shape)::
+
+    {"kind": "request", "id": "<view prefix>:<n>", "action": "<name>", "payload": {...}}
+
+``id`` is a string of at most 64 characters; each view uses a random prefix so that it can
+recognise its own replies. Built-in actions: ``snapshot`` (no payload) and ``ping`` (no
+payload). The feeds add theirs (``cancel``, ``retry``, ``watch``, ``logs``, ``run_pipeline``...),
+each with a declared payload schema (:mod:`pbrain_widgets.widgets.validation`).
+
+Messages from the kernel to the views (sent to every view of the widget)::
+
+    {"kind": "reply", "id": "<request id>", "ok": true, "result": ...}
+    {"kind": "reply", "id": "<request id>", "ok": false, "error": "<why>"}
+    {"kind": "patch", "rev": <int>, "t": <kernel time>, "parts": {"<feed>": <feed patch>, ...}}
+
+A view ignores replies whose id does not carry its prefix. The ``snapshot`` result is
+``{"rev": R, "t": <kernel time>, "parts": {"<feed>": <feed snapshot>, ...}}``: the full state
+*now*, where R is the revision of the last patch sent. Patches are numbered 1, 2, 3... per
+widget and carry only what changed since the previous patch. Rules for a view:
+
+- On render it asks for a snapshot and buffers the patches that arrive meanwhile; custom messages
+  are not replayed after a page reload and reach a view only after its code ran, so a view opened
+  late, a second view and a reloaded view all rebuild their state this way.
+- With the snapshot in hand it drops buffered patches with ``rev <= R`` and applies the rest in
+  order. A patch may repeat changes the snapshot already holds (a snapshot includes changes not
+  yet flushed), so every patch operation is idempotent: it sets records to their latest value,
+  and log lines carry their per-job ``seq`` so that a view skips lines it already has.
+- A patch whose ``rev`` skips a number means the view missed one: it asks for a new snapshot.
+- ``t`` lets a view correct for a clock difference between kernel and browser (durations, ETAs).
+
+Rate: feeds only record changes; the widget flushes them with a leading-edge throttle, at most
+once per ``flush_interval`` (0.1 s): an isolated change goes out at once (on the next loop turn,
+so that changes made by one engine call travel together), a burst waits for the next tick. So
+a widget sends at most 10 patches a second, however many jobs change. Engine events arrive on
+the kernel's event loop thread, and flushes are scheduled on that running loop; without a
+running loop (plain scripts) a change is flushed at once.
+
+Requests are validated (envelope, known action, payload schema, ids the engine knows); a bad one
+is answered with an error reply and a warning on the ``pbrain_widgets.widgets`` logger, and never
+raises into the kernel. Requests can only call the engine operations the feeds expose.
+``close()`` ends the feeds' engine subscriptions and any scheduled flush.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..engine import Engine
+from ..errors import InvalidArgumentError, PbrainWidgetsError
+from .feed import Action, Feed
+from .validation import BadRequest, check_payload
+
+log = logging.getLogger("pbrain_widgets.widgets")
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+MAX_ID_CHARS = 64
+
+
+class SyncWidget(anywidget.AnyWidget):
+    """Base of the pbrain widgets: one engine, a set of feeds, one throttled channel.
+
+    Subclasses set ``_view_kind`` (which front-end view draws them) and pass their feeds.
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+    _view_kind = traitlets.Unicode("").tag(sync=True)
+
+    flush_interval: float = 0.1
+    """Minimum seconds between two patches of one widget."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        feeds: Iterable[Feed] = (),
+        actions: Mapping[str, Action] | None = None,
+        **traits: Any,
+    ) -> None:
+        if not isinstance(engine, Engine):
+            raise InvalidArgumentError(f"engine must be a pbrain_widgets Engine, got {engine!r}")
+        super().__init__(**traits)
+        self.engine = engine
+        self._feeds: dict[str, Feed] = {}
+        self._actions: dict[str, Action] = {
+            "snapshot": Action({}, lambda _payload: self.snapshot()),
+            "ping": Action({}, lambda _payload: {"t": time.time()}),
+        }
+        for feed in feeds:
+            self._feeds[feed.name] = feed
+            self._add_actions(feed.actions())
+        self._add_actions(actions or {})
+        self._rev = 0
+        self._last_flush = -math.inf
+        self._handle: asyncio.Handle | None = None
+        self._closed = False
+        for feed in self._feeds.values():
+            feed.bind(self._wake)
+        self.on_msg(self._on_view_msg)
+
+    def _add_actions(self, actions: Mapping[str, Action]) -> None:
+        for name, action in actions.items():
+            if name in self._actions:
+                raise ValueError(f"two feeds of {type(self).__name__} both define the action {name!r}")
+            self._actions[name] = action
+
+    @property
+    def revision(self) -> int:
+        """Number of the last patch sent."""
+        return self._rev
+
+    @property
+    def actions(self) -> list[str]:
+        """The action names that views may request."""
+        return sorted(self._actions)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The full state of every feed, with the revision it corresponds to."""
+        return {
+            "rev": self._rev,
+            "t": time.time(),
+            "parts": {name: feed.snapshot() for name, feed in self._feeds.items()},
+        }
+
+    # -- kernel -> views ---------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        if self._handle is not None or self._closed:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        delay = self._last_flush + self.flush_interval - time.monotonic()
+        if delay <= 0:
+            self._handle = loop.call_soon(self._scheduled_flush)
+        else:
+            self._handle = loop.call_later(delay, self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._handle = None
+        try:
+            self.flush()
+        except Exception:
+            log.exception("%s: sending a patch failed", type(self).__name__)
+
+    def flush(self) -> None:
+        """Send one patch with everything that changed since the last one (if anything did)."""
+        if self._closed:
+            return
+        self._last_flush = time.monotonic()
+        parts = {}
+        for name, feed in self._feeds.items():
+            patch = feed.take_patch()
+            if patch is not None:
+                parts[name] = patch
+        if parts:
+            self._rev += 1
+            self.send({"kind": "patch", "rev": self._rev, "t": time.time(), "parts": parts})
+
+    # -- views -> kernel ---------------------------------------------------------------------
+
+    def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        request_id = content.get("id") if isinstance(content, dict) else None
+        if not isinstance(request_id, str) or not 0 < len(request_id) <= MAX_ID_CHARS:
+            request_id = None
+        try:
+            result = self._handle_request(content)
+        except (BadRequest, PbrainWidgetsError) as exc:
+            log.warning("%s rejected a request from the browser: %s", type(self).__name__, exc)
+            self._reply(request_id, ok=False, error=str(exc))
+        except Exception:
+            log.exception("%s failed on a request from the browser", type(self).__name__)
+            self._reply(request_id, ok=False, error="internal error; see the kernel's log")
+        else:
+            self._reply(request_id, ok=True, result=result)
+
+    def _handle_request(self, content: Any) -> Any:
+        if not isinstance(content, dict) or content.get("kind") != "request":
+            raise BadRequest(f'a message must be {{"kind": "request", ...}}, got {str(content)[:80]!r}')
+        request_id = content.get("id")
+        if not isinstance(request_id, str) or not 0 < len(request_id) <= MAX_ID_CHARS:
+            raise BadRequest(
+                f"a request id must be a string of 1 to {MAX_ID_CHARS} characters, got {request_id!r}"
+            )
+        extra = sorted(set(content) - {"kind", "id", "action", "payload"})
+        if extra:
+            raise BadRequest(f"unknown request field(s) {extra}; valid: kind, id, action, payload")
+        name = content.get("action")
+        action = self._actions.get(name) if isinstance(name, str) else None
+        if action is None:
+            raise BadRequest(f"unknown action {str(name)[:80]!r}; valid actions: {', '.join(self.actions)}")
+        payload = check_payload(name, content.get("payload"), action.schema)
+        return action.handler(payload)
+
+    def _reply(
+        self, request_id: str | None, *, ok: bool, result: Any = None, error: str | None = None
+    ) -> None:
+        if self._closed:
+            return
+        message: dict[str, Any] = {"kind": "reply", "id": request_id, "ok": ok}
+        if ok:
+            message["result"] = result
+        else:
+            message["error"] = error
+        self.send(message)
+
+    # -- life cycle --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop following the engine and close the widget's channel."""
+        if not getattr(self, "_closed", True):  # __del__ may call this on a half-built widget
+            self._closed = True
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            for feed in self._feeds.values():
+                feed.close()
+        super().close()

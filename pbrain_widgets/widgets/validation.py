@@ -1,0 +1,93 @@
+"""Checking the payloads of requests that come from the browser.
+
+A payload is a JSON object; each action declares the fields it accepts with :class:`Field`.
+Anything else (a missing field, an unknown one, a wrong type, a list too long) raises
+:class:`BadRequest` with a message that names the bad value and what is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class BadRequest(ValueError):
+    """A request from the browser that the widget rejects."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One payload field: its JSON type, whether it is required, and size limits.
+
+    ``kind`` is ``str``, ``int``, ``bool`` or ``list`` (a list of strings); ``nullable`` lets the
+    field be ``null``.
+    """
+
+    kind: type
+    required: bool = True
+    nullable: bool = False
+    max_len: int = 256
+    max_items: int = 10_000
+    minimum: int = 0
+    maximum: int = 1_000_000_000
+
+    def check(self, name: str, value: Any) -> Any:
+        if value is None:
+            if self.nullable:
+                return None
+            raise BadRequest(f"field {name!r} must not be null")
+        if self.kind is str:
+            if not isinstance(value, str) or not value or len(value) > self.max_len:
+                raise BadRequest(
+                    f"field {name!r} must be a non-empty string of at most {self.max_len} "
+                    f"characters, got {_show(value)}"
+                )
+        elif self.kind is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise BadRequest(f"field {name!r} must be an integer, got {_show(value)}")
+            if not self.minimum <= value <= self.maximum:
+                raise BadRequest(f"field {name!r} must be from {self.minimum} to {self.maximum}, got {value}")
+        elif self.kind is bool:
+            if not isinstance(value, bool):
+                raise BadRequest(f"field {name!r} must be true or false, got {_show(value)}")
+        elif self.kind is list:
+            if not isinstance(value, list) or len(value) > self.max_items:
+                raise BadRequest(
+                    f"field {name!r} must be a list of at most {self.max_items} strings, got {_show(value)}"
+                )
+            for item in value:
+                if not isinstance(item, str) or not item or len(item) > self.max_len:
+                    raise BadRequest(f"field {name!r} must hold non-empty strings, got item {_show(item)}")
+        else:  # a programming error in a widget, not bad input
+            raise TypeError(f"unsupported field kind {self.kind!r}")
+        return value
+
+
+Schema = Mapping[str, Field]
+
+
+def check_payload(action: str, payload: Any, schema: Schema) -> dict[str, Any]:
+    """The payload as a dict with every declared field (missing optional ones are ``None``)."""
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise BadRequest(f"the payload of {action!r} must be an object, got {_show(payload)}")
+    unknown = sorted(set(payload) - set(schema))
+    if unknown:
+        valid = ", ".join(schema) or "none"
+        raise BadRequest(f"unknown field(s) {unknown} for {action!r}; valid fields: {valid}")
+    out: dict[str, Any] = {}
+    for name, field in schema.items():
+        if name not in payload:
+            if field.required:
+                raise BadRequest(f"{action!r} needs the field {name!r}")
+            out[name] = None
+        else:
+            out[name] = field.check(name, payload[name])
+    return out
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
