@@ -1,0 +1,95 @@
+"""Fixtures for the browser tests: one JupyterLab and one Chromium per session, a page per test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from lab_notebook import LabNotebook
+from lab_server import LabServer, free_port
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """A JupyterLab of the tests' own on a free localhost port."""
+    server = LabServer(base=tmp_path_factory.mktemp("jupyterlab"), port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser_context(
+    playwright_instance: Playwright, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BrowserContext]:
+    """Headless Debian Chromium with a fresh profile."""
+    if not CHROMIUM.exists():
+        raise FileNotFoundError(f"Chromium is not installed at {CHROMIUM}: apt-get install chromium")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    context = playwright_instance.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport=VIEWPORT,
+    )
+    yield context
+    context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser_context: BrowserContext) -> Iterator[Page]:
+    """A new tab; it leaves without asking even when a notebook has unsaved changes."""
+    tab = browser_context.new_page()
+    tab.on("dialog", lambda dialog: dialog.accept())
+    yield tab
+    tab.close()
+
+
+@pytest.fixture
+def notebook(
+    request: pytest.FixtureRequest, lab_server: LabServer, page: Page
+) -> Iterator[Callable[[Sequence[str]], LabNotebook]]:
+    """Factory: write the test's notebook from cells, open it and run it.
+
+    The scenario's screenshot is taken at the end of the test, pass or fail.
+    """
+    scenario = request.node.name.removeprefix("test_")
+    opened: list[LabNotebook] = []
+
+    def make(cells: Sequence[str], run: bool = True) -> LabNotebook:
+        nb = LabNotebook(lab_server, page, scenario, cells)
+        opened.append(nb)
+        nb.open()
+        if run:
+            nb.run_all()
+        return nb
+
+    yield make
+    for nb in opened:
+        try:
+            nb.screenshot(scenario)
+        finally:
+            nb.close()
