@@ -37,7 +37,9 @@ _CELLS_DONE_JS = f"""() => {{
     for (const c of code) {{
         for (let i = 0; i < c.outputs.length; i++) {{
             const o = c.outputs.get(i).toJSON();
-            if (o.output_type === 'error') errors.push(o.ename + ': ' + o.evalue + '\\n' + o.traceback.join('\\n'));
+            if (o.output_type === 'error') {{
+                errors.push(o.ename + ': ' + o.evalue + '\\n' + o.traceback.join('\\n'));
+            }}
         }}
     }}
     return {{errors}};
@@ -54,7 +56,11 @@ class LabNotebook:
         self.path = f"{name}.ipynb"
         self.kernel: KernelDriver | None = None
         notebook = nbformat.v4.new_notebook()
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        notebook.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         notebook.cells = [nbformat.v4.new_code_cell(textwrap.dedent(cell).strip()) for cell in cells]
         nbformat.write(notebook, server.root_dir / self.path)
 

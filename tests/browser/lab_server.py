@@ -74,7 +74,9 @@ class LabServer:
 
     def start(self) -> None:
         """Start the server and wait until its API answers."""
-        dirs = {name: self.base / name for name in ("root", "runtime", "config", "data", "ipython", "settings")}
+        dirs = {
+            name: self.base / name for name in ("root", "runtime", "config", "data", "ipython", "settings")
+        }
         for path in dirs.values():
             path.mkdir(parents=True, exist_ok=True)
         for name, settings in USER_SETTINGS.items():
