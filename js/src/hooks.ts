@@ -1,0 +1,86 @@
+// Preact hooks over the sync layer: state subscription, a ticking clock, log watching.
+
+import { useEffect, useRef, useState } from "preact/hooks";
+import { fromTail, prependLines, type LogsState } from "./state/logs";
+import type { Store } from "./store";
+import type { Reducers, SyncClient } from "./sync";
+import type { LogLine } from "./types";
+
+export function useStore<S>(store: Store<S>): S {
+  const [, force] = useState(0);
+  useEffect(() => store.subscribe(() => force((n) => n + 1)), [store]);
+  return store.get();
+}
+
+/** The current time in seconds, re-rendering every `ms` (for live durations). */
+export function useNow(ms = 1000): number {
+  const [now, setNow] = useState(() => Date.now() / 1000);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now() / 1000), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}
+
+/** Re-send a watch this often, so that the kernel's lease (30 s) does not lapse. */
+export const WATCH_RENEW_MS = 10000;
+export const PAGE_LINES = 500;
+
+type WithLogs = Reducers & { logs: any };
+
+/**
+ * Watch the log lines of `jobIds` through the view's `logs` feed: the reply brings each new
+ * job's tail, patches bring new lines, and the watch is renewed while the view shows it.
+ */
+export function useWatch<R extends WithLogs>(client: SyncClient<R>, jobIds: string[], ready: boolean): void {
+  const key = jobIds.join(",");
+  useEffect(() => {
+    if (!ready) return;
+    const ids = key ? key.split(",") : [];
+    const send = () =>
+      client
+        .request("watch", { view: client.viewId, job_ids: ids })
+        .then((result: { tails: Record<string, LogLine[]> }) =>
+          client.local((parts) => {
+            const logs: LogsState = {};
+            for (const id of ids) {
+              const tail = result.tails[id];
+              const known = (parts.logs as LogsState)[id];
+              if (tail) logs[id] = fromTail(tail);
+              else if (known) logs[id] = known;
+            }
+            return { ...parts, logs };
+          }),
+        )
+        .catch(() => undefined);
+    send();
+    const timer = ids.length ? setInterval(send, WATCH_RENEW_MS) : undefined;
+    return () => clearInterval(timer);
+  }, [client, key, ready]);
+  // Stop watching when the view goes away (a reload skips this; the lease then lapses).
+  const last = useRef(client);
+  useEffect(
+    () => () => {
+      last.current.request("watch", { view: last.current.viewId, job_ids: [] }).catch(() => undefined);
+    },
+    [],
+  );
+}
+
+/** Loaders for a log window: older lines above, or the live tail again after detaching. */
+export function logLoaders<R extends WithLogs>(client: SyncClient<R>, jobId: string) {
+  const put = (fn: (logs: LogsState) => LogsState) =>
+    client.local((parts) => ({ ...parts, logs: fn(parts.logs as LogsState) }));
+  return {
+    older(before: number): Promise<void> {
+      return client.request("logs", { job_id: jobId, before, limit: PAGE_LINES }).then((r: { lines: LogLine[] }) =>
+        put((logs) => (logs[jobId] ? { ...logs, [jobId]: prependLines(logs[jobId], r.lines) } : logs)),
+      );
+    },
+    tail(): Promise<void> {
+      return client.request("logs", { job_id: jobId, before: null, limit: 1000 }).then((r: { lines: LogLine[] }) =>
+        put((logs) => ({ ...logs, [jobId]: fromTail(r.lines) })),
+      );
+    },
+  };
+}

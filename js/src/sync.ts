@@ -1,0 +1,189 @@
+// The view side of the sync protocol (reference: pbrain_widgets/widgets/sync.py docstring).
+//
+// `Revisions` is the pure part: it turns a snapshot and numbered patches into state, buffering
+// patches until the snapshot is in, dropping the ones it already covers and spotting gaps.
+// `SyncClient` is the transport: requests with per-view ids, replies, patches, resync on gaps.
+
+import { Store } from "./store";
+
+export type Parts = Record<string, unknown>;
+
+/** How one feed's state is built from its snapshot and updated by its patches (pure). */
+export interface PartReducer<S> {
+  init(snapshot: any, previous: S | undefined): S;
+  patch(state: S, patch: any): S;
+}
+
+export type Reducers = Record<string, PartReducer<any>>;
+export type StateOf<R extends Reducers> = { [K in keyof R]: R[K] extends PartReducer<infer S> ? S : never };
+
+export interface Patch {
+  rev: number;
+  t: number;
+  parts: Parts;
+}
+
+export interface ViewState<R extends Reducers> {
+  ready: boolean;
+  rev: number;
+  /** Kernel clock minus browser clock, in seconds. */
+  clockOffset: number;
+  parts: StateOf<R>;
+}
+
+export type PatchResult = "applied" | "buffered" | "stale" | "gap";
+
+export class Revisions<R extends Reducers> {
+  private buffer: Patch[] = [];
+  state: ViewState<R>;
+
+  constructor(private reducers: R) {
+    this.state = { ready: false, rev: 0, clockOffset: 0, parts: {} as StateOf<R> };
+  }
+
+  /** A snapshot at revision `rev` (replaces everything); returns false on a gap in the buffer. */
+  snapshot(rev: number, t: number, parts: Parts, now = Date.now() / 1000): boolean {
+    const next = {} as Record<string, unknown>;
+    const previous = this.state.parts as Record<string, unknown>;
+    for (const [name, reducer] of Object.entries(this.reducers)) {
+      next[name] = reducer.init(parts[name], previous[name]);
+    }
+    this.state = { ready: true, rev, clockOffset: t - now, parts: next as StateOf<R> };
+    const buffered = this.buffer.sort((a, b) => a.rev - b.rev);
+    this.buffer = [];
+    for (const patch of buffered) {
+      if (this.patch(patch, now) === "gap") return false;
+    }
+    return true;
+  }
+
+  patch(patch: Patch, now = Date.now() / 1000): PatchResult {
+    if (!this.state.ready) {
+      this.buffer.push(patch);
+      return "buffered";
+    }
+    if (patch.rev <= this.state.rev) return "stale";
+    if (patch.rev > this.state.rev + 1) {
+      this.state = { ...this.state, ready: false };
+      this.buffer = [patch];
+      return "gap";
+    }
+    const parts = { ...(this.state.parts as Record<string, unknown>) };
+    for (const [name, value] of Object.entries(patch.parts)) {
+      const reducer = this.reducers[name];
+      if (reducer && name in parts) parts[name] = reducer.patch(parts[name], value);
+    }
+    this.state = { ready: true, rev: patch.rev, clockOffset: patch.t - now, parts: parts as StateOf<R> };
+    return "applied";
+  }
+
+  /** Change the state outside the patch stream (replies to this view's own requests). */
+  local(fn: (parts: StateOf<R>) => StateOf<R>): void {
+    if (this.state.ready) this.state = { ...this.state, parts: fn(this.state.parts) };
+  }
+}
+
+/** The part of an anywidget model the client uses. */
+export interface ModelLike {
+  get(name: string): any;
+  send(content: unknown): void;
+  on(event: string, callback: (...args: any[]) => void): void;
+  off(event: string, callback: (...args: any[]) => void): void;
+}
+
+interface Pending {
+  resolve: (value: any) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class RequestError extends Error {}
+
+function randomPrefix(): string {
+  return Math.random().toString(36).slice(2, 10).padEnd(8, "0");
+}
+
+export class SyncClient<R extends Reducers> {
+  readonly viewId = randomPrefix();
+  readonly store: Store<ViewState<R>>;
+  private revisions: Revisions<R>;
+  private counter = 0;
+  private pending = new Map<string, Pending>();
+  private handler = (msg: any) => this.onMessage(msg);
+  private resyncing = false;
+
+  constructor(
+    private model: ModelLike,
+    reducers: R,
+  ) {
+    this.revisions = new Revisions(reducers);
+    this.store = new Store(this.revisions.state);
+    model.on("msg:custom", this.handler);
+  }
+
+  /** Ask the kernel for the full state (on render, and after a missed patch). */
+  resync(): void {
+    if (this.resyncing) return;
+    this.resyncing = true;
+    this.request("snapshot")
+      .then((snap) => {
+        this.resyncing = false;
+        const complete = this.revisions.snapshot(snap.rev, snap.t, snap.parts);
+        this.publish();
+        if (!complete) this.resync();
+      })
+      .catch(() => {
+        this.resyncing = false;
+      });
+  }
+
+  request(action: string, payload: Record<string, unknown> = {}, timeoutMs = 15000): Promise<any> {
+    const id = `${this.viewId}:${++this.counter}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RequestError(`no answer from the kernel to ${action} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      try {
+        this.model.send({ kind: "request", id, action, payload });
+      } catch (error) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new RequestError(`could not reach the kernel: ${String(error)}`));
+      }
+    });
+  }
+
+  /** Apply a change of this view's own (e.g. the log tail a `watch` reply brought). */
+  local(fn: (parts: StateOf<R>) => StateOf<R>): void {
+    this.revisions.local(fn);
+    this.publish();
+  }
+
+  private onMessage(msg: any): void {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.kind === "reply") {
+      const pending = typeof msg.id === "string" ? this.pending.get(msg.id) : undefined;
+      if (!pending) return; // another view's reply
+      this.pending.delete(msg.id);
+      clearTimeout(pending.timer);
+      if (msg.ok) pending.resolve(msg.result);
+      else pending.reject(new RequestError(String(msg.error ?? "request failed")));
+    } else if (msg.kind === "patch") {
+      const result = this.revisions.patch(msg as Patch);
+      if (result === "applied") this.publish();
+      else if (result === "gap") this.resync();
+    }
+  }
+
+  private publish(): void {
+    this.store.set(this.revisions.state);
+  }
+
+  dispose(): void {
+    this.model.off("msg:custom", this.handler);
+    for (const pending of this.pending.values()) clearTimeout(pending.timer);
+    this.pending.clear();
+  }
+}

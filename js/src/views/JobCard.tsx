@@ -1,0 +1,127 @@
+// One job in the JobMonitor list: summary row, expandable details with the job's live log.
+
+import { Badge } from "../components/Badge";
+import { Icon, JobStatusIcon } from "../components/Icons";
+import { LogView } from "../components/LogView";
+import { ProgressBar } from "../components/ProgressBar";
+import { formatBytes, formatClock, formatDateTime, formatDuration, formatEta, formatPercent, jobDuration, shortId } from "../format";
+import type { LogWindow } from "../state/logs";
+import type { JobRow } from "../types";
+
+export const CARD_HEIGHT = 68;
+export const EXPANDED_HEIGHT = CARD_HEIGHT + 420;
+
+interface Props {
+  job: JobRow;
+  stage: string;
+  subject: string;
+  now: number;
+  expanded: boolean;
+  log: LogWindow | undefined;
+  onToggle: () => void;
+  onAction: (action: "cancel" | "retry") => void;
+  loadOlder: (before: number) => Promise<void>;
+  reloadTail: () => Promise<void>;
+}
+
+export function JobCard({ job, stage, subject, now, expanded, log, onToggle, onAction, loadOlder, reloadTail }: Props) {
+  const active = job.status === "queued" || job.status === "running";
+  const retryable = job.status === "failed" || job.status === "cancelled";
+  const duration = jobDuration(job.start_time, job.end_time, now);
+  const detailsId = `pw-job-${job.id}`;
+  return (
+    <div
+      class={`pw-card pw-card-${job.status}${expanded ? " pw-expanded" : ""}`}
+      role="listitem"
+      style={{ height: `${(expanded ? EXPANDED_HEIGHT : CARD_HEIGHT) - 6}px` }}
+    >
+      <div class="pw-card-head">
+        <button
+          type="button"
+          class="pw-card-toggle"
+          aria-expanded={expanded}
+          aria-controls={detailsId}
+          onClick={onToggle}
+          title={expanded ? "Hide details" : "Show details and log"}
+        >
+          <Icon name="chevron" className={expanded ? "pw-rot" : ""} />
+          <JobStatusIcon status={job.status} />
+          <span class="pw-card-title">
+            <span class="pw-strong">{stage}</span>
+            <span class="pw-muted"> · {subject} · </span>
+            <code class="pw-muted">{shortId(job.id)}</code>
+          </span>
+          <span class="pw-card-line">
+            {job.status === "running" ? (
+              <>
+                <span class="pw-step">{job.current_step}</span>
+                <span class="pw-pct">{formatPercent(job.progress)}</span>
+                <ProgressBar value={job.progress} label={`${stage} for ${subject}`} />
+                <span class="pw-muted">{formatEta(job.eta_seconds)}</span>
+              </>
+            ) : job.error ? (
+              <span class="pw-error-text" title={job.error}>
+                {job.error}
+              </span>
+            ) : (
+              <span class="pw-step pw-muted">{job.current_step}</span>
+            )}
+          </span>
+        </button>
+        <div class="pw-card-side">
+          <Badge tone={job.status}>{job.status}</Badge>
+          <span class="pw-muted pw-small" title={job.start_time ? `started ${formatDateTime(job.start_time)}` : "not started"}>
+            {duration != null ? `${formatDuration(duration)} · ${formatClock(job.start_time)}` : `queued ${formatClock(job.queued_at)}`}
+          </span>
+          <span class="pw-card-actions">
+            {active && (
+              <button type="button" class="pw-btn pw-btn-small" onClick={() => onAction("cancel")} aria-label={`Cancel ${stage} for ${subject}`}>
+                Cancel
+              </button>
+            )}
+            {retryable && (
+              <button type="button" class="pw-btn pw-btn-small" onClick={() => onAction("retry")} aria-label={`Retry ${stage} for ${subject}`}>
+                Retry
+              </button>
+            )}
+          </span>
+        </div>
+      </div>
+      {expanded && (
+        <div class="pw-card-details" id={detailsId}>
+          <dl class="pw-details">
+            <dt>Job</dt>
+            <dd>
+              <code>{job.id}</code>
+            </dd>
+            <dt>Stage</dt>
+            <dd>{`${stage} (${job.stage_id})`}</dd>
+            <dt>Subject</dt>
+            <dd>{subject}</dd>
+            <dt>Queued</dt>
+            <dd>{formatDateTime(job.queued_at)}</dd>
+            <dt>Started</dt>
+            <dd>{formatDateTime(job.start_time) || "—"}</dd>
+            <dt>Ended</dt>
+            <dd>{formatDateTime(job.end_time) || "—"}</dd>
+            <dt>Attempt</dt>
+            <dd>{job.retry_of ? `${job.attempt} (retry of ${shortId(job.retry_of)})` : String(job.attempt)}</dd>
+            <dt>Resources</dt>
+            <dd>
+              {job.cpu_percent != null
+                ? `CPU ${Math.round(job.cpu_percent)}% · RSS ${formatBytes(job.memory_rss)} · peak ${formatBytes(job.peak_memory_rss)}`
+                : job.peak_memory_rss != null
+                  ? `peak RSS ${formatBytes(job.peak_memory_rss)}`
+                  : "—"}
+            </dd>
+            <dt>Log file</dt>
+            <dd>
+              <code>{job.log_path ?? "—"}</code>
+            </dd>
+          </dl>
+          <LogView window={log} height={250} label={`Log of ${stage} for ${subject}`} loadOlder={loadOlder} reloadTail={reloadTail} />
+        </div>
+      )}
+    </div>
+  );
+}

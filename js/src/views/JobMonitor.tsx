@@ -1,0 +1,153 @@
+// JobMonitor: stats, filter tabs with live counts, a virtualised list of job cards, Kill all.
+
+import { useMemo, useState } from "preact/hooks";
+import { Notice, useNotice } from "../components/Notice";
+import { VirtualList } from "../components/VirtualList";
+import { logLoaders, useNow, useStore, useWatch } from "../hooks";
+import { countJobs, filterJobs, jobsReducer } from "../state/jobs";
+import { logsReducer } from "../state/logs";
+import type { SyncClient } from "../sync";
+import type { JobStatus } from "../types";
+import { CARD_HEIGHT, EXPANDED_HEIGHT, JobCard } from "./JobCard";
+
+export const jobMonitorReducers = { jobs: jobsReducer, logs: logsReducer };
+type Client = SyncClient<typeof jobMonitorReducers>;
+
+/** At most this many cards open at once (each one watches its job's log). */
+const MAX_EXPANDED = 8;
+
+const TABS: { key: JobStatus | "all"; label: string; empty: string }[] = [
+  { key: "all", label: "All", empty: "No jobs yet. Run a pipeline to see its jobs here." },
+  { key: "running", label: "Running", empty: "No running jobs" },
+  { key: "queued", label: "Queued", empty: "No queued jobs" },
+  { key: "completed", label: "Completed", empty: "No completed jobs" },
+  { key: "failed", label: "Failed", empty: "No failed jobs" },
+  { key: "cancelled", label: "Cancelled", empty: "No cancelled jobs" },
+];
+
+export function JobMonitor({ client }: { client: Client }) {
+  const state = useStore(client.store);
+  const now = useNow() + state.clockOffset;
+  const [tab, setTab] = useState<JobStatus | "all">("all");
+  const [expanded, setExpanded] = useState<string[]>([]);
+  const [confirmKill, setConfirmKill] = useState(false);
+  const [notice, say] = useNotice();
+  useWatch(client, expanded, state.ready);
+  const jobs = state.parts.jobs;
+  const ids = useMemo(() => (state.ready ? filterJobs(jobs, tab) : []), [jobs, tab, state.ready]);
+  const sizes = useMemo(() => ids.map((id) => (expanded.includes(id) ? EXPANDED_HEIGHT : CARD_HEIGHT)), [ids, expanded]);
+  if (!state.ready) return <div class="pw-root pw-loading">Loading jobs...</div>;
+  const counts = countJobs(jobs);
+  const active = counts.running + counts.queued;
+  const label = (id: string) => {
+    const job = jobs.byId[id];
+    return `${jobs.stages[job.stage_id] ?? job.stage_id} for ${jobs.subjects[job.subject_id] ?? job.subject_id}`;
+  };
+
+  const act = (action: "cancel" | "retry", id: string) =>
+    client
+      .request(action, { job_id: id })
+      .then(() => say(`${action === "cancel" ? "Cancelled" : "Retrying"} ${label(id)}`, "ok"))
+      .catch((e: Error) => say(e.message, "error"));
+  const killAll = () => {
+    setConfirmKill(false);
+    client
+      .request("cancel_all")
+      .then((r: { cancelled: number }) => say(`Cancelled ${r.cancelled} job${r.cancelled === 1 ? "" : "s"}`, "ok"))
+      .catch((e: Error) => say(e.message, "error"));
+  };
+  const toggle = (id: string) =>
+    setExpanded((open) => (open.includes(id) ? open.filter((x) => x !== id) : [...open, id].slice(-MAX_EXPANDED)));
+
+  const onTabKey = (e: KeyboardEvent) => {
+    const i = TABS.findIndex((t) => t.key === tab);
+    const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+    if (!step) return;
+    e.preventDefault();
+    const next = TABS[(i + step + TABS.length) % TABS.length].key;
+    setTab(next);
+    const target = (e.currentTarget as HTMLElement).querySelector<HTMLElement>(`[data-tab="${next}"]`);
+    target?.focus();
+  };
+  const current = TABS.find((t) => t.key === tab) ?? TABS[0];
+
+  return (
+    <section class="pw-root pw-monitor" aria-label="Job monitor">
+      <header class="pw-header">
+        <h3 class="pw-title">Jobs</h3>
+        <span class="pw-muted">{active ? `${active} active` : "idle"}</span>
+        <span class="pw-spacer" />
+        {confirmKill ? (
+          <span class="pw-confirm" role="alertdialog" aria-label="Confirm kill all">
+            <span>{`Cancel all ${active} queued and running jobs?`}</span>
+            <button type="button" class="pw-btn pw-btn-danger" onClick={killAll}>
+              Kill all
+            </button>
+            <button type="button" class="pw-btn" onClick={() => setConfirmKill(false)}>
+              Keep running
+            </button>
+          </span>
+        ) : (
+          <button type="button" class="pw-btn pw-btn-danger" disabled={!active} onClick={() => setConfirmKill(true)}>
+            Kill all
+          </button>
+        )}
+      </header>
+      <div class="pw-stats">
+        {TABS.slice(1).map((t) => (
+          <div class={`pw-stat pw-tone-${t.key}`} key={t.key}>
+            <span class="pw-stat-value">{counts[t.key]}</span>
+            <span class="pw-stat-label">{t.label}</span>
+          </div>
+        ))}
+      </div>
+      <div class="pw-tabs" role="tablist" aria-label="Filter jobs by status" onKeyDown={onTabKey}>
+        {TABS.map((t) => (
+          <button
+            type="button"
+            role="tab"
+            key={t.key}
+            data-tab={t.key}
+            class="pw-tab"
+            aria-selected={tab === t.key}
+            tabIndex={tab === t.key ? 0 : -1}
+            onClick={() => setTab(t.key)}
+          >
+            {t.label} <span class="pw-count">{counts[t.key]}</span>
+          </button>
+        ))}
+      </div>
+      <Notice notice={notice} />
+      <div role="tabpanel" aria-label={`${current.label} jobs`}>
+        {ids.length === 0 ? (
+          <p class="pw-empty">{current.empty}</p>
+        ) : (
+          <VirtualList
+            sizes={sizes}
+            height={520}
+            label={`${current.label} jobs`}
+            renderRow={(i) => {
+              const job = jobs.byId[ids[i]];
+              const loaders = logLoaders(client, job.id);
+              return (
+                <JobCard
+                  key={job.id}
+                  job={job}
+                  stage={jobs.stages[job.stage_id] ?? job.stage_id}
+                  subject={jobs.subjects[job.subject_id] ?? job.subject_id}
+                  now={now}
+                  expanded={expanded.includes(job.id)}
+                  log={state.parts.logs[job.id]}
+                  onToggle={() => toggle(job.id)}
+                  onAction={(action) => act(action, job.id)}
+                  loadOlder={loaders.older}
+                  reloadTail={loaders.tail}
+                />
+              );
+            }}
+          />
+        )}
+      </div>
+    </section>
+  );
+}

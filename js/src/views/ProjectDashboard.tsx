@@ -1,0 +1,179 @@
+// ProjectDashboard: subjects x stages grid, run controls, batch selection, the opened subject.
+
+import { useMemo, useRef, useState } from "preact/hooks";
+import { Badge } from "../components/Badge";
+import { Icon, STAGE_LABELS, StatusMark } from "../components/Icons";
+import { Notice, useNotice } from "../components/Notice";
+import { VirtualList } from "../components/VirtualList";
+import { useStore } from "../hooks";
+import { logsReducer } from "../state/logs";
+import { activeTotal, projectReducer, selectRows } from "../state/project";
+import { subjectReducer } from "../state/subject";
+import type { SyncClient } from "../sync";
+import { ModalityBadges, SubjectPanel } from "./SubjectPanel";
+
+export const dashboardReducers = { project: projectReducer, subject: subjectReducer, logs: logsReducer };
+type Client = SyncClient<typeof dashboardReducers>;
+
+const ROW_HEIGHT = 30;
+
+export function ProjectDashboard({ client }: { client: Client }) {
+  const state = useStore(client.store);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [excluded, setExcluded] = useState<Set<string>>(new Set());
+  const anchor = useRef<number | null>(null);
+  const [notice, say] = useNotice();
+  const project = state.parts.project;
+  const subjects = project?.subjects ?? [];
+  const ids = useMemo(() => subjects.map((s) => s.id), [subjects]);
+  const sizes = useMemo(() => ids.map(() => ROW_HEIGHT), [ids]);
+  if (!state.ready || !project?.project) return <div class="pw-root pw-loading">Loading project...</div>;
+  const stages = project.stages;
+  const chosen = stages.filter((s) => !excluded.has(s.id)).map((s) => s.id);
+  const columns = `28px minmax(120px, 1.5fr) 120px repeat(${stages.length}, 30px) 36px`;
+  const active = activeTotal(project);
+  const allSelected = ids.length > 0 && ids.every((id) => selected.has(id));
+
+  const run = (subjectIds: string[] | null, what: string) => {
+    if (!chosen.length) {
+      say("Choose at least one stage to run", "error");
+      return;
+    }
+    client
+      .request("run_pipeline", { subject_ids: subjectIds, stage_ids: chosen })
+      .then((r: { jobs: number }) => say(`${what}: ${r.jobs} job${r.jobs === 1 ? "" : "s"} queued or already active`, "ok"))
+      .catch((e: Error) => say(e.message, "error"));
+  };
+  const open = (subjectId: string | null) => client.request("open_subject", { subject_id: subjectId }).catch((e: Error) => say(e.message, "error"));
+  const toggleStage = (id: string) =>
+    setExcluded((prev) => {
+      const next = new Set(prev);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+
+  return (
+    <section class="pw-root pw-dashboard" aria-label={`Project ${project.project.name}`}>
+      <header class="pw-header">
+        <h3 class="pw-title">{project.project.name}</h3>
+        <Badge tone={active ? "running" : "off"} title="running + queued jobs of this project">
+          {`${active} active job${active === 1 ? "" : "s"}`}
+        </Badge>
+        <span class="pw-muted">{`${subjects.length} subjects`}</span>
+        <span class="pw-spacer" />
+        <details class="pw-stage-choice">
+          <summary class="pw-btn">{`Stages (${chosen.length}/${stages.length})`}</summary>
+          <fieldset class="pw-popover">
+            <legend>Stages to run</legend>
+            {stages.map((s) => (
+              <label key={s.id} class="pw-check">
+                <input type="checkbox" checked={!excluded.has(s.id)} onChange={() => toggleStage(s.id)} />
+                {s.label}
+              </label>
+            ))}
+          </fieldset>
+        </details>
+        <button type="button" class="pw-btn" disabled={!selected.size} onClick={() => run([...selected], "Run selected")}>
+          {`Run selected (${selected.size})`}
+        </button>
+        <button type="button" class="pw-btn pw-btn-primary" disabled={!subjects.length} onClick={() => run(null, "Run all")}>
+          Run all
+        </button>
+      </header>
+      <Notice notice={notice} />
+      {subjects.length === 0 ? (
+        <p class="pw-empty">No subjects in this project yet</p>
+      ) : (
+        <div class="pw-grid" role="grid" aria-label="Subjects by stage" aria-rowcount={subjects.length + 1}>
+          <div class="pw-grid-row pw-grid-head" role="row" style={{ gridTemplateColumns: columns }}>
+            <span role="columnheader">
+              <input
+                type="checkbox"
+                aria-label="Select all subjects"
+                checked={allSelected}
+                ref={(el) => {
+                  if (el) el.indeterminate = selected.size > 0 && !allSelected;
+                }}
+                onChange={() => setSelected(allSelected ? new Set() : new Set(ids))}
+              />
+            </span>
+            <span role="columnheader">Subject</span>
+            <span role="columnheader">Data</span>
+            {stages.map((s) => (
+              <span role="columnheader" class="pw-stage-head" key={s.id} title={s.label}>
+                {s.label}
+              </span>
+            ))}
+            <span role="columnheader" class="pw-sr">
+              Run
+            </span>
+          </div>
+          <VirtualList
+            sizes={sizes}
+            height={420}
+            role="rowgroup"
+            label="Subjects"
+            renderRow={(i) => {
+              const s = subjects[i];
+              const busy = (project.active[s.id] ?? 0) > 0;
+              return (
+                <div class="pw-grid-row" role="row" key={s.id} style={{ gridTemplateColumns: columns, height: `${ROW_HEIGHT}px` }}>
+                  <span role="gridcell">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${s.name}`}
+                      checked={selected.has(s.id)}
+                      onClick={(e) => {
+                        e.preventDefault();
+                        setSelected(selectRows(ids, selected, i, anchor.current, e.shiftKey));
+                        anchor.current = i;
+                      }}
+                    />
+                  </span>
+                  <span role="gridcell">
+                    <button type="button" class="pw-link" onClick={() => open(s.id)} title={`Open ${s.name}`}>
+                      {s.name}
+                    </button>
+                  </span>
+                  <span role="gridcell">
+                    <ModalityBadges t1={s.has_t1} dce={s.has_dce} dwi={s.has_diffusion} />
+                  </span>
+                  {stages.map((st) => {
+                    const status = s.statuses[st.id] ?? "not_run";
+                    return (
+                      <span role="gridcell" key={st.id} class="pw-cell">
+                        <StatusMark status={status} label={`${s.name}, ${st.label}: ${STAGE_LABELS[status]}`} />
+                      </span>
+                    );
+                  })}
+                  <span role="gridcell">
+                    <button
+                      type="button"
+                      class="pw-icon-btn"
+                      disabled={busy}
+                      aria-label={busy ? `${s.name} is running` : `Run ${s.name}`}
+                      onClick={() => run([s.id], `Run ${s.name}`)}
+                    >
+                      <Icon name={busy ? "spinner" : "play"} className={busy ? "pw-spin" : ""} />
+                    </button>
+                  </span>
+                </div>
+              );
+            }}
+          />
+        </div>
+      )}
+      {state.parts.subject.subject && (
+        <SubjectPanel
+          client={client}
+          subject={state.parts.subject}
+          logs={state.parts.logs}
+          ready={state.ready}
+          clockOffset={state.clockOffset}
+          onClose={() => open(null)}
+        />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,15 @@
+// SubjectDetail: the subject panel on its own.
+
+import { useStore } from "../hooks";
+import type { SyncClient } from "../sync";
+import { SubjectPanel, subjectReducers } from "./SubjectPanel";
+
+export function SubjectDetail({ client }: { client: SyncClient<typeof subjectReducers> }) {
+  const state = useStore(client.store);
+  if (!state.ready) return <div class="pw-root pw-loading">Loading subject...</div>;
+  return (
+    <div class="pw-root">
+      <SubjectPanel client={client} subject={state.parts.subject} logs={state.parts.logs} ready={state.ready} clockOffset={state.clockOffset} />
+    </div>
+  );
+}

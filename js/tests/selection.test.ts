@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { activeTotal, projectReducer, selectRows } from "../src/state/project";
+import { canRun, stageProgress, subjectReducer } from "../src/state/subject";
+
+const ids = ["a", "b", "c", "d", "e"];
+
+describe("batch selection", () => {
+  it("a click toggles one row", () => {
+    expect([...selectRows(ids, new Set(), 1, null, false)]).toEqual(["b"]);
+    expect([...selectRows(ids, new Set(["b"]), 1, 1, false)]).toEqual([]);
+  });
+  it("a shift-click selects the range from the previous click", () => {
+    expect([...selectRows(ids, new Set(["b"]), 3, 1, true)].sort()).toEqual(["b", "c", "d"]);
+    expect([...selectRows(ids, new Set(["e"]), 1, 4, true)].sort()).toEqual(["b", "c", "d", "e"]);
+  });
+  it("a shift-click on a selected row clears the range", () => {
+    expect([...selectRows(ids, new Set(["a", "b", "c", "d"]), 3, 0, true)]).toEqual([]);
+  });
+});
+
+describe("project and subject state", () => {
+  const stages = [
+    { id: "import", label: "Import", depends_on: [] },
+    { id: "t1_fit", label: "T1", depends_on: ["import"] },
+  ];
+  const subject = { id: "s", name: "sub", has_t1: true, has_dce: false, has_diffusion: false, statuses: { import: "done", t1_fit: "not_run" } };
+  it("updates subjects and active counts from patches", () => {
+    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], active: {} }, undefined);
+    const next = projectReducer.patch(state, {
+      subjects: [{ ...subject, statuses: { import: "done", t1_fit: "running" } }, { ...subject, id: "s2", name: "new" }],
+      active: { s: 1 },
+    });
+    expect(next.subjects.map((s) => s.statuses.t1_fit)).toEqual(["running", "not_run"]);
+    expect(activeTotal(next)).toBe(1);
+  });
+  it("enables Run only when the dependencies are done", () => {
+    const state = subjectReducer.init({ subject, stages, latest: {} }, undefined);
+    expect(canRun(state, stages[1])).toBe(true);
+    const blocked = subjectReducer.patch(state, { subject: { ...subject, statuses: { import: "failed", t1_fit: "not_run" } } });
+    expect(canRun(blocked, stages[1])).toBe(false);
+    expect(stageProgress(state)).toEqual({ done: 1, total: 2 });
+  });
+  it("a reset replaces the subject", () => {
+    const state = subjectReducer.init({ subject, stages, latest: {} }, undefined);
+    expect(subjectReducer.patch(state, { reset: { subject: null, stages: [], latest: {} } }).subject).toBeNull();
+  });
+});

@@ -1,0 +1,127 @@
+import { describe, expect, it, vi } from "vitest";
+import { jobsReducer, countJobs, filterJobs } from "../src/state/jobs";
+import { Revisions, SyncClient, type ModelLike } from "../src/sync";
+import type { JobRow } from "../src/types";
+
+function job(id: string, seq: number, status: JobRow["status"] = "queued", progress = 0): JobRow {
+  return {
+    id, project_id: "p", subject_id: "s", stage_id: "import", status, progress, current_step: "", queued_at: seq,
+    start_time: null, end_time: null, error: null, log_path: null, eta_seconds: null, attempt: 1, retry_of: null,
+    blocked_by: null, cpu_percent: null, memory_rss: null, peak_memory_rss: null, seq,
+  };
+}
+
+const snap = (jobs: JobRow[]) => ({ jobs: { jobs, subjects: { s: "sub-01" }, stages: { import: "Import" } } });
+
+describe("Revisions", () => {
+  it("buffers patches until the snapshot, then drops those it covers", () => {
+    const r = new Revisions({ jobs: jobsReducer });
+    expect(r.patch({ rev: 4, t: 0, parts: { jobs: { jobs: [job("a", 1, "running", 10)] } } })).toBe("buffered");
+    expect(r.patch({ rev: 5, t: 0, parts: { jobs: { jobs: [job("a", 1, "running", 50)] } } })).toBe("buffered");
+    expect(r.snapshot(4, 0, snap([job("a", 1, "running", 20)]))).toBe(true);
+    expect(r.state.rev).toBe(5);
+    expect(r.state.parts.jobs.byId.a.progress).toBe(50);
+  });
+  it("ignores stale patches and applies in order", () => {
+    const r = new Revisions({ jobs: jobsReducer });
+    r.snapshot(2, 0, snap([job("a", 1)]));
+    expect(r.patch({ rev: 2, t: 0, parts: { jobs: { jobs: [job("a", 1, "failed")] } } })).toBe("stale");
+    expect(r.state.parts.jobs.byId.a.status).toBe("queued");
+    expect(r.patch({ rev: 3, t: 0, parts: { jobs: { jobs: [job("b", 2)] } } })).toBe("applied");
+    expect(r.state.parts.jobs.order).toEqual(["b", "a"]);
+  });
+  it("reports a gap and waits for a new snapshot", () => {
+    const r = new Revisions({ jobs: jobsReducer });
+    r.snapshot(1, 0, snap([]));
+    expect(r.patch({ rev: 3, t: 0, parts: {} })).toBe("gap");
+    expect(r.state.ready).toBe(false);
+    expect(r.patch({ rev: 4, t: 0, parts: { jobs: { jobs: [job("c", 3)] } } })).toBe("buffered");
+    expect(r.snapshot(3, 0, snap([job("b", 2)]))).toBe(true);
+    expect(r.state.parts.jobs.order).toEqual(["c", "b"]);
+  });
+  it("measures the kernel's clock offset", () => {
+    const r = new Revisions({ jobs: jobsReducer });
+    r.snapshot(0, 1000, snap([]), 990);
+    expect(r.state.clockOffset).toBe(10);
+  });
+});
+
+describe("jobs state", () => {
+  it("counts and filters by status", () => {
+    const state = jobsReducer.init(snap([job("a", 1, "running"), job("b", 2, "failed"), job("c", 3, "failed")]).jobs, undefined);
+    const counts = countJobs(state);
+    expect(counts).toMatchObject({ all: 3, running: 1, failed: 2, queued: 0, completed: 0, cancelled: 0 });
+    expect(filterJobs(state, "failed")).toEqual(["c", "b"]);
+  });
+  it("keeps the order array when no job is new", () => {
+    const state = jobsReducer.init(snap([job("a", 1)]).jobs, undefined);
+    const next = jobsReducer.patch(state, { jobs: [job("a", 1, "running")] });
+    expect(next.order).toBe(state.order);
+  });
+});
+
+class FakeModel implements ModelLike {
+  sent: any[] = [];
+  handlers: ((msg: any) => void)[] = [];
+  get() {
+    return undefined;
+  }
+  send(content: any) {
+    this.sent.push(content);
+  }
+  on(_event: string, cb: (msg: any) => void) {
+    this.handlers.push(cb);
+  }
+  off(_event: string, cb: (msg: any) => void) {
+    this.handlers = this.handlers.filter((h) => h !== cb);
+  }
+  deliver(msg: any) {
+    for (const h of this.handlers) h(msg);
+  }
+}
+
+describe("SyncClient", () => {
+  it("matches replies by its own id prefix and ignores other views' replies", async () => {
+    const model = new FakeModel();
+    const client = new SyncClient(model, { jobs: jobsReducer });
+    const answer = client.request("ping");
+    const { id } = model.sent[0];
+    expect(id.startsWith(`${client.viewId}:`)).toBe(true);
+    model.deliver({ kind: "reply", id: "someone-else:1", ok: true, result: "not mine" });
+    model.deliver({ kind: "reply", id, ok: true, result: { t: 1 } });
+    await expect(answer).resolves.toEqual({ t: 1 });
+  });
+  it("rejects on an error reply", async () => {
+    const model = new FakeModel();
+    const client = new SyncClient(model, {});
+    const answer = client.request("cancel", { job_id: "x" });
+    model.deliver({ kind: "reply", id: model.sent[0].id, ok: false, error: "unknown job id 'x'" });
+    await expect(answer).rejects.toThrow("unknown job id");
+  });
+  it("rebuilds from a snapshot, then follows patches, and resyncs after a gap", async () => {
+    const model = new FakeModel();
+    const client = new SyncClient(model, { jobs: jobsReducer });
+    const seen = vi.fn();
+    client.store.subscribe(seen);
+    client.resync();
+    model.deliver({ kind: "patch", rev: 8, t: 0, parts: { jobs: { jobs: [job("a", 1, "running")] } } });
+    model.deliver({ kind: "reply", id: model.sent[0].id, ok: true, result: { rev: 7, t: 0, parts: snap([job("a", 1)]) } });
+    await Promise.resolve();
+    expect(client.store.get().rev).toBe(8);
+    expect(client.store.get().parts.jobs.byId.a.status).toBe("running");
+    model.deliver({ kind: "patch", rev: 10, t: 0, parts: {} });
+    expect(model.sent.length).toBe(2);
+    expect(model.sent[1].action).toBe("snapshot");
+    expect(seen).toHaveBeenCalled();
+    client.dispose();
+    expect(model.handlers.length).toBe(0);
+  });
+  it("times out when the kernel does not answer", async () => {
+    vi.useFakeTimers();
+    const client = new SyncClient(new FakeModel(), {});
+    const answer = client.request("ping", {}, 3000);
+    vi.advanceTimersByTime(3001);
+    await expect(answer).rejects.toThrow("no answer");
+    vi.useRealTimers();
+  });
+});

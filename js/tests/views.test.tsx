@@ -1,0 +1,110 @@
+// @vitest-environment jsdom
+import { act } from "preact/test-utils";
+import { afterEach, describe, expect, it } from "vitest";
+import widget from "../src/index";
+import type { ModelLike } from "../src/sync";
+import type { JobRow, LogLine } from "../src/types";
+
+class FakeModel implements ModelLike {
+  sent: any[] = [];
+  handlers: ((msg: any) => void)[] = [];
+  constructor(private traits: Record<string, unknown>) {}
+  get(name: string) {
+    return this.traits[name];
+  }
+  send(content: any) {
+    this.sent.push(content);
+  }
+  on(_e: string, cb: (msg: any) => void) {
+    this.handlers.push(cb);
+  }
+  off(_e: string, cb: (msg: any) => void) {
+    this.handlers = this.handlers.filter((x) => x !== cb);
+  }
+  deliver(msg: any) {
+    for (const cb of this.handlers) cb(msg);
+  }
+  /** Answer the view's `action` request and let the view settle. */
+  async reply(action: string, result: unknown) {
+    const request = this.sent.find((m) => m.action === action);
+    await act(async () => {
+      this.deliver({ kind: "reply", id: request.id, ok: true, result });
+      await new Promise((r) => setTimeout(r, 0));
+    });
+  }
+}
+
+const EVIL = '<img src=x onerror="window.__pwned=1">';
+
+function job(i: number, status: JobRow["status"] = "completed"): JobRow {
+  return {
+    id: `job${String(i).padStart(12, "0")}`, project_id: "p", subject_id: "s", stage_id: "import", status,
+    progress: 100, current_step: EVIL, queued_at: i, start_time: i, end_time: i + 1, error: status === "failed" ? EVIL : null,
+    log_path: null, eta_seconds: null, attempt: 1, retry_of: null, blocked_by: null, cpu_percent: null,
+    memory_rss: null, peak_memory_rss: null, seq: i,
+  };
+}
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+  cleanup?.();
+  document.body.innerHTML = "";
+});
+
+async function mount(traits: Record<string, unknown>) {
+  const model = new FakeModel(traits);
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  await act(() => {
+    cleanup = widget.render({ model, el });
+  });
+  return { model, el };
+}
+
+describe("views in a DOM", () => {
+  it("JobMonitor keeps the DOM small with 2,000 jobs and renders data as text", async () => {
+    const { model, el } = await mount({ _view_kind: "job_monitor" });
+    const jobs = Array.from({ length: 2000 }, (_, i) => job(i + 1, i % 10 === 0 ? "failed" : "completed"));
+    await model.reply("snapshot", { rev: 0, t: Date.now() / 1000, parts: { jobs: { jobs, subjects: { s: EVIL }, stages: { import: "Import" } }, logs: { tails: {} } } });
+    const cards = el.querySelectorAll(".pw-card");
+    expect(cards.length).toBeGreaterThan(0);
+    expect(cards.length).toBeLessThan(30);
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.textContent).toContain(EVIL);
+    expect(el.querySelector('[role="tab"][aria-selected="true"]')?.textContent).toContain("2000");
+    expect((window as any).__pwned).toBeUndefined();
+  });
+
+  it("JobMonitor applies patches after its snapshot", async () => {
+    const { model, el } = await mount({ _view_kind: "job_monitor" });
+    await model.reply("snapshot", { rev: 3, t: 0, parts: { jobs: { jobs: [], subjects: {}, stages: {} }, logs: { tails: {} } } });
+    expect(el.textContent).toContain("No jobs yet");
+    await act(() => model.deliver({ kind: "patch", rev: 4, t: 0, parts: { jobs: { jobs: [job(1, "running")] } } }));
+    expect(el.querySelectorAll(".pw-card").length).toBe(1);
+    expect(el.querySelector(".pw-card")?.textContent).toContain("Cancel");
+  });
+
+  it("LogStream shows its tail as text and waits politely when empty", async () => {
+    const { model, el } = await mount({ _view_kind: "log_stream", job_id: "j1" });
+    const lines: LogLine[] = [[1, 0, "ERROR", EVIL]];
+    await model.reply("snapshot", { rev: 0, t: 0, parts: { job: { job: job(1, "running"), subject: "s", stage: "Import" }, logs: { tails: { j1: lines } } } });
+    expect(el.querySelector(".pw-lvl-ERROR")?.textContent).toContain(EVIL);
+    expect(el.querySelector("img")).toBeNull();
+    const other = await mount({ _view_kind: "log_stream", job_id: "j2" });
+    await other.model.reply("snapshot", { rev: 0, t: 0, parts: { job: { job: null, subject: "", stage: "" }, logs: { tails: { j2: [] } } } });
+    expect(other.el.textContent).toContain("Waiting for logs...");
+  });
+
+  it("ConnectionStatus turns Connected on an answer", async () => {
+    const { model, el } = await mount({ _view_kind: "connection_status", interval_ms: 1000, timeout_ms: 3000 });
+    expect(el.textContent).toContain("Connecting");
+    await model.reply("ping", { t: 0 });
+    await act(() => new Promise((r) => setTimeout(r, 300)));
+    expect(el.textContent).toContain("Connected");
+  });
+
+  it("an unknown view kind says so", async () => {
+    const { el } = await mount({ _view_kind: "nope" });
+    expect(el.textContent).toContain("unknown view");
+  });
+});
