@@ -68,7 +68,7 @@ export function LogView({ window: win, height = 280, label, loadOlder, reloadTai
   for (let i = view.start; i < view.end; i++) {
     const [seq, time, level, message] = lines[i];
     rows.push(
-      <div key={seq} class={`pw-line pw-lvl-${level}`}>
+      <div key={seq} class={`pw-line pw-lvl-${level}`} data-seq={seq}>
         <span class="pw-line-time">{formatClock(time)}</span>
         <span class="pw-line-level">{level}</span>
         <span class="pw-line-msg">{message}</span>

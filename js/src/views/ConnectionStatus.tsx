@@ -52,7 +52,7 @@ export function ConnectionStatus({ client, model }: { client: SyncClient<{}>; mo
         ? `No answer from the kernel for ${timeout / 1000} s: it is stopped, restarting, busy in a blocking cell, or the network is down`
         : "Waiting for the kernel's first answer";
   return (
-    <span class={`pw-root pw-conn pw-conn-${state}`} role="status" aria-live="polite" title={title}>
+    <span class={`pw-root pw-conn pw-conn-${state}`} data-state={state} data-ready="true" role="status" aria-live="polite" title={title}>
       <span class="pw-conn-dot" aria-hidden="true" />
       <span>{LABELS[state]}</span>
     </span>

@@ -33,6 +33,9 @@ export function JobCard({ job, stage, subject, now, expanded, log, onToggle, onA
     <div
       class={`pw-card pw-card-${job.status}${expanded ? " pw-expanded" : ""}`}
       role="listitem"
+      data-job-id={job.id}
+      data-status={job.status}
+      data-attempt={job.attempt}
       style={{ height: `${(expanded ? EXPANDED_HEIGHT : CARD_HEIGHT) - 6}px` }}
     >
       <div class="pw-card-head">

@@ -36,7 +36,7 @@ export function JobMonitor({ client }: { client: Client }) {
   const jobs = state.parts.jobs;
   const ids = useMemo(() => (state.ready ? filterJobs(jobs, tab) : []), [jobs, tab, state.ready]);
   const sizes = useMemo(() => ids.map((id) => (expanded.includes(id) ? EXPANDED_HEIGHT : CARD_HEIGHT)), [ids, expanded]);
-  if (!state.ready) return <div class="pw-root pw-loading">Loading jobs...</div>;
+  if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
   const counts = countJobs(jobs);
   const active = counts.running + counts.queued;
   const label = (id: string) => {
@@ -72,7 +72,7 @@ export function JobMonitor({ client }: { client: Client }) {
   const current = TABS.find((t) => t.key === tab) ?? TABS[0];
 
   return (
-    <section class="pw-root pw-monitor" aria-label="Job monitor">
+    <section class="pw-root pw-monitor" data-ready="true" aria-label="Job monitor">
       <header class="pw-header">
         <h3 class="pw-title">Jobs</h3>
         <span class="pw-muted">{active ? `${active} active` : "idle"}</span>

@@ -13,12 +13,12 @@ export const logStreamReducers = { job: jobReducer, logs: logsReducer };
 export function LogStream({ client, jobId }: { client: SyncClient<typeof logStreamReducers>; jobId: string }) {
   const state = useStore(client.store);
   const now = useNow() + state.clockOffset;
-  if (!state.ready) return <div class="pw-root pw-loading">Loading log...</div>;
+  if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading log...</div>;
   const { job, subject, stage } = state.parts.job;
   const loaders = logLoaders(client, jobId);
   const duration = job ? jobDuration(job.start_time, job.end_time, now) : null;
   return (
-    <section class="pw-root pw-logstream" aria-label={`Log of ${stage} for ${subject}`}>
+    <section class="pw-root pw-logstream" data-ready="true" aria-label={`Log of ${stage} for ${subject}`}>
       {job && (
         <header class="pw-header">
           <span class="pw-strong">{stage}</span>

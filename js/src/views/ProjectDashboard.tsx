@@ -27,7 +27,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const subjects = project?.subjects ?? [];
   const ids = useMemo(() => subjects.map((s) => s.id), [subjects]);
   const sizes = useMemo(() => ids.map(() => ROW_HEIGHT), [ids]);
-  if (!state.ready || !project?.project) return <div class="pw-root pw-loading">Loading project...</div>;
+  if (!state.ready || !project?.project) return <div class="pw-root pw-loading" data-ready="false">Loading project...</div>;
   const stages = project.stages;
   const chosen = stages.filter((s) => !excluded.has(s.id)).map((s) => s.id);
   const columns = `28px minmax(120px, 1.5fr) 120px repeat(${stages.length}, 30px) 36px`;
@@ -54,12 +54,14 @@ export function ProjectDashboard({ client }: { client: Client }) {
     });
 
   return (
-    <section class="pw-root pw-dashboard" aria-label={`Project ${project.project.name}`}>
+    <section class="pw-root pw-dashboard" data-ready="true" aria-label={`Project ${project.project.name}`}>
       <header class="pw-header">
         <h3 class="pw-title">{project.project.name}</h3>
-        <Badge tone={active ? "running" : "off"} title="running + queued jobs of this project">
-          {`${active} active job${active === 1 ? "" : "s"}`}
-        </Badge>
+        <span data-testid="active-jobs" data-count={active}>
+          <Badge tone={active ? "running" : "off"} title="running + queued jobs of this project">
+            {`${active} active job${active === 1 ? "" : "s"}`}
+          </Badge>
+        </span>
         <span class="pw-muted">{`${subjects.length} subjects`}</span>
         <span class="pw-spacer" />
         <details class="pw-stage-choice">
@@ -142,7 +144,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
                   {stages.map((st) => {
                     const status = s.statuses[st.id] ?? "not_run";
                     return (
-                      <span role="gridcell" key={st.id} class="pw-cell">
+                      <span role="gridcell" key={st.id} class="pw-cell" data-subject-id={s.id} data-stage-id={st.id} data-status={status}>
                         <StatusMark status={status} label={`${s.name}, ${st.label}: ${STAGE_LABELS[status]}`} />
                       </span>
                     );

@@ -6,9 +6,9 @@ import { SubjectPanel, subjectReducers } from "./SubjectPanel";
 
 export function SubjectDetail({ client }: { client: SyncClient<typeof subjectReducers> }) {
   const state = useStore(client.store);
-  if (!state.ready) return <div class="pw-root pw-loading">Loading subject...</div>;
+  if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading subject...</div>;
   return (
-    <div class="pw-root">
+    <div class="pw-root" data-ready="true">
       <SubjectPanel client={client} subject={state.parts.subject} logs={state.parts.logs} ready={state.ready} clockOffset={state.clockOffset} />
     </div>
   );

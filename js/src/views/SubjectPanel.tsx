@@ -79,7 +79,7 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
         {state.stages.map((s) => {
           const status = subject.statuses[s.id] ?? "not_run";
           return (
-            <div role="listitem" key={s.id}>
+            <div role="listitem" key={s.id} data-stage-id={s.id} data-status={status}>
               <button
                 type="button"
                 class={`pw-stage-card${selected === s.id ? " pw-selected" : ""}`}
