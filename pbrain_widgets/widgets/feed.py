@@ -13,8 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine import Engine
 from ..engine.events import Unsubscribe
+from ..errors import InvalidArgumentError
 from .validation import Schema
+
+
+def check_engine(engine: object) -> Engine:
+    """``engine`` if it is an :class:`~pbrain_widgets.Engine`, else :class:`InvalidArgumentError`."""
+    if not isinstance(engine, Engine):
+        raise InvalidArgumentError(f"engine must be a pbrain_widgets Engine, got {engine!r}")
+    return engine
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,8 @@ class Feed(abc.ABC):
 
     name: str
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = check_engine(engine)
         self._wake: Callable[[], None] = _ignore
         self._unsubscribers: list[Unsubscribe] = []
 

@@ -63,8 +63,8 @@ import anywidget
 import traitlets
 
 from ..engine import Engine
-from ..errors import InvalidArgumentError, PbrainWidgetsError
-from .feed import Action, Feed
+from ..errors import PbrainWidgetsError
+from .feed import Action, Feed, check_engine
 from .validation import BadRequest, check_payload
 
 log = logging.getLogger("pbrain_widgets.widgets")
@@ -93,8 +93,7 @@ class SyncWidget(anywidget.AnyWidget):
         actions: Mapping[str, Action] | None = None,
         **traits: Any,
     ) -> None:
-        if not isinstance(engine, Engine):
-            raise InvalidArgumentError(f"engine must be a pbrain_widgets Engine, got {engine!r}")
+        engine = check_engine(engine)
         super().__init__(**traits)
         self.engine = engine
         self._feeds: dict[str, Feed] = {}

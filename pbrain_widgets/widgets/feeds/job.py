@@ -15,8 +15,7 @@ class JobFeed(Feed):
     name = "job"
 
     def __init__(self, engine: Engine, job_id: str) -> None:
-        super().__init__()
-        self.engine = engine
+        super().__init__(engine)
         self.job_id = engine.get_job(job_id).id
         self._latest: Job | None = None
         self.subscribe(engine.on_job_update(self._on_job))

@@ -21,10 +21,9 @@ class JobsFeed(Feed):
     name = "jobs"
 
     def __init__(self, engine: Engine, project_id: str | None = None) -> None:
-        super().__init__()
+        super().__init__(engine)
         if project_id is not None:
             engine.get_project(project_id)
-        self.engine = engine
         self.project_id = project_id
         self._changed: dict[str, Job] = {}
         self._new_subjects: dict[str, str] = {}

@@ -39,8 +39,7 @@ class LogFeed(Feed):
         lease_seconds: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__()
-        self.engine = engine
+        super().__init__(engine)
         self.pinned = engine.get_job(pinned).id if pinned is not None else None
         self.tail = tail
         self.lease_seconds = lease_seconds

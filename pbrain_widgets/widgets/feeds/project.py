@@ -23,8 +23,7 @@ class ProjectFeed(Feed):
     name = "project"
 
     def __init__(self, engine: Engine, project_id: str) -> None:
-        super().__init__()
-        self.engine = engine
+        super().__init__(engine)
         self.project_id = engine.get_project(project_id).id
         self._active: dict[str, str] = {
             j.id: j.subject_id for j in engine.get_jobs(project_id=self.project_id, status=_ACTIVE)

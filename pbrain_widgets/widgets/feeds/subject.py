@@ -22,8 +22,7 @@ class SubjectFeed(Feed):
     name = "subject"
 
     def __init__(self, engine: Engine, subject_id: str | None) -> None:
-        super().__init__()
-        self.engine = engine
+        super().__init__(engine)
         self.subject_id = engine.get_subject(subject_id).id if subject_id is not None else None
         self._subject_changed = False
         self._latest: dict[str, Job] = {}

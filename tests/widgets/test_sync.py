@@ -1,0 +1,175 @@
+"""The sync base: request validation, replies, throttled patches, revisions, close."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+from widget_helpers import settle
+
+from pbrain_widgets import InvalidArgumentError
+from pbrain_widgets.widgets import JobMonitor
+
+
+def listener_counts(engine) -> tuple[int, int, int]:
+    return (
+        len(engine._job_listeners._callbacks),
+        len(engine._status_listeners._callbacks),
+        len(engine._subject_listeners._callbacks),
+    )
+
+
+def req(action, payload=None, **extra):
+    content = {"kind": "request", "id": "x:1", "action": action, **extra}
+    if payload is not None:
+        content["payload"] = payload
+    return content
+
+
+BAD_REQUESTS = [
+    ("hello", "must be"),
+    ({"kind": "patch", "id": "x:1"}, "must be"),
+    ({"kind": "request", "id": "", "action": "ping"}, "request id"),
+    ({"kind": "request", "id": "x" * 65, "action": "ping"}, "request id"),
+    (req("ping", extra=1), "unknown request field"),
+    (req("rm -rf /"), "unknown action"),
+    (req("__init__"), "unknown action"),
+    (req(7), "unknown action"),
+    (req("cancel", []), "must be an object"),
+    (req("cancel", {}), "needs the field 'job_id'"),
+    (req("cancel", {"job_id": 5}), "non-empty string"),
+    (req("cancel", {"job_id": "a", "b": 1}), "unknown field"),
+    (req("cancel", {"job_id": "nope"}), "unknown job id"),
+    (req("logs", {"job_id": "a", "limit": True}), "integer"),
+    (req("logs", {"job_id": "a", "limit": 10**9}), "from 1"),
+    (req("watch", {"view": "v", "job_ids": ["a"] * 9}), "at most 8"),
+]
+
+
+@pytest.mark.parametrize(("content", "why"), BAD_REQUESTS)
+async def test_bad_requests_get_an_error_reply_and_a_warning(study, wire, caplog, content, why):
+    engine, project, _ = study
+    w = wire(JobMonitor(engine, project.id))
+    with caplog.at_level(logging.WARNING, logger="pbrain_widgets.widgets"):
+        w.raw(content)
+    assert len(w.messages) == 1
+    reply = w.messages[0]
+    assert reply["kind"] == "reply" and reply["ok"] is False
+    assert why in reply["error"]
+    valid_id = isinstance(content, dict) and 0 < len(content.get("id", "")) <= 64
+    assert reply["id"] == (content["id"] if valid_id else None)
+    assert any(why in r.getMessage() for r in caplog.records if r.name == "pbrain_widgets.widgets")
+    assert engine.get_jobs() == []
+
+
+async def test_an_engine_refusal_is_an_error_reply(study, wire):
+    engine, project, subjects = study
+    w = wire(JobMonitor(engine, project.id))
+    job = engine.run_stage(project.id, subjects[0].id, "import")
+    await engine.wait(timeout=5)
+    reply = w.request("cancel", {"job_id": job.id})
+    assert not reply["ok"] and "only queued or running jobs can be cancelled" in reply["error"]
+
+
+async def test_an_unexpected_error_is_logged_and_answered(study, wire, caplog, monkeypatch):
+    engine, project, _ = study
+    w = wire(JobMonitor(engine, project.id))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine, "cancel_all", broken)
+    with caplog.at_level(logging.ERROR, logger="pbrain_widgets.widgets"):
+        reply = w.request("cancel_all", {})
+    assert not reply["ok"] and reply["error"] == "internal error; see the kernel's log"
+    assert "boom" in caplog.text
+
+
+async def test_ping_answers_at_once(study, wire):
+    engine, project, _ = study
+    w = wire(JobMonitor(engine, project.id))
+    before = time.time()
+    assert w.ok("ping")["t"] >= before
+
+
+async def test_an_isolated_change_goes_out_at_once_and_a_burst_is_coalesced(study, wire):
+    engine, project, subjects = study
+    w = wire(JobMonitor(engine, project.id))
+    engine.run_stage(project.id, subjects[0].id, "import")
+    await asyncio.sleep(0.02)  # one loop turn is enough for the first change
+    assert len(w.patches) == 1
+    assert w.patches[0]["rev"] == 1
+    await engine.wait(timeout=10)
+    await settle()
+    revs = [p["rev"] for p in w.patches]
+    assert revs == list(range(1, len(revs) + 1))
+    assert w.patches[-1]["parts"]["jobs"]["jobs"][0]["status"] == "completed"
+
+
+async def test_patches_are_at_most_ten_a_second(make_engine, wire):
+    from pbrain_widgets import SimulatedRunner
+
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.002, failure_rate=0), max_concurrent=20)
+    project = engine.create_project("busy")
+    engine.add_subjects(project.id, [f"s{i}" for i in range(40)])
+    w = wire(JobMonitor(engine, project.id))
+    start = time.monotonic()
+    engine.run_pipeline(project.id)
+    await engine.wait(timeout=60)
+    await settle()
+    elapsed = time.monotonic() - start
+    assert len(engine.get_jobs()) == 400
+    assert len(w.patches) <= elapsed * 10 + 2
+    seen = {}
+    for patch in w.patches:
+        for row in patch["parts"]["jobs"].get("jobs", []):
+            seen[row["id"]] = row["status"]
+    assert len(seen) == 400 and set(seen.values()) == {"completed"}
+
+
+async def test_without_a_running_loop_a_change_is_sent_at_once(make_engine):
+    engine = make_engine()
+    project = engine.create_project("sync")
+    monitor = JobMonitor(engine, project.id)
+    sent = []
+    monitor.send = lambda content, buffers=None: sent.append(content)
+
+    def add() -> None:
+        engine.add_subjects(project.id, ["late"])
+
+    await asyncio.get_running_loop().run_in_executor(None, add)  # a thread with no running loop
+    assert sent and sent[0]["parts"]["jobs"]["subjects"]
+    monitor.close()
+
+
+async def test_snapshot_carries_the_last_revision(study, wire):
+    engine, project, subjects = study
+    w = wire(JobMonitor(engine, project.id))
+    engine.run_stage(project.id, subjects[0].id, "import")
+    await engine.wait(timeout=5)
+    await settle()
+    snap = w.ok("snapshot")
+    assert snap["rev"] == w.patches[-1]["rev"] == w.widget.revision
+    assert set(snap["parts"]) == {"jobs", "logs"}
+
+
+async def test_close_unsubscribes_and_stops_sending(study, wire):
+    engine, project, subjects = study
+    baseline = listener_counts(engine)
+    monitor = JobMonitor(engine, project.id)
+    w = wire(monitor)
+    assert listener_counts(engine) == (baseline[0] + 1, baseline[1], baseline[2] + 1)
+    engine.run_stage(project.id, subjects[0].id, "import")
+    monitor.close()
+    assert listener_counts(engine) == baseline
+    count = len(w.messages)
+    await engine.wait(timeout=5)
+    await settle()
+    assert len(w.messages) == count
+
+
+def test_a_widget_needs_an_engine():
+    with pytest.raises(InvalidArgumentError, match="engine must be"):
+        JobMonitor("not an engine")

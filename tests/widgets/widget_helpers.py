@@ -1,0 +1,48 @@
+"""Helpers for widget tests: capture what a widget sends, play the part of a view."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+from pbrain_widgets.widgets import SyncWidget
+
+_ids = itertools.count(1)
+
+
+class Wire:
+    """Everything one widget sent towards the browser, and a way to send it requests."""
+
+    def __init__(self, widget: SyncWidget) -> None:
+        self.widget = widget
+        self.messages: list[dict[str, Any]] = []
+        widget.send = lambda content, buffers=None: self.messages.append(content)
+
+    @property
+    def patches(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["kind"] == "patch"]
+
+    def request(self, action: Any, payload: Any = None, **extra: Any) -> dict[str, Any]:
+        """Deliver a request the way a view's message arrives, and return the reply to it."""
+        request_id = f"test:{next(_ids)}"
+        content = {"kind": "request", "id": request_id, "action": action, **extra}
+        if payload is not None:
+            content["payload"] = payload
+        self.raw(content)
+        replies = [m for m in self.messages if m["kind"] == "reply" and m["id"] == request_id]
+        assert len(replies) == 1, f"expected one reply to {request_id}, got {replies}"
+        return replies[0]
+
+    def raw(self, content: Any) -> None:
+        self.widget._handle_custom_msg(content, [])
+
+    def ok(self, action: str, payload: Any = None) -> Any:
+        reply = self.request(action, payload)
+        assert reply["ok"], reply
+        return reply["result"]
+
+
+async def settle(seconds: float = 0.15) -> None:
+    """Let pending flushes (throttled to 0.1 s) go out."""
+    await asyncio.sleep(seconds)
