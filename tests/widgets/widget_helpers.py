@@ -46,3 +46,8 @@ class Wire:
 async def settle(seconds: float = 0.15) -> None:
     """Let pending flushes (throttled to 0.1 s) go out."""
     await asyncio.sleep(seconds)
+
+
+def patched_lines(patches: list[dict[str, Any]], job_id: str) -> list[list[Any]]:
+    """The log lines of ``job_id`` that the patches carried, in order."""
+    return [line for p in patches for line in p["parts"].get("logs", {}).get("lines", {}).get(job_id, [])]

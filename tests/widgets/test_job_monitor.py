@@ -1,0 +1,125 @@
+"""JobMonitor: snapshot, patches after engine events, cancel / retry / kill all from a view."""
+
+from __future__ import annotations
+
+import asyncio
+
+from widget_helpers import settle
+
+from pbrain_widgets import JobStatus, SimulatedRunner
+from pbrain_widgets.widgets import JobMonitor
+
+
+async def test_snapshot_has_every_job_newest_first_with_names(study, wire):
+    engine, project, subjects = study
+    jobs = engine.run_pipeline(project.id, [subjects[0].id], ["import", "t1_fit"])
+    w = wire(JobMonitor(engine, project.id))
+    snap = w.ok("snapshot")["parts"]["jobs"]
+    assert [j["id"] for j in snap["jobs"]] == [jobs[1].id, jobs[0].id]
+    assert snap["subjects"] == {s.id: s.name for s in subjects}
+    assert snap["stages"]["t1_fit"] == "T1/M0 Fitting"
+    assert "resource_history" not in snap["jobs"][0]
+
+
+async def test_a_monitor_without_project_follows_every_project(study, wire):
+    engine, project, subjects = study
+    other = engine.create_project("other")
+    (extra,) = engine.add_subjects(other.id, ["x-01"])
+    w = wire(JobMonitor(engine))
+    engine.run_stage(project.id, subjects[0].id, "import")
+    engine.run_stage(other.id, extra.id, "import")
+    await engine.wait(timeout=5)
+    await settle()
+    seen = {row["project_id"] for p in w.patches for row in p["parts"]["jobs"].get("jobs", [])}
+    assert seen == {project.id, other.id}
+    assert w.ok("snapshot")["parts"]["jobs"]["subjects"][extra.id] == "x-01"
+
+
+async def test_patches_carry_only_changed_jobs(study, wire):
+    engine, project, subjects = study
+    engine.run_pipeline(project.id, [subjects[0].id], ["import"])
+    await engine.wait(timeout=5)
+    w = wire(JobMonitor(engine, project.id))
+    job = engine.run_stage(project.id, subjects[1].id, "import")
+    await engine.wait(timeout=5)
+    await settle()
+    ids = {row["id"] for p in w.patches for row in p["parts"]["jobs"].get("jobs", [])}
+    assert ids == {job.id}
+
+
+async def test_other_projects_do_not_wake_a_project_monitor(study, wire):
+    engine, project, _ = study
+    other = engine.create_project("other")
+    (extra,) = engine.add_subjects(other.id, ["x-01"])
+    w = wire(JobMonitor(engine, project.id))
+    engine.run_stage(other.id, extra.id, "import")
+    await engine.wait(timeout=5)
+    await settle()
+    assert w.patches == []
+
+
+async def test_cancel_and_retry_from_the_view_act_on_the_engine(make_engine, wire):
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.2, failure_rate=0))
+    project = engine.create_project("p")
+    (subject,) = engine.add_subjects(project.id, ["s"])
+    w = wire(JobMonitor(engine, project.id))
+    job = engine.run_stage(project.id, subject.id, "import")
+    await asyncio.sleep(0.05)
+    row = w.ok("cancel", {"job_id": job.id})
+    assert row["status"] == "cancelled"
+    assert engine.get_job(job.id).status is JobStatus.CANCELLED
+    retried = w.ok("retry", {"job_id": job.id})
+    assert retried["retry_of"] == job.id and retried["attempt"] == 2
+    assert engine.get_job(retried["id"]).status in (JobStatus.QUEUED, JobStatus.RUNNING)
+    await settle()
+    statuses = [row["status"] for p in w.patches for row in p["parts"]["jobs"].get("jobs", [])]
+    assert "cancelled" in statuses
+
+
+async def test_kill_all_cancels_only_this_project(make_engine, wire):
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.5, failure_rate=0))
+    project = engine.create_project("p")
+    other = engine.create_project("q")
+    engine.add_subjects(project.id, ["a", "b"])
+    engine.add_subjects(other.id, ["c"])
+    w = wire(JobMonitor(engine, project.id))
+    engine.run_pipeline(project.id)
+    kept = engine.run_pipeline(other.id)
+    result = w.ok("cancel_all", {})
+    assert result["cancelled"] == 20
+    assert {j.status for j in engine.get_jobs(project_id=project.id)} == {JobStatus.CANCELLED}
+    assert engine.get_job(kept[0].id).status in (JobStatus.QUEUED, JobStatus.RUNNING)
+    engine.cancel_all()
+
+
+async def test_a_job_of_another_project_is_refused(study, wire):
+    engine, project, _ = study
+    other = engine.create_project("other")
+    (extra,) = engine.add_subjects(other.id, ["x-01"])
+    foreign = engine.run_stage(other.id, extra.id, "import")
+    w = wire(JobMonitor(engine, project.id))
+    reply = w.request("cancel", {"job_id": foreign.id})
+    assert not reply["ok"] and "another project" in reply["error"]
+    assert engine.get_job(foreign.id).status is not JobStatus.CANCELLED
+
+
+async def test_an_expanded_job_streams_its_new_lines_only(make_engine, wire):
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.03, failure_rate=0))
+    project = engine.create_project("p")
+    (subject,) = engine.add_subjects(project.id, ["s"])
+    w = wire(JobMonitor(engine, project.id))
+    first = engine.run_stage(project.id, subject.id, "import")
+    second = engine.run_stage(project.id, subject.id, "t1_fit")
+    await asyncio.sleep(0.05)
+    tails = w.ok("watch", {"view": "v1", "job_ids": [first.id]})["tails"]
+    seen = [line[0] for line in tails[first.id]]
+    assert seen[0] == 1
+    assert w.ok("watch", {"view": "v1", "job_ids": [first.id]})["tails"] == {}  # a renewal sends no tail
+    await engine.wait(timeout=5)
+    await settle()
+    for patch in w.patches:
+        lines = patch["parts"].get("logs", {}).get("lines", {})
+        assert second.id not in lines  # nobody watches it
+        seen += [line[0] for line in lines.get(first.id, []) if line[0] > seen[-1]]
+    assert seen == list(range(1, len(seen) + 1))
+    assert seen == [e.seq for e in engine.get_logs(first.id)]

@@ -1,0 +1,144 @@
+"""ProjectDashboard and SubjectDetail: grid, active counts, running stages, opening a subject."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from widget_helpers import settle
+
+from pbrain_widgets import JobStatus, SimulatedRunner, StageStatus, UnknownSubjectError
+from pbrain_widgets.widgets import ProjectDashboard, SubjectDetail
+
+
+async def test_snapshot_is_the_subjects_by_stages_grid(study, wire):
+    engine, project, subjects = study
+    w = wire(ProjectDashboard(engine, project.id))
+    snap = w.ok("snapshot")["parts"]
+    grid = snap["project"]
+    assert grid["project"] == {"id": project.id, "name": "study"}
+    assert [s["id"] for s in grid["stages"]][:2] == ["import", "t1_fit"]
+    assert grid["stages"][1]["depends_on"] == ["import"]
+    assert [s["name"] for s in grid["subjects"]] == ["sub-01", "sub-02", "sub-03"]
+    assert set(grid["subjects"][0]["statuses"].values()) == {"not_run"}
+    assert grid["active"] == {}
+    assert snap["subject"] == {"subject": None, "stages": [], "latest": {}}
+
+
+async def test_run_selected_from_the_view_and_live_statuses(study, wire):
+    engine, project, subjects = study
+    w = wire(ProjectDashboard(engine, project.id))
+    result = w.ok("run_pipeline", {"subject_ids": [subjects[1].id], "stage_ids": ["t1_fit"]})
+    assert result == {"jobs": 2}
+    assert {j.subject_id for j in engine.get_jobs()} == {subjects[1].id}
+    await asyncio.sleep(0.02)
+    assert w.patches[0]["parts"]["project"]["active"] == {subjects[1].id: 2}
+    await engine.wait(timeout=5)
+    await settle()
+    last = {}
+    for patch in w.patches:
+        for row in patch["parts"]["project"].get("subjects", []):
+            last[row["id"]] = row["statuses"]
+        active = patch["parts"]["project"].get("active")
+    assert last[subjects[1].id]["t1_fit"] == "done" and last[subjects[1].id]["import"] == "done"
+    assert active == {subjects[1].id: 0}
+
+
+async def test_run_all_with_a_choice_of_stages(study, wire):
+    engine, project, subjects = study
+    w = wire(ProjectDashboard(engine, project.id))
+    assert w.ok("run_pipeline", {"subject_ids": None, "stage_ids": ["diffusion"]}) == {"jobs": 6}
+    reply = w.request("run_pipeline", {"stage_ids": ["nope"]})
+    assert not reply["ok"] and "unknown stage id 'nope'" in reply["error"]
+    reply = w.request("run_pipeline", {"subject_ids": ["ghost"]})
+    assert not reply["ok"] and "ghost" in reply["error"]
+    engine.cancel_all()
+
+
+async def test_opening_a_subject_sends_its_detail(study, wire):
+    engine, project, subjects = study
+    engine.run_pipeline(project.id, [subjects[0].id], ["import"])
+    await engine.wait(timeout=5)
+    dash = ProjectDashboard(engine, project.id)
+    w = wire(dash)
+    w.ok("open_subject", {"subject_id": subjects[0].id})
+    assert dash.selected_subject == subjects[0].id
+    await settle()
+    reset = w.patches[-1]["parts"]["subject"]["reset"]
+    assert reset["subject"]["name"] == "sub-01"
+    assert reset["latest"]["import"]["status"] == "completed"
+    assert w.ok("snapshot")["parts"]["subject"]["subject"]["id"] == subjects[0].id
+    reply = w.request("open_subject", {"subject_id": "ghost"})
+    assert not reply["ok"] and "ghost" in reply["error"]
+    w.ok("open_subject", {"subject_id": None})
+    await settle()
+    assert w.patches[-1]["parts"]["subject"]["reset"]["subject"] is None
+
+
+async def test_a_subject_of_another_project_cannot_be_opened(study, wire):
+    engine, project, _ = study
+    other = engine.create_project("other")
+    (extra,) = engine.add_subjects(other.id, ["x"])
+    dash = ProjectDashboard(engine, project.id)
+    wire(dash)
+    with pytest.raises(UnknownSubjectError):
+        dash.selected_subject = extra.id
+
+
+async def test_new_subjects_appear_in_the_grid(study, wire):
+    engine, project, _ = study
+    w = wire(ProjectDashboard(engine, project.id))
+    engine.add_subjects(project.id, [{"name": "sub-04", "has_t1": True}])
+    await settle()
+    (row,) = w.patches[-1]["parts"]["project"]["subjects"]
+    assert row["name"] == "sub-04" and row["has_t1"] is True
+
+
+async def test_subject_detail_runs_a_stage_only_when_its_dependencies_are_done(study, wire):
+    engine, project, subjects = study
+    w = wire(SubjectDetail(engine, subjects[0].id))
+    reply = w.request("run_stage", {"stage_id": "t1_fit"})
+    assert not reply["ok"] and "['import'] are not done" in reply["error"]
+    assert engine.get_jobs() == []
+    row = w.ok("run_stage", {"stage_id": "import"})
+    await engine.wait(timeout=5)
+    await settle()
+    latest = [
+        p["parts"]["subject"]["latest"]["import"] for p in w.patches if "latest" in p["parts"]["subject"]
+    ]
+    assert latest[-1]["id"] == row["id"] and latest[-1]["status"] == "completed"
+    statuses = [
+        p["parts"]["subject"]["subject"]["statuses"]["import"]
+        for p in w.patches
+        if "subject" in p["parts"]["subject"]
+    ]
+    assert statuses[-1] == "done"
+    assert w.ok("run_stage", {"stage_id": "t1_fit"})["stage_id"] == "t1_fit"
+    await engine.wait(timeout=5)
+    assert engine.get_subject(subjects[0].id).stage_statuses["t1_fit"] is StageStatus.DONE
+
+
+async def test_subject_detail_cancels_only_its_own_jobs(make_engine, wire):
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.5, failure_rate=0))
+    project = engine.create_project("p")
+    a, b = engine.add_subjects(project.id, ["a", "b"])
+    w = wire(SubjectDetail(engine, a.id))
+    mine = engine.run_stage(project.id, a.id, "import")
+    theirs = engine.run_stage(project.id, b.id, "import")
+    reply = w.request("cancel_job", {"job_id": theirs.id})
+    assert not reply["ok"] and "not a job of the subject" in reply["error"]
+    assert w.ok("cancel_job", {"job_id": mine.id})["status"] == "cancelled"
+    assert engine.get_job(theirs.id).status is JobStatus.RUNNING
+    assert w.ok("retry_job", {"job_id": mine.id})["attempt"] == 2
+    engine.cancel_all()
+
+
+async def test_subject_detail_snapshot_has_the_latest_job_per_stage(study, wire):
+    engine, project, subjects = study
+    job = engine.run_stage(project.id, subjects[2].id, "import")
+    await engine.wait(timeout=5)
+    again = engine.run_stage(project.id, subjects[2].id, "import")
+    await engine.wait(timeout=5)
+    snap = wire(SubjectDetail(engine, subjects[2])).ok("snapshot")["parts"]["subject"]
+    assert snap["latest"]["import"]["id"] == again.id != job.id
+    assert "t1_fit" not in snap["latest"]
