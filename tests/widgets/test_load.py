@@ -1,0 +1,58 @@
+"""The message budget: 500 jobs, 50 running at 20 log lines/s each, all five widgets."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from pbrain_widgets import JobContext, Runner
+from pbrain_widgets.widgets import ConnectionStatus, JobMonitor, LogStream, ProjectDashboard, SubjectDetail
+
+LINES_PER_SECOND = 20
+
+
+class Chatty(Runner):
+    """Writes 20 lines a second and reports progress with each, for ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def run(self, ctx: JobContext) -> None:
+        ticks = int(self.seconds * LINES_PER_SECOND)
+        for i in range(ticks):
+            ctx.progress(100 * i / ticks, f"step {i}")
+            ctx.info(f"working on block {i} of {ticks}")
+            await asyncio.sleep(1 / LINES_PER_SECOND)
+
+
+async def test_all_five_widgets_stay_under_sixty_messages_a_second(make_engine, wire):
+    engine = make_engine(runner=Chatty(seconds=30), max_concurrent=50)
+    project = engine.create_project("load")
+    subjects = engine.add_subjects(project.id, [f"sub-{i:02d}" for i in range(50)])
+    jobs = engine.run_pipeline(project.id)
+    assert len(jobs) == 500
+    running = engine.get_jobs(status="running")
+    assert len(running) == 50
+    wires = [
+        wire(JobMonitor(engine, project.id)),
+        wire(LogStream(engine, running[0].id)),
+        wire(ConnectionStatus(engine)),
+        wire(ProjectDashboard(engine, project.id)),
+        wire(SubjectDetail(engine, subjects[1].id)),
+    ]
+    wires[0].ok("watch", {"view": "v", "job_ids": [running[1].id, running[2].id]})
+    wires[3].ok("open_subject", {"subject_id": subjects[3].id})
+    wires[4].ok("watch", {"view": "v", "job_ids": [running[4].id]})
+    for w in wires:
+        w.messages.clear()
+    start = time.monotonic()
+    await asyncio.sleep(2.0)
+    elapsed = time.monotonic() - start
+    sent = [m for w in wires for m in w.messages]
+    per_second = len(sent) / elapsed
+    assert per_second <= 42, per_second  # 4 widgets x 10 patches/s; ConnectionStatus sends none
+    lines = [m["parts"]["logs"]["lines"] for m in wires[1].messages if "logs" in m["parts"]]
+    assert sum(len(batch[running[0].id]) for batch in lines) >= LINES_PER_SECOND * 1.5
+    updated = {row["id"] for m in wires[0].messages for row in m["parts"]["jobs"].get("jobs", [])}
+    assert updated >= {j.id for j in running}  # every running job's progress got through
+    engine.cancel_all()
