@@ -160,6 +160,8 @@ def _run(channel: _Channel, handler: _LogForwarder, message: tuple[Any, ...]) ->
     try:
         os.chdir(info["subject_dir"] or cwd)
         handler.setLevel(log_level)
+        # Not lower: below it, libraries would build records nobody reads (PIL, matplotlib).
+        logging.getLogger().setLevel(log_level)
         fn, kwargs = pickle.loads(payload)
         result = fn(TaskContext(channel, info), **kwargs)
         if inspect.isawaitable(result):
@@ -194,7 +196,6 @@ def main(preload: list[str]) -> int:
     handler = _LogForwarder(channel)
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
     for name in preload:
         importlib.import_module(name)
     while (message := read_frame(0)) is not None:
