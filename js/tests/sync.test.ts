@@ -53,6 +53,13 @@ describe("jobs state", () => {
     expect(counts).toMatchObject({ all: 3, running: 1, failed: 2, queued: 0, completed: 0, cancelled: 0 });
     expect(filterJobs(state, "failed")).toEqual(["c", "b"]);
   });
+  it("applies changed fields on top of a known row", () => {
+    const state = jobsReducer.init(snap([job("a", 1, "running", 10)]).jobs, undefined);
+    const next = jobsReducer.patch(state, { changes: [{ id: "a", progress: 60, current_step: "Fitting" }, { id: "zz", progress: 1 }] });
+    expect(next.byId.a).toMatchObject({ status: "running", progress: 60, current_step: "Fitting" });
+    expect(next.byId.zz).toBeUndefined();
+    expect(state.byId.a.progress).toBe(10);
+  });
   it("keeps the order array when no job is new", () => {
     const state = jobsReducer.init(snap([job("a", 1)]).jobs, undefined);
     const next = jobsReducer.patch(state, { jobs: [job("a", 1, "running")] });

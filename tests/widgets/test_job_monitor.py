@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from widget_helpers import settle
+from widget_helpers import job_states, settle
 
 from pbrain_widgets import JobStatus, SimulatedRunner
 from pbrain_widgets.widgets import JobMonitor
@@ -30,7 +30,7 @@ async def test_a_monitor_without_project_follows_every_project(study, wire):
     engine.run_stage(other.id, extra.id, "import")
     await engine.wait(timeout=5)
     await settle()
-    seen = {row["project_id"] for p in w.patches for row in p["parts"]["jobs"].get("jobs", [])}
+    seen = {row["project_id"] for row in job_states(w.patches).values()}
     assert seen == {project.id, other.id}
     assert w.ok("snapshot")["parts"]["jobs"]["subjects"][extra.id] == "x-01"
 
@@ -43,7 +43,7 @@ async def test_patches_carry_only_changed_jobs(study, wire):
     job = engine.run_stage(project.id, subjects[1].id, "import")
     await engine.wait(timeout=5)
     await settle()
-    ids = {row["id"] for p in w.patches for row in p["parts"]["jobs"].get("jobs", [])}
+    ids = set(job_states(w.patches))
     assert ids == {job.id}
 
 
@@ -72,8 +72,7 @@ async def test_cancel_and_retry_from_the_view_act_on_the_engine(make_engine, wir
     assert retried["retry_of"] == job.id and retried["attempt"] == 2
     assert engine.get_job(retried["id"]).status in (JobStatus.QUEUED, JobStatus.RUNNING)
     await settle()
-    statuses = [row["status"] for p in w.patches for row in p["parts"]["jobs"].get("jobs", [])]
-    assert "cancelled" in statuses
+    assert job_states(w.patches)[job.id]["status"] == "cancelled"
 
 
 async def test_kill_all_cancels_only_this_project(make_engine, wire):
@@ -123,3 +122,40 @@ async def test_an_expanded_job_streams_its_new_lines_only(make_engine, wire):
         seen += [line[0] for line in lines.get(first.id, []) if line[0] > seen[-1]]
     assert seen == list(range(1, len(seen) + 1))
     assert seen == [e.seq for e in engine.get_logs(first.id)]
+
+
+async def test_a_running_job_sends_its_row_once_then_only_changed_fields(make_engine, wire):
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.03, failure_rate=0))
+    project = engine.create_project("p")
+    (subject,) = engine.add_subjects(project.id, ["s"])
+    w = wire(JobMonitor(engine, project.id))
+    job = engine.run_stage(project.id, subject.id, "import")
+    await engine.wait(timeout=5)
+    await settle()
+    full = [row for p in w.patches for row in p["parts"]["jobs"].get("jobs", [])]
+    changes = [c for p in w.patches for c in p["parts"]["jobs"].get("changes", [])]
+    assert [row["id"] for row in full] == [job.id]
+    assert changes and all(set(c) < set(full[0]) for c in changes)
+    assert (
+        job_states(w.patches)[job.id]
+        == job_states([], {job.id: w.ok("snapshot")["parts"]["jobs"]["jobs"][0]})[job.id]
+    )
+
+
+async def test_a_snapshot_between_patches_is_followed_by_full_rows(make_engine, wire):
+    engine = make_engine(runner=SimulatedRunner(step_seconds=1, failure_rate=0))
+    project = engine.create_project("p")
+    (subject,) = engine.add_subjects(project.id, ["s"])
+    monitor = JobMonitor(engine, project.id)
+    w = wire(monitor)
+    job = engine.run_stage(project.id, subject.id, "import")
+    await settle()
+    engine.cancel(job.id)  # a change that waits for the next flush...
+    snap = monitor.snapshot()  # ...when a view takes its snapshot
+    w.messages.clear()
+    await settle()
+    (patch,) = w.patches
+    assert [row["id"] for row in patch["parts"]["jobs"]["jobs"]] == [job.id]
+    assert "changes" not in patch["parts"]["jobs"]
+    view = job_states(w.patches, {row["id"]: row for row in snap["parts"]["jobs"]["jobs"]})
+    assert view[job.id]["status"] == "cancelled"

@@ -7,7 +7,7 @@ import logging
 import time
 
 import pytest
-from widget_helpers import settle
+from widget_helpers import job_states, settle
 
 from pbrain_widgets import InvalidArgumentError
 from pbrain_widgets.widgets import JobMonitor
@@ -97,7 +97,7 @@ async def test_ping_answers_at_once(study, wire):
 async def test_an_isolated_change_goes_out_at_once_and_a_burst_is_coalesced(study, wire):
     engine, project, subjects = study
     w = wire(JobMonitor(engine, project.id))
-    engine.run_stage(project.id, subjects[0].id, "import")
+    job = engine.run_stage(project.id, subjects[0].id, "import")
     await asyncio.sleep(0.02)  # one loop turn is enough for the first change
     assert len(w.patches) == 1
     assert w.patches[0]["rev"] == 1
@@ -105,7 +105,7 @@ async def test_an_isolated_change_goes_out_at_once_and_a_burst_is_coalesced(stud
     await settle()
     revs = [p["rev"] for p in w.patches]
     assert revs == list(range(1, len(revs) + 1))
-    assert w.patches[-1]["parts"]["jobs"]["jobs"][0]["status"] == "completed"
+    assert job_states(w.patches)[job.id]["status"] == "completed"
 
 
 async def test_patches_are_at_most_ten_a_second(make_engine, wire):
@@ -122,11 +122,8 @@ async def test_patches_are_at_most_ten_a_second(make_engine, wire):
     elapsed = time.monotonic() - start
     assert len(engine.get_jobs()) == 400
     assert len(w.patches) <= elapsed * 10 + 2
-    seen = {}
-    for patch in w.patches:
-        for row in patch["parts"]["jobs"].get("jobs", []):
-            seen[row["id"]] = row["status"]
-    assert len(seen) == 400 and set(seen.values()) == {"completed"}
+    seen = job_states(w.patches)
+    assert len(seen) == 400 and {row["status"] for row in seen.values()} == {"completed"}
 
 
 async def test_without_a_running_loop_a_change_is_sent_at_once(make_engine):

@@ -51,3 +51,19 @@ async def settle(seconds: float = 0.15) -> None:
 def patched_lines(patches: list[dict[str, Any]], job_id: str) -> list[list[Any]]:
     """The log lines of ``job_id`` that the patches carried, in order."""
     return [line for p in patches for line in p["parts"].get("logs", {}).get("lines", {}).get(job_id, [])]
+
+
+def job_states(
+    patches: list[dict[str, Any]], known: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict]:
+    """Fold the jobs feed's patches (full rows, then changed fields) into each job's latest row,
+    as a view does; a change for a job without a row fails."""
+    jobs = {k: dict(v) for k, v in (known or {}).items()}
+    for patch in patches:
+        part = patch["parts"].get("jobs", {})
+        for row in part.get("jobs", []):
+            jobs[row["id"]] = dict(row)
+        for change in part.get("changes", []):
+            assert change["id"] in jobs, f"a change for a job the view has no row of: {change}"
+            jobs[change["id"]].update(change)
+    return jobs

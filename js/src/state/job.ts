@@ -13,7 +13,9 @@ export const jobReducer: PartReducer<JobState> = {
   init(snapshot) {
     return { job: snapshot?.job ?? null, subject: snapshot?.subject ?? "", stage: snapshot?.stage ?? "" };
   },
-  patch(state, patch: { job?: JobRow }) {
-    return patch.job ? { ...state, job: patch.job } : state;
+  patch(state, patch: { job?: JobRow; change?: Partial<JobRow> }) {
+    if (patch.job) return { ...state, job: patch.job };
+    if (patch.change && state.job) return { ...state, job: { ...state.job, ...patch.change } };
+    return state;
   },
 };

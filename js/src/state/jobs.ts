@@ -17,8 +17,10 @@ interface JobsSnapshot {
   stages: Record<string, string>;
 }
 
+/** New jobs as full rows; known jobs as only the fields that changed. */
 interface JobsPatch {
   jobs?: JobRow[];
+  changes?: (Partial<JobRow> & { id: string })[];
   subjects?: Record<string, string>;
 }
 
@@ -38,6 +40,10 @@ export const jobsReducer: PartReducer<JobsState> = {
     for (const job of patch.jobs ?? []) {
       if (!(job.id in byId)) added = true;
       byId[job.id] = job;
+    }
+    for (const change of patch.changes ?? []) {
+      const known = byId[change.id];
+      if (known) byId[change.id] = { ...known, ...change };
     }
     return {
       byId,

@@ -6,11 +6,14 @@ from typing import Any
 
 from ...engine import Engine, Job
 from ..feed import Feed
-from ..records import job_row
+from ..records import RowChanges, job_row
 
 
 class JobFeed(Feed):
-    """Snapshot: ``{"job": row, "subject": name, "stage": label}``. Patch: ``{"job": row}``."""
+    """Snapshot: ``{"job": row, "subject": name, "stage": label}``.
+
+    Patch: ``{"job": row}`` the first time, then ``{"change": {"id", <changed field>: value...}}``.
+    """
 
     name = "job"
 
@@ -18,6 +21,7 @@ class JobFeed(Feed):
         super().__init__(engine)
         self.job_id = engine.get_job(job_id).id
         self._latest: Job | None = None
+        self._rows = RowChanges()
         self.subscribe(engine.on_job_update(self._on_job))
 
     def _on_job(self, job: Job) -> None:
@@ -26,6 +30,8 @@ class JobFeed(Feed):
             self._wake()
 
     def snapshot(self) -> dict[str, Any]:
+        if self._latest is not None:
+            self._rows.resend_full([self.job_id])
         job = self.engine.get_job(self.job_id)
         stage = self.engine.pipeline(job.project_id)[job.stage_id]
         return {
@@ -37,6 +43,8 @@ class JobFeed(Feed):
     def take_patch(self) -> dict[str, Any] | None:
         if self._latest is None:
             return None
-        patch = {"job": job_row(self._latest)}
+        rows, changes = self._rows.split([self._latest])
         self._latest = None
-        return patch
+        if rows:
+            return {"job": rows[0]}
+        return {"change": changes[0]} if changes else None

@@ -6,7 +6,7 @@ from typing import Any
 
 from ...engine import Engine, Job, Subject
 from ..feed import Action, Feed
-from ..records import job_row
+from ..records import RowChanges, job_row
 from ..validation import BadRequest, Field
 
 JOB_ID = {"job_id": Field(str, max_len=64)}
@@ -15,7 +15,9 @@ JOB_ID = {"job_id": Field(str, max_len=64)}
 class JobsFeed(Feed):
     """Snapshot: ``{"jobs": [row, ...] (newest first), "subjects": {id: name}, "stages": {id: label}}``.
 
-    Patch: ``{"jobs": [changed rows], "subjects": {new id: name}}`` (keys only when non-empty).
+    Patch: ``{"jobs": [new rows], "changes": [{"id", <changed field>: value, ...}],
+    "subjects": {new id: name}}`` (keys only when non-empty): a job's full row goes once, then
+    only its fields that changed (a running job's progress, step and ETA).
     """
 
     name = "jobs"
@@ -27,6 +29,7 @@ class JobsFeed(Feed):
         self.project_id = project_id
         self._changed: dict[str, Job] = {}
         self._new_subjects: dict[str, str] = {}
+        self._rows = RowChanges()
         self.subscribe(engine.on_job_update(self._on_job))
         self.subscribe(engine.on_subject_update(self._on_subject))
 
@@ -49,6 +52,7 @@ class JobsFeed(Feed):
         return [p.id for p in self.engine.get_projects()]
 
     def snapshot(self) -> dict[str, Any]:
+        self._rows.resend_full(self._changed)
         subjects: dict[str, str] = {}
         stages: dict[str, str] = {}
         for project_id in self._projects():
@@ -58,16 +62,18 @@ class JobsFeed(Feed):
         return {"jobs": [job_row(j) for j in jobs], "subjects": subjects, "stages": stages}
 
     def take_patch(self) -> dict[str, Any] | None:
-        if not self._changed and not self._new_subjects:
-            return None
         patch: dict[str, Any] = {}
         if self._changed:
-            patch["jobs"] = [job_row(j) for j in self._changed.values()]
+            rows, changes = self._rows.split(self._changed.values())
             self._changed = {}
+            if rows:
+                patch["jobs"] = rows
+            if changes:
+                patch["changes"] = changes
         if self._new_subjects:
             patch["subjects"] = self._new_subjects
             self._new_subjects = {}
-        return patch
+        return patch or None
 
     def job(self, job_id: str) -> Job:
         """The job, if it is one of this feed's (else :class:`BadRequest`)."""

@@ -45,3 +45,12 @@ describe("project and subject state", () => {
     expect(subjectReducer.patch(state, { reset: { subject: null, stages: [], latest: {} } }).subject).toBeNull();
   });
 });
+
+describe("job state", () => {
+  it("applies a change to the followed job", async () => {
+    const { jobReducer } = await import("../src/state/job");
+    const state = jobReducer.init({ job: { id: "j", progress: 1, status: "running" }, subject: "s", stage: "Import" }, undefined);
+    expect(jobReducer.patch(state, { change: { id: "j", progress: 50 } }).job).toMatchObject({ progress: 50, status: "running" });
+    expect(jobReducer.patch(state, {})).toBe(state);
+  });
+});
