@@ -21,6 +21,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
+# the first cell of every scenario notebook: imports and the scripted runners
+RUNNERS_CELL = (Path(__file__).parent / "kernel_runners.py").read_text()
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +73,7 @@ def page(browser_context: BrowserContext) -> Iterator[Page]:
 def notebook(
     request: pytest.FixtureRequest, lab_server: LabServer, page: Page
 ) -> Iterator[Callable[[Sequence[str]], LabNotebook]]:
-    """Factory: write the test's notebook from cells, open it and run it.
+    """Factory: write the test's notebook (the runners' cell, then ``cells``), open it and run it.
 
     The scenario's screenshot is taken at the end of the test, pass or fail.
     """
@@ -79,7 +81,7 @@ def notebook(
     opened: list[LabNotebook] = []
 
     def make(cells: Sequence[str], run: bool = True) -> LabNotebook:
-        nb = LabNotebook(lab_server, page, scenario, cells)
+        nb = LabNotebook(lab_server, page, scenario, [RUNNERS_CELL, *cells])
         opened.append(nb)
         nb.open()
         if run:

@@ -31,8 +31,6 @@ _CELLS_DONE_JS = f"""() => {{
     const panel = {_PANEL_JS};
     const cells = Array.from(panel.content.model.cells);
     const code = cells.filter(c => c.type === 'code');
-    if (!code.every(c => c.executionCount !== null)) return null;
-    if (panel.sessionContext.session.kernel.status !== 'idle') return null;
     const errors = [];
     for (const c of code) {{
         for (let i = 0; i < c.outputs.length; i++) {{
@@ -42,6 +40,9 @@ _CELLS_DONE_JS = f"""() => {{
             }}
         }}
     }}
+    if (panel.sessionContext.session.kernel.status !== 'idle') return null;
+    // run-all stops at a cell that raised: the cells after it never get a count
+    if (!errors.length && !code.every(c => c.executionCount !== null)) return null;
     return {{errors}};
 }}"""
 
