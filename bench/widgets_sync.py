@@ -136,9 +136,18 @@ class Meter:
 DONE = "BENCH-DONE"
 
 
-def meter(code: str, seconds: float) -> Meter:
+def log_line_delays(msg: dict, received: float, delays: list[float]) -> None:
+    """For each log line a patch carries: seconds from the engine logging it to its arrival here."""
+    data = msg["content"].get("data", {})
+    if data.get("method") != "custom" or data["content"].get("kind") != "patch":
+        return
+    for lines in data["content"]["parts"].get("logs", {}).get("lines", {}).values():
+        delays.extend(received - line[1] for line in lines)
+
+
+def meter(code: str, seconds: float, delays: list[float] | None = None) -> Meter:
     """Run ``code`` as a cell in a new kernel and meter iopub for ``seconds`` from its start, or
-    until the cell prints ``DONE``."""
+    until the cell prints ``DONE``; with ``delays``, collect the log lines' delays."""
     km, kc = start_new_kernel(kernel_name="python3")
     try:
         kc.execute(f"DONE = {DONE!r}\n" + code)
@@ -163,6 +172,8 @@ def meter(code: str, seconds: float) -> Meter:
             )
             counts[kind] += 1
             sizes[kind] += size
+            if delays is not None and kind == "comm_msg":
+                log_line_delays(msg, time.time(), delays)
             per_second[int(elapsed)] += 1
             if kind == "stream" and DONE in msg["content"].get("text", ""):
                 return Meter(counts, sizes, per_second, elapsed)
@@ -181,7 +192,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="metering window per rate scenario")
     args = parser.parse_args()
 
-    widgets = meter(WIDGETS, args.seconds)
+    delays: list[float] = []
+    widgets = meter(WIDGETS, args.seconds, delays)
     tqdm = meter(TQDM, args.seconds)
     print(f"\nLoad: 50 running jobs x 20 log lines/s + 20 progress updates/s, {args.seconds:.0f} s window")
     header = f"{'variant':<40} {'msgs/s mean':>12} {'msgs/s peak':>12} {'bytes/s mean':>14}"
@@ -194,6 +206,13 @@ def main() -> None:
         )
     steady = [n for second, n in widgets.per_second.items() if second >= 2]
     print(f"pbrain widgets, steady state (from 2 s on): peak {max(steady, default=0)} msgs/s")
+    if delays:
+        delays.sort()
+        median, p95 = delays[len(delays) // 2], delays[int(len(delays) * 0.95)]
+        print(
+            f"log line from engine to the wire (kernel side of the latency): median {median * 1000:.0f} ms, "
+            f"95th percentile {p95 * 1000:.0f} ms over {len(delays)} lines"
+        )
 
     logstream = meter(LOGSTREAM, 60.0)
     output = meter(OUTPUT, 300.0)
