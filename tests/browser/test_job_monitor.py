@@ -8,7 +8,7 @@ import time
 import psutil
 from page_probes import long_tasks, record_long_tasks
 from playwright.sync_api import expect
-from widget_dom import all_cards, card, job_monitor, rendered_cards, short_id, tab, tab_count
+from widget_dom import all_cards, card, detail, job_monitor, rendered_cards, short_id, tab, tab_count
 
 MONITOR_CELL = "from pbrain_widgets.widgets import JobMonitor\nJobMonitor(engine, project.id)"
 
@@ -50,7 +50,7 @@ def test_cancel_running_command_job(notebook):
             MONITOR_CELL,
         ]
     )
-    line = nb.kernel.wait_until("[e.message for e in engine.get_logs(job.id) if e.message.startswith('pids')]")
+    line = nb.kernel.wait_until("[e.message for e in engine.get_logs(job.id) if e.message[:4] == 'pids']")
     pids = [int(p) for p in line[0].split()[1:]]
     assert all(psutil.pid_exists(pid) for pid in pids)
     monitor = job_monitor(nb.page)
@@ -92,8 +92,167 @@ def test_retry_failed_job(notebook):
     new_card = card(monitor, retry["id"])
     expect(new_card).to_have_class(re.compile(r"\bpw-card-completed\b"))
     new_card.get_by_role("button", expanded=False).click()
-    details = new_card.locator(".pw-details")
-    expect(details.locator("dt", has_text="Attempt").locator("xpath=following-sibling::dd[1]")).to_have_text(
-        f"2 (retry of {short_id(first_id)})"
-    )
+    expect(detail(new_card, "Attempt")).to_have_text(f"2 (retry of {short_id(first_id)})")
     assert tab_count(monitor, "completed") == 1 and tab_count(monitor, "failed") == 1
+
+
+def test_filter_tabs_match_kernel(notebook):
+    """Scenario 5: each tab shows exactly the jobs of its status; the counts match the kernel's."""
+    nb = notebook(
+        [
+            """
+            behaviours = {"ok-1": "ok", "ok-2": "ok", "bad-1": "fail"}
+            behaviours.update({f"hang-{i}": "hang" for i in range(1, 5)})
+            engine = Engine(db_path=":memory:", runner=ScriptedRunner(behaviours), max_concurrent=2)
+            project = engine.create_project("tabs", pipeline=MINI_PIPELINE)
+            subjects = engine.add_subjects(project.id, list(behaviours))
+            jobs = {s.name: engine.run_stage(project.id, s.id, "import") for s in subjects}
+            engine.cancel(jobs["hang-4"].id)
+            """,
+            MONITOR_CELL,
+        ]
+    )
+    expected = {"completed": 2, "failed": 1, "running": 2, "queued": 1, "cancelled": 1}
+    nb.kernel.wait_until(
+        f"{{k: len(v) for k, v in job_ids_by_status(engine, project.id).items()}} == {expected!r}"
+    )
+    ids = nb.kernel.value("job_ids_by_status(engine, project.id)")
+    monitor = job_monitor(nb.page)
+    for key in ["all", *expected]:
+        want = sorted(short_id(i) for status, group in ids.items() for i in group if key in ("all", status))
+        tab(monitor, key).click()
+        expect(tab(monitor, key)).to_have_attribute("aria-selected", "true")
+        expect(tab(monitor, key).locator(".pw-count")).to_have_text(str(len(want)))
+        cards = all_cards(monitor)
+        assert sorted(c.short_id for c in cards) == want, f"tab {key}"
+        assert key == "all" or {c.status for c in cards} == {key}
+    stats = dict(
+        zip(
+            monitor.locator(".pw-stat-label").all_inner_texts(),
+            monitor.locator(".pw-stat-value").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert {k.lower(): int(v) for k, v in stats.items()} == expected
+
+
+def test_expanded_card_shows_details_and_earlier_logs(notebook):
+    """Scenario 6: expanding a card shows its details and every log line, including earlier ones."""
+    nb = notebook(
+        [
+            """
+            engine = Engine(db_path=":memory:", runner=ScriptedRunner({"sub-01": "hang"}, steps=6))
+            project = engine.create_project("expand", pipeline=MINI_PIPELINE)
+            (subject,) = engine.add_subjects(project.id, ["sub-01"])
+            job = engine.run_stage(project.id, subject.id, "import", run_dependencies=False)
+            """,
+            MONITOR_CELL,
+        ]
+    )
+    nb.kernel.wait_until("engine.get_job(job.id).current_step == 'Hanging until cancelled'")
+    job = nb.kernel.value("engine.get_job(job.id).to_dict()")
+    logged = nb.kernel.value("[e.message for e in engine.get_logs(job.id)]")
+    assert sum("step" in line for line in logged) == 6
+    monitor = job_monitor(nb.page)
+    job_card = card(monitor, job["id"])
+    expect(job_card.locator(".pw-card-details")).to_have_count(0)
+
+    job_card.get_by_role("button", expanded=False).click()
+
+    field = {
+        "Job": job["id"],
+        "Stage": "Import & Index (import)",
+        "Subject": "sub-01",
+        "Attempt": "1",
+        "Log file": job["log_path"],
+    }
+    for name, value in field.items():
+        expect(detail(job_card, name)).to_have_text(value)
+    log = job_card.get_by_role("log", name="Log of Import & Index for sub-01")
+    expect(log.locator(".pw-line")).to_have_count(len(logged))
+    assert log.locator(".pw-line-msg").all_inner_texts() == logged
+
+
+def test_many_jobs_ending_at_once(notebook):
+    """Scenario 7: 40 jobs end together: no stale, missing or duplicated cards; counts match."""
+    nb = notebook(
+        [
+            """
+            names = [f"s{i:02d}" for i in range(40)]
+            runner = ScriptedRunner({n: "fail" for n in names[::2]}, steps=1, step_seconds=0, gated=True)
+            engine = Engine(db_path=":memory:", runner=runner, max_concurrent=40)
+            project = engine.create_project("burst", pipeline=MINI_PIPELINE)
+            subjects = engine.add_subjects(project.id, names)
+            engine.run_pipeline(project.id, stage_ids=["import"])
+            """,
+            MONITOR_CELL,
+        ]
+    )
+    monitor = job_monitor(nb.page)
+    expect(tab(monitor, "running").locator(".pw-count")).to_have_text("40")
+
+    nb.kernel.run("runner.gate.set()")
+
+    nb.kernel.wait_until("not engine.active_jobs")
+    ids = nb.kernel.value("job_ids_by_status(engine, project.id)")
+    assert {k: len(v) for k, v in ids.items()} == {"completed": 20, "failed": 20}
+    for key in ("completed", "failed"):
+        expect(tab(monitor, key).locator(".pw-count")).to_have_text("20")
+    for key in ("running", "queued"):
+        expect(tab(monitor, key).locator(".pw-count")).to_have_text("0")
+    cards = all_cards(monitor)
+    kernel_status = {short_id(i): status for status, group in ids.items() for i in group}
+    assert {c.short_id: c.status for c in cards} == kernel_status
+    assert len(cards) == 40
+
+
+def test_two_thousand_jobs_stay_responsive(notebook):
+    """Scenario 13: 2,000 jobs: no long task over 200 ms while updates flow; few cards in the DOM."""
+    nb = notebook(
+        [
+            """
+            runner = ScriptedRunner(steps=3, step_seconds=0.1, gated=True)
+            engine = Engine(db_path=":memory:", runner=runner, max_concurrent=100)
+            project = engine.create_project("scale", pipeline=MINI_PIPELINE)
+            engine.add_subjects(project.id, [f"sub-{i:04d}" for i in range(1000)])
+            jobs = engine.run_pipeline(project.id)
+            assert len(jobs) == 2000
+            """,
+            MONITOR_CELL,
+        ]
+    )
+    monitor = job_monitor(nb.page)
+    expect(tab(monitor, "all").locator(".pw-count")).to_have_text("2000")
+    since = record_long_tasks(nb.page)
+    nb.page.evaluate(
+        """() => {
+            window.__pbrainMaxCards = 0;
+            new MutationObserver(() => {
+                const n = document.querySelectorAll('.pw-card').length;
+                if (n > window.__pbrainMaxCards) window.__pbrainMaxCards = n;
+            }).observe(document.body, {childList: true, subtree: true});
+        }"""
+    )
+    started = time.monotonic()
+
+    nb.kernel.run("runner.gate.set()")
+
+    expect(tab(monitor, "completed").locator(".pw-count")).to_have_text("2000", timeout=90_000)
+    flow_seconds = time.monotonic() - started
+    tasks = long_tasks(nb.page, since)
+    max_cards = nb.page.evaluate("() => window.__pbrainMaxCards")
+    worst = max((t["duration"] for t in tasks), default=0)
+    print(
+        f"\n2,000 jobs: updates flowed {flow_seconds:.1f} s; {len(tasks)} long tasks, "
+        f"longest {worst:.0f} ms; at most {max_cards} job cards in the DOM"
+    )
+    assert worst <= 200, f"long tasks over 200 ms while updates flowed: {tasks}"
+    # the probe itself works: a 250 ms task (a timer callback, as a message handler would be) is seen
+    nb.page.evaluate(
+        "() => setTimeout(() => { const end = performance.now() + 250; while (performance.now() < end); })"
+    )
+    nb.page.wait_for_function(
+        "(since) => window.__pbrainLongTasks.some((t) => t.start >= since && t.duration >= 250)", arg=since
+    )
+    assert 0 < max_cards < 200
+    assert len(rendered_cards(monitor)) < 200

@@ -48,6 +48,12 @@ def card(monitor: Locator, job_id: str) -> Locator:
     return monitor.locator(".pw-card").filter(has=monitor.page.locator("code", has_text=short_id(job_id)))
 
 
+def detail(card_locator: Locator, name: str) -> Locator:
+    """The value of one field (``Job``, ``Attempt``...) in an expanded card's details."""
+    term = card_locator.locator(".pw-details dt", has_text=name)
+    return term.locator("xpath=following-sibling::dd[1]")
+
+
 def rendered_cards(monitor: Locator) -> list[Card]:
     """The cards in the DOM now, in order."""
     rows = job_list(monitor).evaluate(
