@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
+
+ARTIFACT_LATENCY = Path(__file__).parent / "artifacts" / "latency.txt"
 
 _STAMPED_LINES_JS = """(selector) => {
     // line number -> seconds between the kernel's time.time() in the line and the line being
