@@ -11,9 +11,10 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${h}h ${String(m % 60).padStart(2, "0")}m`;
 }
 
-/** `~12s left`, rounded up so that a job never shows `~0s left` while it still runs. */
+/** `~12s left`, rounded up; `almost done` rather than `~0s left`. */
 export function formatEta(seconds: number | null | undefined): string {
   if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return "";
+  if (seconds === 0) return "almost done";
   return `~${formatDuration(Math.ceil(seconds))} left`;
 }
 

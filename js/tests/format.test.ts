@@ -20,6 +20,7 @@ describe("formatDuration", () => {
 describe("formatEta", () => {
   it("rounds up so that a running job never shows ~0s", () => expect(formatEta(0.2)).toBe("~1s left"));
   it("formats minutes", () => expect(formatEta(125)).toBe("~2m 05s left"));
+  it("says almost done at zero", () => expect(formatEta(0)).toBe("almost done"));
   it("is empty without an estimate", () => {
     expect(formatEta(null)).toBe("");
     expect(formatEta(-1)).toBe("");
