@@ -81,7 +81,7 @@ def notebook(
     opened: list[LabNotebook] = []
 
     def make(cells: Sequence[str], run: bool = True) -> LabNotebook:
-        nb = LabNotebook(lab_server, page, scenario, [RUNNERS_CELL, *cells])
+        nb = LabNotebook(lab_server, page, scenario, cells, preamble=[RUNNERS_CELL])
         opened.append(nb)
         nb.open()
         if run:

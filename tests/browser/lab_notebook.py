@@ -50,7 +50,10 @@ _CELLS_DONE_JS = f"""() => {{
 class LabNotebook:
     """One scenario's notebook, open in a page, with a driver on its kernel."""
 
-    def __init__(self, server: LabServer, page: Page, name: str, cells: Sequence[str]) -> None:
+    def __init__(
+        self, server: LabServer, page: Page, name: str, cells: Sequence[str], preamble: Sequence[str] = ()
+    ) -> None:
+        """Write the notebook: ``preamble`` cells (source collapsed), then ``cells`` (dedented)."""
         self.server = server
         self.page = page
         self.name = name
@@ -62,7 +65,10 @@ class LabNotebook:
             "display_name": "Python 3",
             "language": "python",
         }
-        notebook.cells = [nbformat.v4.new_code_cell(textwrap.dedent(cell).strip()) for cell in cells]
+        hidden = {"jupyter": {"source_hidden": True}}
+        notebook.cells = [nbformat.v4.new_code_cell(source, metadata=hidden) for source in preamble] + [
+            nbformat.v4.new_code_cell(textwrap.dedent(cell).strip()) for cell in cells
+        ]
         nbformat.write(notebook, server.root_dir / self.path)
 
     @property
@@ -100,6 +106,8 @@ class LabNotebook:
         """Save a screenshot of the page as the scenario's artifact."""
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{scenario}.png"
+        # the widgets, not the set-up code, at the top of the notebook's scrolling area
+        self.page.evaluate("() => document.querySelector('.pw-root')?.scrollIntoView({block: 'start'})")
         self.page.screenshot(path=str(path), full_page=True)
         return path
 

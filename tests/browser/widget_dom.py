@@ -29,6 +29,18 @@ def job_monitor(page: Page) -> Locator:
     return monitor
 
 
+def dashboard(page: Page, project: str) -> Locator:
+    """The ProjectDashboard view of a project, once it has its first snapshot."""
+    view = page.get_by_role("region", name=f"Project {project}")
+    expect(view).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    return view
+
+
+def connection_status(page: Page) -> Locator:
+    """The ConnectionStatus view."""
+    return page.locator(".pw-conn")
+
+
 def tab(monitor: Locator, key: str) -> Locator:
     """A filter tab: ``all`` or a job status."""
     return monitor.locator(f'[role="tab"][data-tab="{key}"]')
