@@ -15,7 +15,7 @@ function mount(model: ModelLike, el: HTMLElement): SyncClient<any> {
   switch (kind) {
     case "job_monitor": {
       const client = new SyncClient(model, jobMonitorReducers);
-      render(h(JobMonitor, { client }), el);
+      render(h(JobMonitor, { client, model }), el);
       return client;
     }
     case "log_stream": {

@@ -16,12 +16,14 @@ class JobMonitor(SyncWidget):
     Args:
         engine: the engine to follow.
         project_id: only this project's jobs (default: every job of the engine).
+        sounds: play a short tone in the browser when a job completes (high) or fails (low).
     """
 
     _view_kind = traitlets.Unicode("job_monitor").tag(sync=True)
     project_id = traitlets.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
+    sounds = traitlets.Bool(False).tag(sync=True)
 
-    def __init__(self, engine: Engine, project_id: str | None = None) -> None:
+    def __init__(self, engine: Engine, project_id: str | None = None, sounds: bool = False) -> None:
         self.jobs_feed = JobsFeed(engine, project_id)
-        super().__init__(engine, [self.jobs_feed, LogFeed(engine)])
+        super().__init__(engine, [self.jobs_feed, LogFeed(engine)], sounds=sounds)
         self.set_trait("project_id", project_id)

@@ -31,7 +31,7 @@ export function JobCard({ job, stage, subject, now, expanded, log, onToggle, onA
   const detailsId = `pw-job-${job.id}`;
   return (
     <div
-      class={`pw-card pw-card-${job.status}${expanded ? " pw-expanded" : ""}`}
+      class={`pw-card pw-card-${job.status}${expanded ? " pw-expanded" : ""}${now - job.queued_at < 1.5 ? " pw-new" : ""}`}
       role="listitem"
       data-job-id={job.id}
       data-status={job.status}

@@ -1,12 +1,13 @@
 // JobMonitor: stats, filter tabs with live counts, a virtualised list of job cards, Kill all.
 
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Notice, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
 import { logLoaders, useNow, useStore, useWatch } from "../hooks";
-import { countJobs, filterJobs, jobsReducer } from "../state/jobs";
+import { countJobs, filterJobs, type JobsState, jobsReducer } from "../state/jobs";
 import { logsReducer } from "../state/logs";
-import type { SyncClient } from "../sync";
+import { chime, newlyEnded } from "../sounds";
+import type { ModelLike, SyncClient } from "../sync";
 import type { JobStatus } from "../types";
 import { CARD_HEIGHT, EXPANDED_HEIGHT, JobCard } from "./JobCard";
 
@@ -25,7 +26,22 @@ const TABS: { key: JobStatus | "all"; label: string; empty: string }[] = [
   { key: "cancelled", label: "Cancelled", empty: "No cancelled jobs" },
 ];
 
-export function JobMonitor({ client }: { client: Client }) {
+/** Play a tone when a job completes or fails, if the widget's `sounds` trait is on. */
+function useSounds(model: ModelLike, jobs: JobsState | undefined): void {
+  const seen = useRef<Map<string, JobStatus> | null>(null);
+  useEffect(() => {
+    if (!jobs) return;
+    const now = new Map(jobs.order.map((id) => [id, jobs.byId[id].status] as [string, JobStatus]));
+    if (seen.current && model.get("sounds")) {
+      const ended = newlyEnded(seen.current, now);
+      if (ended.failed) chime("failed");
+      else if (ended.completed) chime("completed");
+    }
+    seen.current = now;
+  }, [jobs, model]);
+}
+
+export function JobMonitor({ client, model }: { client: Client; model: ModelLike }) {
   const state = useStore(client.store);
   const now = useNow() + state.clockOffset;
   const [tab, setTab] = useState<JobStatus | "all">("all");
@@ -34,6 +50,7 @@ export function JobMonitor({ client }: { client: Client }) {
   const [notice, say] = useNotice();
   useWatch(client, expanded, state.ready);
   const jobs = state.parts.jobs;
+  useSounds(model, state.ready ? jobs : undefined);
   const ids = useMemo(() => (state.ready ? filterJobs(jobs, tab) : []), [jobs, tab, state.ready]);
   const sizes = useMemo(() => ids.map((id) => (expanded.includes(id) ? EXPANDED_HEIGHT : CARD_HEIGHT)), [ids, expanded]);
   if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
