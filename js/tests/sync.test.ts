@@ -53,6 +53,13 @@ describe("jobs state", () => {
     expect(counts).toMatchObject({ all: 3, running: 1, failed: 2, queued: 0, completed: 0, cancelled: 0 });
     expect(filterJobs(state, "failed")).toEqual(["c", "b"]);
   });
+  it("filters by subject, stage or id text", () => {
+    const state = jobsReducer.init(snap([job("abc123", 1, "failed"), job("def456", 2, "running")]).jobs, undefined);
+    expect(filterJobs(state, "all", "SUB-01")).toEqual(["def456", "abc123"]);
+    expect(filterJobs(state, "all", "def4")).toEqual(["def456"]);
+    expect(filterJobs(state, "failed", "import")).toEqual(["abc123"]);
+    expect(filterJobs(state, "all", "nothing")).toEqual([]);
+  });
   it("applies changed fields on top of a known row", () => {
     const state = jobsReducer.init(snap([job("a", 1, "running", 10)]).jobs, undefined);
     const next = jobsReducer.patch(state, { changes: [{ id: "a", progress: 60, current_step: "Fitting" }, { id: "zz", progress: 1 }] });

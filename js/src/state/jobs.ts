@@ -63,6 +63,15 @@ export function countJobs(state: JobsState): Counts {
   return counts;
 }
 
-export function filterJobs(state: JobsState, status: JobStatus | "all"): string[] {
-  return status === "all" ? state.order : state.order.filter((id) => state.byId[id].status === status);
+/** Ids of the jobs with `status` whose subject, stage (label or id) or job id contains `query`. */
+export function filterJobs(state: JobsState, status: JobStatus | "all", query = ""): string[] {
+  const q = query.trim().toLowerCase();
+  if (status === "all" && !q) return state.order;
+  return state.order.filter((id) => {
+    const job = state.byId[id];
+    if (status !== "all" && job.status !== status) return false;
+    if (!q) return true;
+    const text = `${state.subjects[job.subject_id] ?? ""} ${state.stages[job.stage_id] ?? ""} ${job.stage_id} ${job.id}`;
+    return text.toLowerCase().includes(q);
+  });
 }

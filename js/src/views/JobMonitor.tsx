@@ -47,11 +47,12 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const [tab, setTab] = useState<JobStatus | "all">("all");
   const [expanded, setExpanded] = useState<string[]>([]);
   const [confirmKill, setConfirmKill] = useState(false);
+  const [query, setQuery] = useState("");
   const [notice, say] = useNotice();
   useWatch(client, expanded, state.ready);
   const jobs = state.parts.jobs;
   useSounds(model, state.ready ? jobs : undefined);
-  const ids = useMemo(() => (state.ready ? filterJobs(jobs, tab) : []), [jobs, tab, state.ready]);
+  const ids = useMemo(() => (state.ready ? filterJobs(jobs, tab, query) : []), [jobs, tab, query, state.ready]);
   const sizes = useMemo(() => ids.map((id) => (expanded.includes(id) ? EXPANDED_HEIGHT : CARD_HEIGHT)), [ids, expanded]);
   if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
   const counts = countJobs(jobs);
@@ -134,10 +135,18 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
           </button>
         ))}
       </div>
+      <input
+        type="search"
+        class="pw-search"
+        placeholder="Filter by subject, stage or job id"
+        aria-label="Filter jobs by subject, stage or job id"
+        value={query}
+        onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
+      />
       <Notice notice={notice} />
       <div role="tabpanel" aria-label={`${current.label} jobs`}>
         {ids.length === 0 ? (
-          <p class="pw-empty">{current.empty}</p>
+          <p class="pw-empty">{query.trim() ? `No ${tab === "all" ? "" : `${current.label.toLowerCase()} `}jobs match “${query.trim()}”` : current.empty}</p>
         ) : (
           <VirtualList
             sizes={sizes}
