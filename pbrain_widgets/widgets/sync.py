@@ -72,6 +72,12 @@ log = logging.getLogger("pbrain_widgets.widgets")
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_ID_CHARS = 64
 
+if not (STATIC / "widget.js").is_file():
+    raise ImportError(
+        f"the widgets' front end is not built: {STATIC / 'widget.js'} is missing; build it with "
+        "`make js` (or `cd js && npm ci && npm run build`), or install the package with pip"
+    )
+
 
 class SyncWidget(anywidget.AnyWidget):
     """Base of the pbrain widgets: one engine, a set of feeds, one throttled channel.
