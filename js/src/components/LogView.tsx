@@ -6,7 +6,7 @@ import { formatClock } from "../format";
 import type { LogWindow } from "../state/logs";
 import { computeWindow, fixedOffsets } from "../virtual";
 
-export const LINE_HEIGHT = 18;
+const LINE_HEIGHT = 18;
 
 interface Props {
   window: LogWindow | undefined;

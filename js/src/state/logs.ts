@@ -18,8 +18,6 @@ export interface LogWindow {
   detached: boolean;
 }
 
-export const EMPTY_WINDOW: LogWindow = { lines: [], hasOlder: false, detached: false };
-
 export function fromTail(lines: LogLine[]): LogWindow {
   return { lines, hasOlder: lines.length > 0 && lines[0][0] > 1, detached: false };
 }
