@@ -75,7 +75,8 @@ def notebook(
 ) -> Iterator[Callable[[Sequence[str]], LabNotebook]]:
     """Factory: write the test's notebook (the runners' cell, then ``cells``), open it and run it.
 
-    The scenario's screenshot is taken at the end of the test, pass or fail.
+    The scenario's screenshot is taken at the end of the test, pass or fail, unless the test
+    took it itself at the moment that matters.
     """
     scenario = request.node.name.removeprefix("test_")
     opened: list[LabNotebook] = []
@@ -91,6 +92,7 @@ def notebook(
     yield make
     for nb in opened:
         try:
-            nb.screenshot(scenario)
+            if not nb.screenshots:
+                nb.screenshot(scenario)
         finally:
             nb.close()

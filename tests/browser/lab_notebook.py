@@ -59,6 +59,7 @@ class LabNotebook:
         self.name = name
         self.path = f"{name}.ipynb"
         self.kernel: KernelDriver | None = None
+        self.screenshots: list[Path] = []
         notebook = nbformat.v4.new_notebook()
         notebook.metadata["kernelspec"] = {
             "name": "python3",
@@ -109,6 +110,7 @@ class LabNotebook:
         # the widgets, not the set-up code, at the top of the notebook's scrolling area
         self.page.evaluate("() => document.querySelector('.pw-root')?.scrollIntoView({block: 'start'})")
         self.page.screenshot(path=str(path), full_page=True)
+        self.screenshots.append(path)
         return path
 
     def close(self) -> None:
