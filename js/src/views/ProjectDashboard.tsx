@@ -127,7 +127,6 @@ export function ProjectDashboard({ client }: { client: Client }) {
                       aria-label={`Select ${s.name}`}
                       checked={selected.has(s.id)}
                       onClick={(e) => {
-                        e.preventDefault();
                         setSelected(selectRows(ids, selected, i, anchor.current, e.shiftKey));
                         anchor.current = i;
                       }}
