@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lab_notebook import LabNotebook
 from lab_server import LabServer, free_port
-from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -21,6 +21,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
+# generous waits for a loaded CI machine: they end as soon as the condition holds
+expect.set_options(timeout=15_000)
+PAGE_TIMEOUT_MS = 30_000
 # the first cell of every scenario notebook: imports and the scripted runners
 RUNNERS_CELL = (Path(__file__).parent / "kernel_runners.py").read_text()
 
@@ -64,6 +67,7 @@ def browser_context(
 def page(browser_context: BrowserContext) -> Iterator[Page]:
     """A new tab; it leaves without asking even when a notebook has unsaved changes."""
     tab = browser_context.new_page()
+    tab.set_default_timeout(PAGE_TIMEOUT_MS)
     tab.on("dialog", lambda dialog: dialog.accept())
     yield tab
     tab.close()
