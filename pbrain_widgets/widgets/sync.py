@@ -43,6 +43,10 @@ a widget sends at most 10 patches a second, however many jobs change. Engine eve
 the kernel's event loop thread, and flushes are scheduled on that running loop; without a
 running loop (plain scripts) a change is flushed at once.
 
+Requests are answered on the event loop the widget was created on (the engine's), even when
+the kernel delivers them on another thread: JupyterLab 4.6 sends comm messages to a kernel
+subshell, which ipykernel 7 runs on a thread of its own.
+
 Requests are validated (envelope, known action, payload schema, ids the engine knows); a bad one
 is answered with an error reply and a warning on the ``pbrain_widgets.widgets`` logger, and never
 raises into the kernel. Requests can only call the engine operations the feeds expose.
@@ -77,6 +81,13 @@ if not (STATIC / "widget.js").is_file():
         f"the widgets' front end is not built: {STATIC / 'widget.js'} is missing; build it with "
         "`make js` (or `cd js && npm ci && npm run build`), or install the package with pip"
     )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class SyncWidget(anywidget.AnyWidget):
@@ -115,6 +126,7 @@ class SyncWidget(anywidget.AnyWidget):
         self._last_flush = -math.inf
         self._handle: asyncio.Handle | None = None
         self._closed = False
+        self._loop = _running_loop()
         for feed in self._feeds.values():
             feed.bind(self._wake)
         self.on_msg(self._on_view_msg)
@@ -148,11 +160,12 @@ class SyncWidget(anywidget.AnyWidget):
     def _wake(self) -> None:
         if self._handle is not None or self._closed:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        loop = _running_loop()
+        if loop is None:
             self.flush()
             return
+        if self._loop is None:
+            self._loop = loop
         delay = self._last_flush + self.flush_interval - time.monotonic()
         if delay <= 0:
             self._handle = loop.call_soon(self._scheduled_flush)
@@ -183,6 +196,15 @@ class SyncWidget(anywidget.AnyWidget):
     # -- views -> kernel ---------------------------------------------------------------------
 
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        loop = self._loop
+        if loop is not None and loop.is_running() and _running_loop() is not loop:
+            # JupyterLab may deliver comm messages on a kernel subshell (another thread, another
+            # loop); the engine and the feeds live on the loop the widget was made on.
+            loop.call_soon_threadsafe(self._answer, content)
+        else:
+            self._answer(content)
+
+    def _answer(self, content: Any) -> None:
         request_id = content.get("id") if isinstance(content, dict) else None
         if not isinstance(request_id, str) or not 0 < len(request_id) <= MAX_ID_CHARS:
             request_id = None

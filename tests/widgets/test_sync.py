@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 
 import pytest
@@ -170,3 +171,33 @@ async def test_close_unsubscribes_and_stops_sending(study, wire):
 def test_a_widget_needs_an_engine():
     with pytest.raises(InvalidArgumentError, match="engine must be"):
         JobMonitor("not an engine")
+
+
+async def test_requests_from_a_subshell_thread_are_answered_on_the_engine_loop(make_engine):
+    from pbrain_widgets import JobStatus, SimulatedRunner
+
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.5, failure_rate=0))
+    project = engine.create_project("threads")
+    (subject,) = engine.add_subjects(project.id, ["s"])
+    monitor = JobMonitor(engine, project.id)
+    sent: list[tuple[str, dict]] = []
+    monitor.send = lambda content, buffers=None: sent.append((threading.current_thread().name, content))
+    job = engine.run_stage(project.id, subject.id, "import")
+    await asyncio.sleep(0.05)
+    request = {"kind": "request", "id": "sub:1", "action": "cancel", "payload": {"job_id": job.id}}
+
+    def subshell() -> None:  # what ipykernel 7 does with a comm message sent to a subshell
+        async def deliver() -> None:
+            monitor._handle_custom_msg(request, [])
+
+        asyncio.run(deliver())
+
+    thread = threading.Thread(target=subshell, name="subshell-test")
+    thread.start()
+    await asyncio.to_thread(thread.join)
+    await settle()
+    assert engine.get_job(job.id).status is JobStatus.CANCELLED
+    (reply,) = [(name, m) for name, m in sent if m.get("id") == "sub:1"]
+    assert reply[1]["ok"] and reply[0] == threading.current_thread().name
+    assert {name for name, _ in sent} == {threading.current_thread().name}
+    monitor.close()
