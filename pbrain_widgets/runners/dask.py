@@ -15,9 +15,10 @@ stages). The design:
   reports are batched every few milliseconds and sent as Dask events on this executor's topic.
 - **Live reports.** The client is subscribed to that topic; each batch is replayed on the
   engine's loop through the job's own context (``log``, ``progress``; ``track_process`` when the
-  worker shares the kernel's host, so CPU and memory are sampled). The task returns how many
-  batches it sent, and the job ends only once all have arrived: the engine's completion line is
-  always the last one.
+  worker shares the kernel's host, so CPU and memory are sampled). The last batch carries how the
+  job ended, so the job ends only after all its reports (the engine's completion line is always
+  the last one) and without fetching the task's result; should that batch be late, the task's
+  result (which counts the batches) is the fallback.
 - **Errors.** :class:`JobFailed` and :class:`NeedsUserAction` raised on the worker are raised
   again in the kernel (so a stage can become ``waiting``); any other exception is raised again
   as itself (or as :class:`RemoteJobError` if it cannot be unpickled here) with the worker's
@@ -96,6 +97,9 @@ class _Run:
     lost: str | None = None
     lost_event: asyncio.Event = field(default_factory=asyncio.Event)
     all_in: asyncio.Event = field(default_factory=asyncio.Event)
+    outcome: Outcome | None = None
+    """How the job ended, from its last report."""
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _positive(value: object, name: str) -> float:
@@ -298,7 +302,15 @@ class DaskExecutor(Executor):
         if run is None:
             return
         run.received += 1
-        self._to_engine(run.engine_loop, self._deliver, run, message["items"])
+        items = message["items"]
+        end = items[-1] if items[-1][0] == "end" else None
+        if end is not None:
+            items = items[:-1]
+        if items:
+            self._to_engine(run.engine_loop, self._deliver, run, items)
+        if end is not None:
+            run.outcome = Outcome(end[1], run.received, end[2], end[3], end[4])
+            run.ended.set()
         if run.expected is not None and run.received >= run.expected:
             run.all_in.set()
 
@@ -369,11 +381,14 @@ class DaskExecutor(Executor):
                 pure=False,
             )
             result = asyncio.ensure_future(self._result(run))
-            lost = asyncio.ensure_future(run.lost_event.wait())
+            waiters = [asyncio.ensure_future(e.wait()) for e in (run.lost_event, run.ended)]
             try:
-                await asyncio.wait({result, lost}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({result, *waiters}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                lost.cancel()
+                for waiter in waiters:
+                    waiter.cancel()
+            if run.outcome is not None:
+                return run.outcome
             if not result.done():
                 await self._cancel_future(run)
                 raise JobFailed(run.lost)

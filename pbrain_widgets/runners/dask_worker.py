@@ -10,9 +10,9 @@ to the next on the same worker.
 The runner reports through a real :class:`~pbrain_widgets.runners.base.JobContext` whose
 ``log``, ``progress`` and ``track_process`` calls are batched (at most every
 :data:`FLUSH_SECONDS`) and sent as Dask events (``Worker.log_event``) on the executor's topic;
-the kernel's client is subscribed to it. The task's return value, an :class:`Outcome`, says how
-the job ended and how many batches were sent, so the kernel can wait for the last of them before
-it records the end of the job.
+the kernel's client is subscribed to it. The last batch ends with how the job ended, so the
+kernel learns it after every report of the job, without fetching the task's result; the result
+(an :class:`Outcome` with the number of batches sent) is the fallback.
 
 :func:`stop_job` (run on the worker with ``Client.run``) cancels a job's asyncio task on the job
 loop, so the runner's own cancel path stops its processes, and waits until it has; a job stopped
@@ -250,6 +250,8 @@ def run_job(remote: RemoteJob) -> Outcome:
         )
     else:
         outcome = Outcome("done", 0)
+    # The kernel takes the end of the job from this last report: no need to fetch the result.
+    reporter.add(["end", outcome.kind, outcome.message, outcome.traceback, outcome.exception])
     reporter.flush()
     return Outcome(outcome.kind, reporter.batches, outcome.message, outcome.traceback, outcome.exception)
 

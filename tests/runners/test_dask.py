@@ -11,6 +11,7 @@ import uuid
 
 import psutil
 import pytest
+import runner_jobs
 from dask_jobs import BurstRunner, FailingRunner, LockedRunner, TickRunner, WhereRunner
 from distributed import Client, LocalCluster
 from runner_helpers import project, wait_for_log
@@ -18,6 +19,7 @@ from runner_helpers import project, wait_for_log
 from pbrain_widgets import InvalidArgumentError, JobStatus, Pipeline, Stage, StageStatus
 from pbrain_widgets.runners.command import CommandRunner
 from pbrain_widgets.runners.dask import DaskExecutor
+from pbrain_widgets.runners.function import FunctionRunner
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -307,3 +309,19 @@ async def test_a_worker_killed_mid_job_fails_the_job_which_is_not_rerun(
     again = engine.retry(job.id)
     await engine.wait([again], timeout=30)
     assert engine.get_job(again.id).status is JobStatus.COMPLETED
+
+
+async def test_a_function_runner_keeps_its_warm_process_on_the_worker(make_engine, executor, client):
+    engine = make_engine(runner=FunctionRunner(runner_jobs.pid), executor=executor)
+    p, subs = project(engine, ["s1", "s2"])
+    pids = []
+    for subject in subs:
+        job = engine.run_stage(p.id, subject.id, "work")
+        await engine.wait([job], timeout=30)
+        assert engine.get_job(job.id).status is JobStatus.COMPLETED
+        pids.append(int((await wait_for_log(engine, job.id, "worker pid")).message.split()[-1]))
+    assert pids[0] == pids[1]
+    parent = psutil.Process(pids[0]).parent()
+    while parent is not None and parent.pid not in worker_pids(client):
+        parent = parent.parent()
+    assert parent is not None, "the function's process does not descend from a Dask worker"
