@@ -20,6 +20,7 @@ from pbrain_widgets import InvalidArgumentError, JobStatus, Pipeline, Stage, Sta
 from pbrain_widgets.runners.command import CommandRunner
 from pbrain_widgets.runners.dask import DaskExecutor
 from pbrain_widgets.runners.function import FunctionRunner
+from pbrain_widgets.runners.pbrain import PHANTOM_OPTIONS, make_phantom_subjects, pbrain_pipeline
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -325,3 +326,20 @@ async def test_a_function_runner_keeps_its_warm_process_on_the_worker(make_engin
     while parent is not None and parent.pid not in worker_pids(client):
         parent = parent.parent()
     assert parent is not None, "the function's process does not descend from a Dask worker"
+
+
+async def test_p_brain_stages_run_on_the_workers(make_engine, executor, tmp_path):
+    [folder] = make_phantom_subjects(tmp_path, 1)
+    engine = make_engine(executor=executor)
+    pipeline = pbrain_pipeline(**{**PHANTOM_OPTIONS, "kinetic_models": ("patlak",)})
+    p, [subject] = project(engine, [{"name": folder.name, "source_path": folder}], pipeline)
+    job = engine.run_stage(p.id, subject.id, "t1_m0")
+    jobs = await engine.wait([*job.depends_on, job.id], timeout=120)
+    assert {j.stage_id: j.status for j in jobs} == {"load": JobStatus.COMPLETED, "t1_m0": JobStatus.COMPLETED}
+    load = next(j for j in jobs if j.stage_id == "load")
+    messages = [e.message for e in engine.get_logs(load.id)]
+    assert messages[1].startswith("Running on Dask worker tcp://")
+    assert any(m.startswith("load: reading DCE dce.nii.gz") for m in messages)
+    # the worker shares this host, so the job's processes are sampled
+    assert max(j.peak_memory_rss or 0 for j in jobs) > 50_000_000
+    assert (folder / "derivatives").is_dir()
