@@ -1,4 +1,4 @@
-"""Fixtures for the browser tests: one JupyterLab and one Chromium per session, a page per test."""
+"""Fixtures for the browser tests: one JupyterLab per session, one Chromium per module, a page per test."""
 
 from __future__ import annotations
 
@@ -37,17 +37,19 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is started, the thread has a running
+# event loop (in its greenlet), and the async tests of the other folders would not run.
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context(
     playwright_instance: Playwright, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BrowserContext]:
-    """Headless Debian Chromium with a fresh profile."""
+    """Headless Debian Chromium with a fresh profile (one per test module)."""
     if not CHROMIUM.exists():
         raise FileNotFoundError(f"Chromium is not installed at {CHROMIUM}: apt-get install chromium")
     profile = tmp_path_factory.mktemp("chromium-profile")
