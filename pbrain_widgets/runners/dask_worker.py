@@ -17,7 +17,8 @@ kernel learns it after every report of the job, without fetching the task's resu
 :func:`stop_job` (run on the worker with ``Client.run``) cancels a job's asyncio task on the job
 loop, so the runner's own cancel path stops its processes, and waits until it has; a job stopped
 before it started is remembered and never starts. :func:`close_runners` closes the runners kept
-for an executor.
+for an executor. A job whose task the scheduler no longer wants (its client is gone: the
+kernel died or was restarted) is stopped the same way within :data:`WANTED_POLL_SECONDS`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ FLUSH_SECONDS = 0.01
 """Longest time a report waits on the worker before it is sent to the kernel."""
 MAX_BATCH = 500
 """A batch of reports is sent at once when it holds this many."""
+WANTED_POLL_SECONDS = 1.0
+"""How often a running job checks that the scheduler still wants it: when the kernel's client
+goes away (the kernel died), Dask releases the task but cannot stop its thread; the job's work
+is stopped then, as the lifeline of local jobs does."""
+_STOP_SECONDS = 15.0
 _KEPT_RUNNERS = 32
 _KEPT_STOPPED = 10000
 
@@ -230,10 +236,21 @@ class _JobHost:
 def run_job(remote: RemoteJob) -> Outcome:
     """The Dask task of one job: run its runner on this worker and say how it ended."""
     host = _JobHost.get()
+    worker = get_worker()
+    key = worker.get_current_task()
     reporter = _Reporter(remote.topic, remote.job.id, host.loop)
     try:
         runner = host.runner(remote)
-        host.start(remote.job.id, runner, reporter.context(remote)).result()
+        done = host.start(remote.job.id, runner, reporter.context(remote))
+        stopping = False
+        while True:
+            try:
+                done.result(timeout=WANTED_POLL_SECONDS)
+                break
+            except concurrent.futures.TimeoutError:
+                if not stopping and not _wanted(worker, key):
+                    stopping = True
+                    asyncio.run_coroutine_threadsafe(host.stop(remote.job.id, _STOP_SECONDS), host.loop)
     except concurrent.futures.CancelledError:
         outcome = Outcome("stopped", 0)
     except NeedsUserAction as exc:
@@ -254,6 +271,12 @@ def run_job(remote: RemoteJob) -> Outcome:
     reporter.add(["end", outcome.kind, outcome.message, outcome.traceback, outcome.exception])
     reporter.flush()
     return Outcome(outcome.kind, reporter.batches, outcome.message, outcome.traceback, outcome.exception)
+
+
+def _wanted(worker: Any, key: Any) -> bool:
+    """Whether the scheduler still wants this task (no longer once its client has gone)."""
+    task = worker.state.tasks.get(key)
+    return task is not None and task.state != "cancelled"
 
 
 def _pickled(exc: BaseException) -> bytes | None:

@@ -284,6 +284,44 @@ def test_bad_arguments_are_refused_by_name(client, kwargs, message):
         DaskExecutor(**kwargs)
 
 
+KERNEL = """
+import asyncio, sys
+from distributed import Client
+from pbrain_widgets import Engine, Pipeline, Stage
+from pbrain_widgets.runners.command import CommandRunner
+from pbrain_widgets.runners.dask import DaskExecutor
+
+async def main():
+    executor = DaskExecutor(Client(sys.argv[1]), poll_interval=0.2)
+    engine = Engine(":memory:", runner=CommandRunner(sys.argv[2:]), executor=executor)
+    project = engine.create_project("p", Pipeline([Stage("work")]))
+    [subject] = engine.add_subjects(project.id, ["s1"])
+    engine.run_stage(project.id, subject.id, "work")
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+async def test_work_on_the_cluster_stops_when_the_kernel_dies(cluster, client, tmp_path):
+    client.wait_for_workers(2, timeout=30)
+    marker = f"pbrain-dask-orphan-{uuid.uuid4().hex}"
+    script = tmp_path / "kernel.py"
+    script.write_text(KERNEL)
+    kernel = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), cluster.scheduler_address, *stubborn_command(tmp_path, marker)
+    )
+    try:
+        await wait_until(
+            lambda: len([p for p in marked(marker) if p.pid != kernel.pid]) == 4, 30, "the job started"
+        )
+    finally:
+        kernel.kill()
+        await kernel.wait()
+    took = await wait_until(lambda: not marked(marker), 10, "the dead kernel's job processes are gone")
+    assert took < 5
+
+
 async def test_a_worker_killed_mid_job_fails_the_job_which_is_not_rerun(
     make_engine, executor, client, tmp_path
 ):
