@@ -26,6 +26,26 @@ expect.set_options(timeout=15_000)
 PAGE_TIMEOUT_MS = 30_000
 # the first cell of every scenario notebook: imports and the scripted runners
 RUNNERS_CELL = (Path(__file__).parent / "kernel_runners.py").read_text()
+FIGURES = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Print the figures the scenarios measured, with or without ``-s``."""
+    figures = config.stash.get(FIGURES, [])
+    if figures:
+        terminalreporter.section("browser test figures")
+        for line in figures:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def report_figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Record a measured figure for the end-of-run summary."""
+
+    def report(text: str) -> None:
+        request.config.stash.setdefault(FIGURES, []).append(f"{request.node.name}: {text}")
+
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from widget_dom import RENDER_TIMEOUT_MS, connection_status
 
 
-def test_kernel_restart_shows_disconnected_within_5_s(notebook):
+def test_kernel_restart_shows_disconnected_within_5_s(notebook, report_figure):
     """Scenario 9: restart the kernel from the Kernel menu's command and its dialog."""
     nb = notebook(
         [
@@ -29,4 +29,4 @@ def test_kernel_restart_shows_disconnected_within_5_s(notebook):
     clicked = time.monotonic()
 
     expect(status).to_have_text("Disconnected", timeout=5_000)
-    print(f"\nDisconnected shown {time.monotonic() - clicked:.2f} s after the restart was confirmed")
+    report_figure(f"Disconnected shown {time.monotonic() - clicked:.2f} s after the restart was confirmed")

@@ -109,7 +109,7 @@ def dark_page(page: Page) -> Iterator[Page]:
     change_theme(page, "JupyterLab Light")
 
 
-def test_widgets_are_readable_in_the_dark_theme(notebook, dark_page):
+def test_widgets_are_readable_in_the_dark_theme(notebook, dark_page, report_figure):
     """Scenario 12: every checked text has a contrast ratio of at least 4.5 (3 for large text)."""
     nb = notebook(
         [
@@ -143,7 +143,10 @@ def test_widgets_are_readable_in_the_dark_theme(notebook, dark_page):
     checked = {r["selector"] for r in results}
     assert {".pw-title", ".pw-badge", ".pw-error-text", ".pw-line-msg", ".pw-conn", ".pw-tab"} <= checked
     worst = min(results, key=lambda r: r["ratio"] / r["needed"])
-    print(f"\ndark theme: {len(results)} texts checked; lowest contrast {worst['ratio']:.2f} ({worst})")
+    report_figure(
+        f"dark theme: {len(results)} texts checked; lowest contrast {worst['ratio']:.2f}"
+        f" ({worst['selector']} {worst['text']!r}, needs {worst['needed']})"
+    )
     low: dict[tuple[str, str, str], list[str]] = {}
     for r in results:
         if r["ratio"] < r["needed"]:

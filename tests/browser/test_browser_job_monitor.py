@@ -206,7 +206,7 @@ def test_many_jobs_ending_at_once(notebook):
     assert len(cards) == 40
 
 
-def test_two_thousand_jobs_stay_responsive(notebook):
+def test_two_thousand_jobs_stay_responsive(notebook, report_figure):
     """Scenario 13: 2,000 jobs: no long task over 200 ms while updates flow; few cards in the DOM."""
     nb = notebook(
         [
@@ -242,8 +242,8 @@ def test_two_thousand_jobs_stay_responsive(notebook):
     tasks = long_tasks(nb.page, since)
     max_cards = nb.page.evaluate("() => window.__pbrainMaxCards")
     worst = max((t["duration"] for t in tasks), default=0)
-    print(
-        f"\n2,000 jobs: updates flowed {flow_seconds:.1f} s; {len(tasks)} long tasks, "
+    report_figure(
+        f"2,000 jobs: updates flowed {flow_seconds:.1f} s; {len(tasks)} long tasks, "
         f"longest {worst:.0f} ms; at most {max_cards} job cards in the DOM"
     )
     assert worst <= 200, f"long tasks over 200 ms while updates flowed: {tasks}"

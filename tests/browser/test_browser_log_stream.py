@@ -31,7 +31,7 @@ def log_stream(page: Page) -> Locator:
     return stream.get_by_role("log")
 
 
-def test_live_progress_steps_and_log_latency(notebook):
+def test_live_progress_steps_and_log_latency(notebook, report_figure):
     """Scenario 2: progress and step advance in the monitor, lines appear in the LogStream;
     the delay from the kernel emitting a line to the line being in the DOM is measured."""
     nb = notebook(
@@ -56,7 +56,7 @@ def test_live_progress_steps_and_log_latency(notebook):
     delays = stamped_line_delays(nb.page)
     assert sorted(delays) == list(range(LINES))
     stats = Delays(list(delays.values()))
-    print("\n" + stats.summary())
+    report_figure(stats.summary())
     ARTIFACT_LATENCY.parent.mkdir(exist_ok=True)
     ARTIFACT_LATENCY.write_text(stats.summary() + "\n")
     assert stats.median <= 0.2, stats.summary()
