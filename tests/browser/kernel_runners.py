@@ -75,3 +75,8 @@ def job_ids_by_status(engine: Engine, project_id: str) -> dict[str, list[str]]:
     for job in engine.get_jobs(project_id=project_id):
         ids.setdefault(job.status.value, []).append(job.id)
     return ids
+
+
+def job_counts(engine: Engine, project_id: str) -> dict[str, int]:
+    """The number of the project's jobs, per status value."""
+    return {status: len(ids) for status, ids in job_ids_by_status(engine, project_id).items()}

@@ -113,9 +113,7 @@ def test_filter_tabs_match_kernel(notebook):
         ]
     )
     expected = {"completed": 2, "failed": 1, "running": 2, "queued": 1, "cancelled": 1}
-    nb.kernel.wait_until(
-        f"{{k: len(v) for k, v in job_ids_by_status(engine, project.id).items()}} == {expected!r}"
-    )
+    nb.kernel.wait_until(f"job_counts(engine, project.id) == {expected!r}")
     ids = nb.kernel.value("job_ids_by_status(engine, project.id)")
     monitor = job_monitor(nb.page)
     for key in ["all", *expected]:
