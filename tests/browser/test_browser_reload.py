@@ -52,10 +52,10 @@ def test_reload_mid_run_restores_every_view(notebook):
     expect(tab(monitor, "all").locator(".pw-count")).to_have_text(str(total))
     for status, count in mid_run.items():
         expect(tab(monitor, status).locator(".pw-count")).to_have_text(str(count))
-    expect(log).to_be_visible()
-    assert log.locator(".pw-line-msg").all_inner_texts()[: len(lines_before)] == lines_before
+    expect(log.locator(".pw-line-msg")).to_have_count(len(lines_before))
+    assert log.locator(".pw-line-msg").all_inner_texts() == lines_before
     view = dashboard(nb.page, "reload")
-    expect(view.get_by_role("img", name="sub-01, Import & Index: done", exact=True)).to_be_visible()
+    expect(view.locator(".pw-cell [role='img'][aria-label$=': done']")).to_have_count(2)
     expect(connection_status(nb.page)).to_have_text("Connected")
     expect(view.locator(".pw-header .pw-badge", has_text="active job")).to_have_text("4 active jobs")
 
