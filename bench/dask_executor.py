@@ -1,15 +1,16 @@
 """The Dask executor against the local one: short function jobs, then the p-brain phantom cohort.
 
 Usage: ``.venv/bin/python bench/dask_executor.py [--jobs 1000] [--slots 2] [--subjects 2]
-[--skip-pbrain]``
+[--rounds 3] [--skip-pbrain]``
 
 Both variants use the same engine settings (``:memory:``, ``max_concurrent=slots``) and the same
 runner. The Dask variant runs on a ``LocalCluster`` with ``slots`` worker processes of one thread
 each, started before the clock starts. Part 1 runs ``--jobs`` jobs of a function that only
 reports 100 % (a ``FunctionRunner``, so each job also crosses into a warm function process):
 jobs/s, and the overhead per job (wall time x slots / jobs, as the work itself is nil). Part 2
-runs the phantom cohort (``pbrain_pipeline(**PHANTOM_OPTIONS)``, ``make_phantom_subjects``):
-wall times and their ratio.
+runs the phantom cohort (``pbrain_pipeline(**PHANTOM_OPTIONS)``, ``make_phantom_subjects``)
+``--rounds`` times in each variant, alternating: wall times, their ratio per round and the median
+ratio (one round is at the mercy of whatever else the machine does).
 """
 
 from __future__ import annotations
@@ -98,29 +99,32 @@ def short_jobs(count: int, slots: int) -> None:
         )
 
 
-def pbrain_cohort(subjects: int, slots: int) -> None:
+def pbrain_cohort(subjects: int, slots: int, rounds: int) -> None:
     from pbrain_widgets.runners.pbrain import PHANTOM_OPTIONS, make_phantom_subjects, pbrain_pipeline
 
     tmp = Path(tempfile.mkdtemp(prefix="pbrain-dask-bench-"))
     try:
-        rows = []
-        for name, use_dask in VARIANTS:
-            folders = make_phantom_subjects(tmp / ("dask" if use_dask else "local"), subjects)
-            specs = [{"name": f.name, "source_path": f} for f in folders]
-
-            def measure(executor: Executor | None, specs: list = specs) -> tuple[float, list[float]]:
-                pipeline = pbrain_pipeline(**PHANTOM_OPTIONS)
-                runner = pipeline[pipeline.stage_ids[0]].runner
-                return asyncio.run(run_jobs(pipeline, specs, executor, slots, runner))
-
-            took, _ = measured(use_dask, slots, measure)
-            rows.append((name, took))
         print(f"\np-brain phantom cohort: {subjects} subjects x 10 stages, max_concurrent={slots}")
-        print("| variant | wall s |")
-        print("|---|---|")
-        for name, took in rows:
-            print(f"| {name} | {took:.1f} |")
-        print(f"wall-time ratio Dask / local: {rows[1][1] / rows[0][1]:.3f}")
+        print("| round | local executor s | Dask LocalCluster s | ratio Dask / local |")
+        print("|---|---|---|---|")
+        ratios = []
+        for round_ in range(1, rounds + 1):
+            took = {}
+            for name, use_dask in VARIANTS:
+                # fresh subject folders: p-brain would reuse the results of a previous run
+                folders = make_phantom_subjects(tmp / f"{round_}-{use_dask}", subjects)
+                specs = [{"name": f.name, "source_path": f} for f in folders]
+
+                def measure(executor: Executor | None, specs: list = specs) -> tuple[float, list[float]]:
+                    pipeline = pbrain_pipeline(**PHANTOM_OPTIONS)
+                    runner = pipeline[pipeline.stage_ids[0]].runner
+                    return asyncio.run(run_jobs(pipeline, specs, executor, slots, runner))
+
+                took[name] = measured(use_dask, slots, measure)[0]
+            local, dask = took[VARIANTS[0][0]], took[VARIANTS[1][0]]
+            ratios.append(dask / local)
+            print(f"| {round_} | {local:.1f} | {dask:.1f} | {dask / local:.3f} |", flush=True)
+        print(f"median wall-time ratio Dask / local: {statistics.median(ratios):.3f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -130,11 +134,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--slots", type=int, default=2)
     parser.add_argument("--subjects", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="cohort runs of each variant, alternated")
     parser.add_argument("--skip-pbrain", action="store_true")
     args = parser.parse_args()
     short_jobs(args.jobs, args.slots)
     if not args.skip_pbrain:
-        pbrain_cohort(args.subjects, args.slots)
+        pbrain_cohort(args.subjects, args.slots, args.rounds)
 
 
 if __name__ == "__main__":
