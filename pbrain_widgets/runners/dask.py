@@ -64,7 +64,7 @@ from ..engine.executor import Executor
 from ..engine.models import Job
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction, PbrainWidgetsError
 from .base import JobContext, Runner
-from .dask_worker import Outcome, RemoteJob, close_runners, run_job, stop_job
+from .dask_worker import Ending, Outcome, RemoteJob, close_runners, run_job, stop_job
 
 log = logging.getLogger("pbrain_widgets.runners.dask")
 
@@ -261,13 +261,13 @@ class DaskExecutor(Executor):
         return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._client_loop))
 
     def _raise_for(self, outcome: Outcome, run: _Run) -> None:
-        if outcome.kind == "done":
+        if outcome.kind is Ending.DONE:
             return
-        if outcome.kind == "failed":
+        if outcome.kind is Ending.FAILED:
             raise JobFailed(outcome.message)
-        if outcome.kind == "needs_user_action":
+        if outcome.kind is Ending.NEEDS_USER_ACTION:
             raise NeedsUserAction(outcome.message)
-        if outcome.kind == "stopped":
+        if outcome.kind is Ending.STOPPED:
             raise JobFailed(f"the job's work was stopped on worker {run.worker}")
         exc: BaseException = RemoteJobError(outcome.message)
         if outcome.exception is not None:
@@ -309,7 +309,7 @@ class DaskExecutor(Executor):
         if items:
             self._to_engine(run.engine_loop, self._deliver, run, items)
         if end is not None:
-            run.outcome = Outcome(end[1], run.received, end[2], end[3], end[4])
+            run.outcome = Outcome(Ending(end[1]), run.received, end[2], end[3], end[4])
             run.ended.set()
         if run.expected is not None and run.received >= run.expected:
             run.all_in.set()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import enum
 import math
 import pickle
 import socket
@@ -71,16 +72,28 @@ class RemoteJob:
     runner_bytes: bytes
 
 
+class Ending(str, enum.Enum):
+    """How a job's runner ended on the worker."""
+
+    DONE = "done"
+    FAILED = "failed"
+    """:class:`JobFailed`"""
+    NEEDS_USER_ACTION = "needs_user_action"
+    EXCEPTION = "exception"
+    """Any other exception."""
+    STOPPED = "stopped"
+    """Cancelled from the kernel (or before it started)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How a job ended on the worker.
 
-    ``kind`` is ``done``, ``failed`` (:class:`JobFailed`), ``needs_user_action``,
-    ``exception`` (any other exception: ``message`` is ``Type: text``, ``traceback`` its
-    formatted traceback, ``exception`` the pickled exception when it pickles) or ``stopped``.
+    For :attr:`Ending.EXCEPTION`, ``message`` is ``Type: text``, ``traceback`` the formatted
+    traceback and ``exception`` the pickled exception (None when it does not pickle).
     """
 
-    kind: str
+    kind: Ending
     batches: int
     message: str = ""
     traceback: str = ""
@@ -252,23 +265,23 @@ def run_job(remote: RemoteJob) -> Outcome:
                     stopping = True
                     asyncio.run_coroutine_threadsafe(host.stop(remote.job.id, _STOP_SECONDS), host.loop)
     except concurrent.futures.CancelledError:
-        outcome = Outcome("stopped", 0)
+        outcome = Outcome(Ending.STOPPED, 0)
     except NeedsUserAction as exc:
-        outcome = Outcome("needs_user_action", 0, str(exc))
+        outcome = Outcome(Ending.NEEDS_USER_ACTION, 0, str(exc))
     except JobFailed as exc:
-        outcome = Outcome("failed", 0, str(exc))
+        outcome = Outcome(Ending.FAILED, 0, str(exc))
     except BaseException as exc:
         outcome = Outcome(
-            "exception",
+            Ending.EXCEPTION,
             0,
             f"{type(exc).__name__}: {exc}",
             "".join(traceback.format_exception(exc)).rstrip(),
             _pickled(exc),
         )
     else:
-        outcome = Outcome("done", 0)
+        outcome = Outcome(Ending.DONE, 0)
     # The kernel takes the end of the job from this last report: no need to fetch the result.
-    reporter.add(["end", outcome.kind, outcome.message, outcome.traceback, outcome.exception])
+    reporter.add(["end", outcome.kind.value, outcome.message, outcome.traceback, outcome.exception])
     reporter.flush()
     return Outcome(outcome.kind, reporter.batches, outcome.message, outcome.traceback, outcome.exception)
 
