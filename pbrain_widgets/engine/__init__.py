@@ -1,8 +1,19 @@
 """The kernel-side job engine: records, pipelines, scheduler, events and store."""
 
-from .engine import LOG_TAIL_LINES, MAX_LINE_CHARS, Engine
+from .engine import Engine
 from .executor import Executor, LocalExecutor
-from .models import Job, JobStatus, LogEntry, LogLevel, Project, StageStatus, StatusUpdate, Subject
+from .models import (
+    LOG_TAIL_LINES,
+    MAX_LINE_CHARS,
+    Job,
+    JobStatus,
+    LogEntry,
+    LogLevel,
+    Project,
+    StageStatus,
+    StatusUpdate,
+    Subject,
+)
 from .pipeline import STUDIO_PIPELINE, Pipeline, Stage
 from .store import default_db_path
 

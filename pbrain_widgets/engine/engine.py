@@ -40,6 +40,8 @@ from ..runners.base import JobContext, Runner
 from .events import KeyedListeners, Listeners, Unsubscribe
 from .executor import Executor, LocalExecutor
 from .models import (
+    LOG_TAIL_LINES,
+    MAX_LINE_CHARS,
     Job,
     JobStatus,
     LogEntry,
@@ -56,10 +58,6 @@ from .store import Store, default_db_path
 
 log = logging.getLogger("pbrain_widgets.engine")
 
-LOG_TAIL_LINES = 1000
-"""Log lines kept in memory per job; the full log is in the job's file."""
-MAX_LINE_CHARS = 65536
-"""A longer log line is cut to this many characters and marked as truncated."""
 _KEPT_TAILS = 256
 _ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 

@@ -13,6 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+LOG_TAIL_LINES = 1000
+"""Log lines kept in memory per job; the full log is in the job's file."""
+MAX_LINE_CHARS = 65536
+"""A longer log line is cut to this many characters and marked as truncated."""
+
 
 class JobStatus(str, enum.Enum):
     """Life cycle of a job: ``queued -> running -> completed | failed | cancelled``."""

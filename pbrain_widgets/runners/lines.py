@@ -28,8 +28,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..engine.engine import MAX_LINE_CHARS
-from ..engine.models import LogLevel
+from ..engine.models import MAX_LINE_CHARS, LogLevel
 
 _LEVEL_RE = re.compile(
     r"^\s*(?:\[(?P<bracket>error|critical|warning|warn|success|debug|info)\]"
