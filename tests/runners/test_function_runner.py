@@ -126,6 +126,11 @@ async def test_warm_workers_are_reused(make_engine):
     pids = {next(e.message for e in engine.get_logs(j.id) if "worker pid" in e.message) for j in jobs}
     assert len(pids) == 1
     assert runner.workers_started == 1
+    # a warm runner still pickles (to run on a Dask worker); its live workers stay here
+    import pickle
+
+    clone = pickle.loads(pickle.dumps(runner))
+    assert clone.workers_started == 0 and clone.fn is runner.fn
 
 
 async def test_cancel_kills_the_worker_and_its_children_within_2_s(make_engine):
