@@ -103,6 +103,10 @@ function randomPrefix(): string {
   return Math.random().toString(36).slice(2, 10).padEnd(8, "0");
 }
 
+/** How long a view waits for its snapshot before asking again, and the pause before it does. */
+export const SNAPSHOT_TIMEOUT_MS = 5000;
+export const SNAPSHOT_RETRY_MS = 1000;
+
 export class SyncClient<R extends Reducers> {
   readonly viewId = randomPrefix();
   readonly store: Store<ViewState<R>>;
@@ -111,6 +115,8 @@ export class SyncClient<R extends Reducers> {
   private pending = new Map<string, Pending>();
   private handler = (msg: any) => this.onMessage(msg);
   private resyncing = false;
+  private disposed = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private model: ModelLike,
@@ -121,11 +127,15 @@ export class SyncClient<R extends Reducers> {
     model.on("msg:custom", this.handler);
   }
 
-  /** Ask the kernel for the full state (on render, and after a missed patch). */
+  /**
+   * Ask the kernel for the full state (on render, and after a missed patch). A request that gets
+   * no answer (e.g. sent while a reloaded page's comm was still connecting) or an error is tried
+   * again after a short pause, until the view has its state or is disposed.
+   */
   resync(): void {
-    if (this.resyncing) return;
+    if (this.resyncing || this.disposed) return;
     this.resyncing = true;
-    this.request("snapshot")
+    this.request("snapshot", {}, SNAPSHOT_TIMEOUT_MS)
       .then((snap) => {
         this.resyncing = false;
         const complete = this.revisions.snapshot(snap.rev, snap.t, snap.parts);
@@ -134,6 +144,7 @@ export class SyncClient<R extends Reducers> {
       })
       .catch(() => {
         this.resyncing = false;
+        if (!this.disposed) this.retryTimer = setTimeout(() => this.resync(), SNAPSHOT_RETRY_MS);
       });
   }
 
@@ -182,6 +193,8 @@ export class SyncClient<R extends Reducers> {
   }
 
   dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.retryTimer);
     this.model.off("msg:custom", this.handler);
     for (const pending of this.pending.values()) clearTimeout(pending.timer);
     this.pending.clear();

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { jobsReducer, countJobs, filterJobs } from "../src/state/jobs";
-import { Revisions, SyncClient, type ModelLike } from "../src/sync";
+import { Revisions, SNAPSHOT_RETRY_MS, SNAPSHOT_TIMEOUT_MS, SyncClient, type ModelLike } from "../src/sync";
 import type { JobRow } from "../src/types";
 
 function job(id: string, seq: number, status: JobRow["status"] = "queued", progress = 0): JobRow {
@@ -129,6 +129,28 @@ describe("SyncClient", () => {
     expect(seen).toHaveBeenCalled();
     client.dispose();
     expect(model.handlers.length).toBe(0);
+  });
+  it("asks again for a snapshot that got no answer or an error, until disposed", async () => {
+    vi.useFakeTimers();
+    const model = new FakeModel();
+    const client = new SyncClient(model, { jobs: jobsReducer });
+    client.resync();
+    expect(model.sent.length).toBe(1);
+    await vi.advanceTimersByTimeAsync(SNAPSHOT_TIMEOUT_MS + SNAPSHOT_RETRY_MS + 1);
+    expect(model.sent.map((m) => m.action)).toEqual(["snapshot", "snapshot"]);
+    model.deliver({ kind: "reply", id: model.sent[1].id, ok: false, error: "not ready" });
+    await vi.advanceTimersByTimeAsync(SNAPSHOT_RETRY_MS + 1);
+    expect(model.sent.length).toBe(3);
+    model.deliver({ kind: "reply", id: model.sent[2].id, ok: true, result: { rev: 1, t: 0, parts: snap([job("a", 1)]) } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.store.get().ready).toBe(true);
+    await vi.advanceTimersByTimeAsync(SNAPSHOT_TIMEOUT_MS * 3);
+    expect(model.sent.length).toBe(3);
+    const other = new SyncClient(new FakeModel(), {});
+    other.resync();
+    other.dispose();
+    await vi.advanceTimersByTimeAsync(SNAPSHOT_TIMEOUT_MS * 3);
+    vi.useRealTimers();
   });
   it("times out when the kernel does not answer", async () => {
     vi.useFakeTimers();
