@@ -46,6 +46,13 @@ def default_db_path() -> Path:
     return Path(base) / "pbrain-widgets" / "engine.sqlite"
 
 
+def _memory_log_root() -> str | None:
+    """Where a ``:memory:`` engine keeps its log files: in RAM (``/dev/shm``) where there is
+    one, like the rest of a throwaway engine, else the system's temporary folder."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def _format_time(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="microseconds")
 
@@ -79,8 +86,9 @@ def _subject_from_json(text: str) -> Subject:
 class Store:
     """The engine's database and log folder.
 
-    ``path=":memory:"`` keeps records in memory and logs in a temporary folder removed by
-    :meth:`close`. A file database is locked against a second engine (in any process) while open.
+    ``path=":memory:"`` keeps records in memory and logs in a temporary folder (in RAM where the
+    machine has ``/dev/shm``) removed by :meth:`close`. A file database is locked against a
+    second engine (in any process) while open.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -88,7 +96,7 @@ class Store:
         self._lock_file = None
         if self.in_memory:
             self.path = None
-            self.log_dir = Path(tempfile.mkdtemp(prefix="pbrain-widgets-logs-"))
+            self.log_dir = Path(tempfile.mkdtemp(prefix="pbrain-widgets-logs-", dir=_memory_log_root()))
             self._db = sqlite3.connect(MEMORY, check_same_thread=False)
         else:
             self.path = Path(path).expanduser().resolve()
