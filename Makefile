@@ -25,8 +25,11 @@ $(STAMP): $(VENV)/bin/python pyproject.toml $(BUNDLE)
 	$(PIP) install --quiet -e ".[dev]"
 	touch $@
 
+# JupyterLab refuses to run as root unless told; machines of this kind log in as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 demo: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/demo.ipynb
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/demo.ipynb
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pbrain_widgets tests bench
