@@ -13,6 +13,32 @@ from pbrain_widgets import Pipeline, Stage
 ONE_STAGE = Pipeline([Stage("work", "Work")], name="one")
 
 
+class LoopLag:
+    """Measures how late a 10 ms ticker on the running loop wakes up (``async with``)."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = [0.0]
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.01)
+            self.lags.append(time.monotonic() - before - 0.01)
+
+    async def __aenter__(self) -> LoopLag:
+        self._task = asyncio.ensure_future(self._tick())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+    @property
+    def worst(self) -> float:
+        return max(self.lags)
+
+
 def project(engine, subjects=("s1",), pipeline=ONE_STAGE):
     """A project with the given subjects (names or dicts); returns (project, subjects)."""
     p = engine.create_project(f"p{len(engine.get_projects())}", pipeline)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 
 import pytest
-from runner_helpers import alive, pids_in, project, wait_for_log, wait_gone
+from runner_helpers import LoopLag, alive, pids_in, project, wait_for_log, wait_gone
 
 from pbrain_widgets import InvalidArgumentError, JobStatus, LogLevel, StageStatus
 from pbrain_widgets.runners.command import NEEDS_USER_ACTION_EXIT, CommandRunner
@@ -285,17 +284,9 @@ async def test_the_loop_is_not_blocked_by_a_chatty_command(make_engine, script):
         """
     )
     engine = make_engine(runner=CommandRunner(argv))
-    lags: list[float] = []
-
-    async def ticker():
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(0.01)
-            lags.append(time.monotonic() - before - 0.01)
-
-    tick = asyncio.ensure_future(ticker())
-    job, logs, _ = await run_one(engine)
-    tick.cancel()
+    async with LoopLag() as lag:
+        job, logs, _ = await run_one(engine)
     assert job.status is JobStatus.COMPLETED
     assert len([e for e in logs if e.message.startswith("line ")]) == 100_000
-    assert max(lags) < 0.25, f"loop lag up to {max(lags):.3f} s"
+    # the job writes for seconds: a blocked loop would lag by all of it; 0.5 s allows a busy machine
+    assert lag.worst < 0.5, f"loop lag up to {lag.worst:.3f} s"

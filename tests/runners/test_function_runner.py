@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 import runner_jobs
-from runner_helpers import alive, pids_in, project, wait_for_log, wait_gone
+from runner_helpers import LoopLag, alive, pids_in, project, wait_for_log, wait_gone
 
 from pbrain_widgets import InvalidArgumentError, JobStatus, LogLevel, StageStatus
 from pbrain_widgets.runners.function import FunctionRunner
@@ -166,22 +163,13 @@ async def test_close_stops_idle_and_busy_workers(make_engine):
 async def test_the_kernel_loop_stays_responsive_while_heavy_numpy_work_runs(make_engine):
     runner = FunctionRunner(runner_jobs.crunch, kwargs={"seconds": 2.0}, preload=("numpy",))
     engine = make_engine(runner=runner)
-    lags: list[float] = []
-
-    async def ticker():
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(0.01)
-            lags.append(time.monotonic() - before - 0.01)
-
-    tick = asyncio.ensure_future(ticker())
-    job, logs, _ = await run_one(engine)
-    tick.cancel()
+    async with LoopLag() as lag:
+        job, logs, _ = await run_one(engine)
     assert job.status is JobStatus.COMPLETED
     assert any("QR decompositions" in m for _, m in body(logs))
     assert job.peak_cpu_percent > 50
-    assert len(lags) > 100
-    assert max(lags) < 0.1, f"loop lag up to {max(lags):.3f} s"
+    assert len(lag.lags) > 100
+    assert lag.worst < 0.25, f"loop lag up to {lag.worst:.3f} s"  # the work takes 2 s
 
 
 async def test_the_function_runs_in_the_subject_folder(make_engine, tmp_path):
