@@ -137,6 +137,7 @@ class Engine:
         self._subjects: dict[str, Subject] = {}
         self._jobs: dict[str, Job] = {}
         self._active_by_stage: dict[tuple[str, str], str] = {}
+        self._latest: dict[tuple[str, str], str] = {}  # (subject, stage) -> newest job id
         self._active: set[str] = set()
         self._tails: dict[str, deque[LogEntry]] = {}
         self._old_tails: OrderedDict[str, deque[LogEntry]] = OrderedDict()
@@ -172,6 +173,7 @@ class Engine:
         now = time.time()
         for job in jobs:
             self._jobs[job.id] = job
+            self._latest[(job.subject_id, job.stage_id)] = job.id
             self._seq = max(self._seq, job.seq)
             if job.status in _ACTIVE:
                 was = job.status.value
@@ -462,6 +464,7 @@ class Engine:
                 current_step="Waiting for dependencies" if waits else "Queued",
             )
             self._jobs[job_id] = job
+            self._latest[(subject.id, sid)] = job_id
             self._active.add(job_id)
             self._active_by_stage[(subject.id, sid)] = job_id
             self._log_seq[job_id] = 0
@@ -853,10 +856,7 @@ class Engine:
 
     def _is_latest(self, job: Job) -> bool:
         """No newer job exists for the same subject and stage."""
-        return not any(
-            j.seq > job.seq and j.subject_id == job.subject_id and j.stage_id == job.stage_id
-            for j in self._jobs.values()
-        )
+        return self._latest.get((job.subject_id, job.stage_id)) == job.id
 
     def set_priority(self, job_id: str, priority: int) -> Job:
         """Change a queued job's priority (higher starts first; default 0)."""
