@@ -29,7 +29,7 @@ from typing import TypeVar
 from distributed import Client, LocalCluster
 
 from pbrain_widgets import Engine, Executor, JobStatus, Pipeline, Stage
-from pbrain_widgets.runners.base import Runner
+from pbrain_widgets.engine.runner import Runner
 from pbrain_widgets.runners.dask import DaskExecutor
 from pbrain_widgets.runners.function import FunctionRunner
 

@@ -20,7 +20,7 @@ VARIANT = textwrap.dedent(
     """
     import asyncio, json, resource, sys, time
     from pbrain_widgets import STUDIO_PIPELINE, Engine, SimulatedRunner
-    from pbrain_widgets.runners.simulated import STAGE_STEPS
+    from pbrain_widgets.engine.simulated import STAGE_STEPS
 
     kind, n_subjects, db = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     steps_per_job = [len(STAGE_STEPS[s]) for s in STUDIO_PIPELINE.stage_ids]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 
-from ..runners.base import JobContext, Runner
+from .runner import JobContext, Runner
 
 
 class Executor(abc.ABC):

@@ -29,18 +29,15 @@ class JobStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
     @property
-    def is_terminal(self) -> bool:
-        return self in TERMINAL_JOB_STATUSES
-
-    @property
     def is_active(self) -> bool:
-        return not self.is_terminal
+        """Queued or running: the job has not ended yet."""
+        return self in ACTIVE_JOB_STATUSES
 
     def __str__(self) -> str:
         return self.value
 
 
-TERMINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+ACTIVE_JOB_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
 
 
 class StageStatus(str, enum.Enum):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import PipelineError, UnknownStageError
 
 if TYPE_CHECKING:
-    from ..runners.base import Runner
+    from .runner import Runner
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,6 @@ class Scheduler:
     def __contains__(self, job_id: str) -> bool:
         return job_id in self._order or job_id in self.running
 
-    @property
-    def queued_count(self) -> int:
-        return len(self._order)
-
     def add(self, job_id: str, seq: int, priority: int, waits_for: Iterable[str]) -> None:
         """Queue a job that starts once every job in ``waits_for`` has completed."""
         self._order[job_id] = (priority, seq)

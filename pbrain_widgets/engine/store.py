@@ -173,9 +173,6 @@ class Store:
         else:
             pending.append(entry)
 
-    def pending_log_count(self, job_id: str) -> int:
-        return len(self._pending_logs.get(job_id, ()))
-
     def log_path(self, job_id: str) -> str:
         return f"{self._log_prefix}{job_id}.log"
 

@@ -6,11 +6,11 @@ first use.
 
 from typing import Any
 
-from .base import JobContext, Runner
+from ..engine.runner import JobContext, Runner
+from ..engine.simulated import SimulatedRunner
 from .command import NEEDS_USER_ACTION_EXIT, PLACEHOLDERS, CommandRunner
 from .function import FunctionRunner
 from .pbrain import PHANTOM_OPTIONS, PbrainNotInstalledError, make_phantom_subjects, pbrain_pipeline
-from .simulated import SimulatedRunner
 from .worker import TaskContext
 
 __all__ = [

@@ -13,8 +13,8 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
-from .base import JobContext, Runner
 from .lines import LineSplitter, parse_line
 from .process import GRACE_SECONDS, ProcessGroup, stop_groups
 
@@ -122,10 +122,10 @@ class CommandRunner(Runner):
             except JobFailed as exc:
                 raise InvalidArgumentError(f"{exc} (searched PATH)") from None
 
-
     def __getstate__(self) -> dict[str, object]:
         """Picklable settings only (e.g. to run on a Dask worker): live process groups stay here."""
         return {**self.__dict__, "_groups": set()}
+
     def _executable(self, program: str) -> str:
         path = self.env.get("PATH", os.environ.get("PATH"))
         found = shutil.which(program, path=path)

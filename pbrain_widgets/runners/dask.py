@@ -62,8 +62,8 @@ from distributed.deploy import Cluster
 
 from ..engine.executor import Executor
 from ..engine.models import Job
+from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction, PbrainWidgetsError
-from .base import JobContext, Runner
 from .dask_worker import Ending, Outcome, RemoteJob, close_runners, run_job, stop_job
 
 log = logging.getLogger("pbrain_widgets.runners.dask")

@@ -7,7 +7,7 @@ with the local executor). Runners are kept per executor and per pickled configur
 :class:`~pbrain_widgets.runners.function.FunctionRunner` keeps its warm processes from one job
 to the next on the same worker.
 
-The runner reports through a real :class:`~pbrain_widgets.runners.base.JobContext` whose
+The runner reports through a real :class:`~pbrain_widgets.engine.runner.JobContext` whose
 ``log``, ``progress`` and ``track_process`` calls are batched (at most every
 :data:`FLUSH_SECONDS`) and sent as Dask events (``Worker.log_event``) on the executor's topic;
 the kernel's client is subscribed to it. The last batch ends with how the job ended, so the
@@ -27,7 +27,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import enum
-import math
 import pickle
 import socket
 import threading
@@ -41,8 +40,8 @@ from distributed import get_worker
 
 from ..engine.models import Job, LogLevel, Project, Subject
 from ..engine.pipeline import Stage
-from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
-from .base import JobContext, Runner
+from ..engine.runner import JobContext, Runner
+from ..errors import JobFailed, NeedsUserAction
 
 FLUSH_SECONDS = 0.01
 """Longest time a report waits on the worker before it is sent to the kernel."""
@@ -138,21 +137,11 @@ class _Reporter:
     def context(self, remote: RemoteJob) -> JobContext:
         host = socket.gethostname()
 
-        def emit_log(_job_id: str, level: LogLevel | str, message: str) -> None:
-            self.add(["log", LogLevel.parse(level).value, str(message)])
+        def emit_log(_job_id: str, level: LogLevel, message: str) -> None:
+            self.add(["log", level.value, message])
 
         def emit_progress(_job_id: str, percent: float, step: str | None, eta: float | None) -> None:
-            try:
-                value = float(percent)
-            except (TypeError, ValueError):
-                raise InvalidArgumentError(
-                    f"progress must be a number from 0 to 100, got {percent!r}"
-                ) from None
-            if math.isnan(value):
-                raise InvalidArgumentError("progress must be a number from 0 to 100, got nan")
-            self.add(
-                ["progress", value, None if step is None else str(step), None if eta is None else float(eta)]
-            )
+            self.add(["progress", percent, step, eta])
 
         def track_pid(_job_id: str, pid: int | None) -> None:
             self.add(["pid", pid, host])

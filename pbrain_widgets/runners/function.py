@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
-from .base import JobContext, Runner
 from .command import existing_subject_dir
 from .lines import LineSplitter, parse_line
 from .process import GRACE_SECONDS, ProcessGroup, stop_groups
@@ -256,10 +256,10 @@ class FunctionRunner(Runner):
             self.workers_started += 1
             self._idle.append(await _Worker.start(self.preload))
 
-
     def __getstate__(self) -> dict[str, object]:
         """Picklable settings only (e.g. to run on a Dask worker): warm workers stay here."""
         return {**self.__dict__, "_idle": [], "_busy": set(), "workers_started": 0}
+
     def close(self) -> None:
         """Stop every worker process, idle or busy (blocking, at most ~2 s)."""
         workers = [*self._idle, *self._busy]

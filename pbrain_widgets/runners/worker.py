@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 END_MARK = "\x00pbrain-widgets-job-end\x00"
-_LEVELS = {"DEBUG", "INFO", "PROGRESS", "WARNING", "WARN", "ERROR", "CRITICAL", "SUCCESS"}
 _HEADER = struct.Struct(">I")
 
 
@@ -91,11 +90,8 @@ class TaskContext:
 
     def log(self, level: str, message: str) -> None:
         """Add ``message`` to the job's log at ``level`` (DEBUG, INFO, PROGRESS, WARNING, ERROR,
-        SUCCESS)."""
-        name = str(level).strip().upper()
-        if name not in _LEVELS:
-            raise ValueError(f"unknown log level {level!r}; valid levels: {', '.join(sorted(_LEVELS))}")
-        self._channel.send("log", name, str(message))
+        SUCCESS). The kernel checks the level; an unknown one fails the job, naming it."""
+        self._channel.send("log", str(level), str(message))
 
     def debug(self, message: str) -> None:
         self.log("DEBUG", message)
@@ -113,11 +109,20 @@ class TaskContext:
         self.log("SUCCESS", message)
 
     def progress(self, percent: float, step: str | None = None, eta_seconds: float | None = None) -> None:
-        """Set the job's progress (0-100) and, optionally, its current step and time left."""
-        value = float(percent)
-        if value != value:
-            raise ValueError("progress must be a number from 0 to 100, got nan")
-        self._channel.send("progress", min(100.0, max(0.0, value)), step, eta_seconds)
+        """Set the job's progress (0-100) and, optionally, its current step and time left.
+
+        The kernel checks the values; one that is not a number fails the job, naming it."""
+        self._channel.send("progress", _plain_number(percent), step, _plain_number(eta_seconds))
+
+
+def _plain_number(value: Any) -> Any:
+    """A float where one can be made (numpy scalars...), else the value's text for the error."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 class _LogForwarder(logging.Handler):

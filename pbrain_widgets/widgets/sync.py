@@ -39,13 +39,15 @@ widget and carry only what changed since the previous patch. Rules for a view:
 Rate: feeds only record changes; the widget flushes them with a leading-edge throttle, at most
 once per ``flush_interval`` (0.1 s): an isolated change goes out at once (on the next loop turn,
 so that changes made by one engine call travel together), a burst waits for the next tick. So
-a widget sends at most 10 patches a second, however many jobs change. Engine events arrive on
-the kernel's event loop thread, and flushes are scheduled on that running loop; without a
-running loop (plain scripts) a change is flushed at once.
+a widget sends at most 10 patches a second, however many jobs change.
 
-Requests are answered on the event loop the widget was created on (the engine's), even when
-the kernel delivers them on another thread: JupyterLab 4.6 sends comm messages to a kernel
-subshell, which ipykernel 7 runs on a thread of its own.
+Threads: feeds, flushes and request handlers all run on the engine's thread (see
+:mod:`pbrain_widgets.engine.loop_thread`). Engine events arrive there, flushes are timers of the
+engine's loop, and a request is handed there from whichever thread the kernel delivers it on
+(JupyterLab 4.6 sends comm messages to a kernel subshell, which ipykernel 7 runs on a thread of
+its own; older kernels and other front ends deliver them on the main thread, so while a cell
+blocks those clicks wait for it). Sending to the browser is thread-safe in ipykernel, so patches
+flow while the kernel's main thread runs a cell.
 
 Requests are validated (envelope, known action, payload schema, ids the engine knows); a bad one
 is answered with an error reply and a warning on the ``pbrain_widgets.widgets`` logger, and never
@@ -57,6 +59,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -81,13 +84,6 @@ if not (STATIC / "widget.js").is_file():
         f"the widgets' front end is not built: {STATIC / 'widget.js'} is missing; build it with "
         "`make js` (or `cd js && npm ci && npm run build`), or install the package with pip"
     )
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 class SyncWidget(anywidget.AnyWidget):
@@ -126,7 +122,6 @@ class SyncWidget(anywidget.AnyWidget):
         self._last_flush = -math.inf
         self._handle: asyncio.Handle | None = None
         self._closed = False
-        self._loop = _running_loop()
         for feed in self._feeds.values():
             feed.bind(self._wake)
         self.on_msg(self._on_view_msg)
@@ -157,15 +152,17 @@ class SyncWidget(anywidget.AnyWidget):
 
     # -- kernel -> views ---------------------------------------------------------------------
 
+    def _on_engine_thread(self) -> bool:
+        return threading.current_thread() is self.engine.thread
+
     def _wake(self) -> None:
         if self._handle is not None or self._closed:
             return
-        loop = _running_loop()
-        if loop is None:
-            self.flush()
+        if not self._on_engine_thread():
+            if not self.engine.closed:
+                self.engine.call_soon(self._wake)
             return
-        if self._loop is None:
-            self._loop = loop
+        loop = asyncio.get_running_loop()
         delay = self._last_flush + self.flush_interval - time.monotonic()
         if delay <= 0:
             self._handle = loop.call_soon(self._scheduled_flush)
@@ -181,6 +178,12 @@ class SyncWidget(anywidget.AnyWidget):
 
     def flush(self) -> None:
         """Send one patch with everything that changed since the last one (if anything did)."""
+        if not self._on_engine_thread() and not self.engine.closed:
+            self.engine.call(self._flush_now)
+        else:
+            self._flush_now()
+
+    def _flush_now(self) -> None:
         if self._closed:
             return
         self._last_flush = time.monotonic()
@@ -196,13 +199,14 @@ class SyncWidget(anywidget.AnyWidget):
     # -- views -> kernel ---------------------------------------------------------------------
 
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        loop = self._loop
-        if loop is not None and loop.is_running() and _running_loop() is not loop:
-            # JupyterLab may deliver comm messages on a kernel subshell (another thread, another
-            # loop); the engine and the feeds live on the loop the widget was made on.
-            loop.call_soon_threadsafe(self._answer, content)
-        else:
+        # whatever thread the kernel delivers on, the feeds live on the engine's thread
+        if self._on_engine_thread() or self.engine.closed:
             self._answer(content)
+        else:
+            try:
+                self.engine.call_soon(self._answer, content)
+            except PbrainWidgetsError:  # closed meanwhile
+                self._answer(content)
 
     def _answer(self, content: Any) -> None:
         request_id = content.get("id") if isinstance(content, dict) else None

@@ -11,7 +11,7 @@ from pathlib import Path
 from distributed import get_worker
 
 from pbrain_widgets import JobFailed, NeedsUserAction
-from pbrain_widgets.runners.base import JobContext, Runner
+from pbrain_widgets.engine.runner import JobContext, Runner
 
 
 class WhereRunner(Runner):

@@ -17,8 +17,8 @@ from pbrain_widgets.widgets import JobMonitor
 def listener_counts(engine) -> tuple[int, int, int]:
     return (
         len(engine._job_listeners._callbacks),
-        len(engine._status_listeners._callbacks),
-        len(engine._subject_listeners._callbacks),
+        len(engine._catalog.status_listeners._callbacks),
+        len(engine._catalog.subject_listeners._callbacks),
     )
 
 

@@ -35,7 +35,11 @@ class Wire:
         return replies[0]
 
     def raw(self, content: Any) -> None:
+        """Deliver a message as the kernel does (on this thread); the widget answers it on the
+        engine's thread, so wait for that thread to pass this point."""
         self.widget._handle_custom_msg(content, [])
+        if not self.widget.engine.closed:
+            self.widget.engine.call(lambda: None)
 
     def ok(self, action: str, payload: Any = None) -> Any:
         reply = self.request(action, payload)

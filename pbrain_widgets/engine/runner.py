@@ -1,17 +1,46 @@
-"""What a runner is, and the context the engine hands it for one job."""
+"""The runner contract: what a runner is, and the context the engine hands it for one job.
+
+The engine owns this contract; the runners in :mod:`pbrain_widgets.runners` implement it. The
+checks of what a runner reports (log levels, progress values) live here once, in
+:class:`JobContext`, whichever side of a process or cluster boundary the context is on.
+"""
 
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..engine.models import LogLevel
+from ..errors import InvalidArgumentError
+from .models import LogLevel
 
 if TYPE_CHECKING:
-    from ..engine.models import Job, Project, Subject
-    from ..engine.pipeline import Stage
+    from .models import Job, Project, Subject
+    from .pipeline import Stage
+
+
+def check_progress(percent: object, eta_seconds: object = None) -> tuple[float, float | None]:
+    """``(percent clamped to 0-100, eta in seconds or None)``, or :class:`InvalidArgumentError`."""
+    try:
+        value = float(percent)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"progress must be a number from 0 to 100, got {percent!r}") from None
+    if math.isnan(value):
+        raise InvalidArgumentError("progress must be a number from 0 to 100, got nan")
+    eta = None
+    if eta_seconds is not None:
+        try:
+            eta = float(eta_seconds)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            eta = math.nan
+        if not math.isfinite(eta):
+            raise InvalidArgumentError(
+                f"eta_seconds must be a finite number of seconds or None, got {eta_seconds!r}"
+            )
+        eta = max(0.0, eta)
+    return min(100.0, max(0.0, value)), eta
 
 
 class JobContext:
@@ -29,7 +58,7 @@ class JobContext:
         subject: Subject,
         stage: Stage,
         *,
-        emit_log: Callable[[str, LogLevel | str, str], None],
+        emit_log: Callable[[str, LogLevel, str], None],
         emit_progress: Callable[[str, float, str | None, float | None], None],
         track_pid: Callable[[str, int | None], None],
     ) -> None:
@@ -48,8 +77,14 @@ class JobContext:
         return Path(self.subject.source_path) if self.subject.source_path else None
 
     def log(self, level: LogLevel | str, message: str) -> None:
-        """Append ``message`` (one or more lines) to the job's log at ``level``."""
-        self._emit_log(self.job_id, level, message)
+        """Append ``message`` (one or more lines) to the job's log at ``level``.
+
+        ``level`` is a :class:`LogLevel` or its name (case-insensitive; ``WARN`` and ``CRITICAL``
+        accepted); another value raises :class:`~pbrain_widgets.errors.InvalidArgumentError`.
+        """
+        self._emit_log(
+            self.job_id, LogLevel.parse(level), message if isinstance(message, str) else str(message)
+        )
 
     def debug(self, message: str) -> None:
         self.log(LogLevel.DEBUG, message)
@@ -69,9 +104,12 @@ class JobContext:
     def progress(self, percent: float, step: str | None = None, eta_seconds: float | None = None) -> None:
         """Set the job's progress (0-100) and current step.
 
-        Without ``eta_seconds`` the engine estimates the time left from the progress rate.
+        Without ``eta_seconds`` the engine estimates the time left from the progress rate. A
+        value that is not a number (or an infinite ETA) raises
+        :class:`~pbrain_widgets.errors.InvalidArgumentError`.
         """
-        self._emit_progress(self.job_id, percent, step, eta_seconds)
+        value, eta = check_progress(percent, eta_seconds)
+        self._emit_progress(self.job_id, value, None if step is None else str(step), eta)
 
     def track_process(self, pid: int | None) -> None:
         """Tell the engine the root process of this job's work (for CPU and memory sampling).

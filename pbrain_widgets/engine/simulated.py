@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 
-from ..engine.models import LogLevel
 from ..errors import InvalidArgumentError, JobFailed
-from .base import JobContext, Runner
+from .models import LogLevel
+from .runner import JobContext, Runner
 
 STAGE_STEPS: dict[str, tuple[str, ...]] = {
     "import": (
