@@ -198,6 +198,6 @@ async def test_requests_from_a_subshell_thread_are_answered_on_the_engine_loop(m
     await settle()
     assert engine.get_job(job.id).status is JobStatus.CANCELLED
     (reply,) = [(name, m) for name, m in sent if m.get("id") == "sub:1"]
-    assert reply[1]["ok"] and reply[0] == threading.current_thread().name
+    assert reply[1]["ok"] and reply[0] == engine.thread.name
     assert {name for name, _ in sent} == {threading.current_thread().name}
     monitor.close()
