@@ -26,7 +26,7 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..errors import (
@@ -181,6 +181,14 @@ class Engine:
         and subscribing, say). A plain call on the engine's thread; after close, on the caller's.
         """
         return self._thread.call(fn, *args)
+
+    def submit(self, coro: Coroutine[Any, Any, R]) -> concurrent.futures.Future[R]:
+        """Run ``coro`` on the engine's event loop; a future of its result (any thread).
+
+        ``await asyncio.wrap_future(engine.submit(coro))`` awaits it from another loop.
+        """
+        self._check_open()
+        return self._thread.submit(coro)
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Schedule ``fn(*args)`` on the engine's thread and return at once (any thread)."""

@@ -11,7 +11,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
@@ -19,6 +19,9 @@ from .command import existing_subject_dir
 from .lines import LineSplitter, parse_line
 from .process import GRACE_SECONDS, ProcessGroup, stop_groups
 from .worker import _HEADER, END_MARK, frame
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 log = logging.getLogger("pbrain_widgets.runners")
 
@@ -31,6 +34,7 @@ class _Worker:
 
     def __init__(self, group: ProcessGroup) -> None:
         self.group = group
+        self.loop = asyncio.get_running_loop()  # its pipes are readable on this loop only
         self.ctx: JobContext | None = None
         self.tail: deque[str] = deque(maxlen=_STDERR_TAIL)
         self._job_output_done = asyncio.Event()
@@ -221,10 +225,14 @@ class FunctionRunner(Runner):
         """How many worker processes this runner has started (warm reuse keeps it low)."""
 
     async def _checkout(self) -> _Worker:
+        loop = asyncio.get_running_loop()
         while self._idle:
             worker = self._idle.pop()
-            if worker.alive:
+            if worker.alive and worker.loop is loop:
                 return worker
+            if worker.alive:  # its pipes belong to another event loop (another engine)
+                stop_groups([worker.group], self.grace)
+                worker._text.cancel()
         self.workers_started += 1
         return await _Worker.start(self.preload)
 
@@ -250,8 +258,12 @@ class FunctionRunner(Runner):
             elif worker.alive:
                 await asyncio.shield(worker.stop(self.grace))
 
-    async def warm_up(self, count: int = 1) -> None:
-        """Start ``count`` idle workers now, so the first jobs do not wait for them."""
+    async def warm_up(self, engine: Engine, count: int = 1) -> None:
+        """Start ``count`` idle workers now on ``engine``'s thread (where its jobs run), so the
+        first jobs do not wait for them."""
+        await asyncio.wrap_future(engine.submit(self._warm_up(count)))
+
+    async def _warm_up(self, count: int) -> None:
         for _ in range(max(0, min(count, self.max_idle_workers) - len(self._idle))):
             self.workers_started += 1
             self._idle.append(await _Worker.start(self.preload))

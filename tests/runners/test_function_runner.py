@@ -150,7 +150,7 @@ async def test_cancel_kills_the_worker_and_its_children_within_2_s(make_engine):
 async def test_close_stops_idle_and_busy_workers(make_engine):
     runner = FunctionRunner(runner_jobs.sleep_with_child)
     engine = make_engine(runner=runner)
-    await runner.warm_up(2)
+    await runner.warm_up(engine, 2)
     p, subs = project(engine)
     job = engine.run_stage(p.id, subs[0].id, "work")
     child = pids_in((await wait_for_log(engine, job.id, "child pids:")).message)
