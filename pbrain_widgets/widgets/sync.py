@@ -59,8 +59,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import math
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
