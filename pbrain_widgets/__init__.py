@@ -1,6 +1,11 @@
-"""Drive and monitor p-brain pipelines live from Jupyter notebooks."""
+"""Drive and monitor p-brain pipelines live from Jupyter notebooks.
 
-from typing import Any
+The widgets (and anywidget with them) and the Dask executor are imported on first use, so that
+headless scripts and cluster workers unpickling a runner pay only for the engine.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from .engine import (
     STUDIO_PIPELINE,
@@ -46,7 +51,19 @@ from .runners import (
     make_phantom_subjects,
     pbrain_pipeline,
 )
-from .widgets import ConnectionStatus, JobMonitor, LogStream, ProjectDashboard, SubjectDetail
+
+if TYPE_CHECKING:
+    from .runners.dask import DaskExecutor
+    from .widgets import ConnectionStatus, JobMonitor, LogStream, ProjectDashboard, SubjectDetail
+
+_LAZY = {
+    "DaskExecutor": ".runners.dask",
+    "ConnectionStatus": ".widgets",
+    "JobMonitor": ".widgets",
+    "LogStream": ".widgets",
+    "ProjectDashboard": ".widgets",
+    "SubjectDetail": ".widgets",
+}
 
 __version__ = "0.1.0"
 
@@ -99,8 +116,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "DaskExecutor":  # needs the dask extra: imported on first use
-        from .runners.dask import DaskExecutor
-
-        return DaskExecutor
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
