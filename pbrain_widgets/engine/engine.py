@@ -456,9 +456,9 @@ class Engine:
         )
         self._tasks[job.id] = task
         # a done callback, not a finally: a task cancelled before it started never runs its body
-        task.add_done_callback(lambda _task, job_id=job.id: self._job_task_done(job_id))
+        task.add_done_callback(functools.partial(self._job_task_done, job.id))
 
-    def _job_task_done(self, job_id: str) -> None:
+    def _job_task_done(self, job_id: str, _task: object = None) -> None:
         self._sampler.stop(job_id)
         self._tasks.pop(job_id, None)
         self._scheduler.release(job_id)
@@ -839,12 +839,13 @@ class Engine:
                 self._log(job.id, LogLevel.WARNING, "Cancelled: the engine was closed")
                 self._finish(job, JobStatus.CANCELLED, "cancelled: the engine was closed")
         self._closing = True
-        runners = {id(self.runner): self.runner}
+        runners: dict[int, Runner] = {id(self.runner): self.runner}
         for pipeline in self._catalog.pipelines.values():
             for stage in pipeline:
                 if stage.runner is not None:
                     runners[id(stage.runner)] = stage.runner
-        for closable in [*runners.values(), self.executor]:
+        closables: list[Runner | Executor] = [*runners.values(), self.executor]
+        for closable in closables:
             try:
                 closable.close()
             except Exception:

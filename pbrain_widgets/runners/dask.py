@@ -149,7 +149,9 @@ class DaskExecutor(Executor):
             )
         if self.client.status in ("closing", "closed"):
             raise InvalidArgumentError(f"the Dask client {self.client!r} is closed")
-        self._client_loop: asyncio.AbstractEventLoop = self.client.loop.asyncio_loop
+        io_loop = self.client.loop
+        assert io_loop is not None  # a running client always has its loop
+        self._client_loop: asyncio.AbstractEventLoop = io_loop.asyncio_loop  # type: ignore[attr-defined]
         self._topic = f"pbrain-widgets-{uuid.uuid4().hex}"
         self._host = socket.gethostname()
         self._workers: dict[str, int] = {}

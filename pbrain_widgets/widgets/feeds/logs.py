@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -64,9 +65,7 @@ class LogFeed(Feed):
             self._followed.pop(job_id)()
             self._pending.pop(job_id, None)
         for job_id in wanted - set(self._followed):
-            self._followed[job_id] = self.engine.on_job_logs(
-                job_id, lambda entry, job_id=job_id: self._on_line(job_id, entry)
-            )
+            self._followed[job_id] = self.engine.on_job_logs(job_id, functools.partial(self._on_line, job_id))
 
     def _on_line(self, job_id: str, entry: LogEntry) -> None:
         pending = self._pending.get(job_id)
