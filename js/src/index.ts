@@ -1,6 +1,8 @@
 // The anywidget entry point: one bundle for every pbrain widget; `_view_kind` picks the view.
 
-import { h, render } from "preact";
+import { type ComponentChild, h, render } from "preact";
+import { LinkFrame } from "./components/LinkFrame";
+import { DEFAULT_TIMING } from "./link";
 import "./styles.css";
 import { type ModelLike, SyncClient } from "./sync";
 import { ConnectionStatus } from "./views/ConnectionStatus";
@@ -10,32 +12,39 @@ import { dashboardReducers, ProjectDashboard } from "./views/ProjectDashboard";
 import { SubjectDetail } from "./views/SubjectDetail";
 import { subjectReducers } from "./views/SubjectPanel";
 
+/** A monitor view inside the frame that shows the kernel's liveness. */
+function framed(client: SyncClient<any>, view: ComponentChild): ComponentChild {
+  return h(LinkFrame, { client }, view);
+}
+
 function mount(model: ModelLike, el: HTMLElement): SyncClient<any> {
   const kind = model.get("_view_kind");
   switch (kind) {
     case "job_monitor": {
       const client = new SyncClient(model, jobMonitorReducers);
-      render(h(JobMonitor, { client, model }), el);
+      render(framed(client, h(JobMonitor, { client, model })), el);
       return client;
     }
     case "log_stream": {
       const client = new SyncClient(model, logStreamReducers);
-      render(h(LogStream, { client, jobId: model.get("job_id") }), el);
+      render(framed(client, h(LogStream, { client, jobId: model.get("job_id") })), el);
       return client;
     }
     case "connection_status": {
       const client = new SyncClient(model, {});
-      render(h(ConnectionStatus, { client, model }), el);
+      const timeoutMs = Number(model.get("timeout_ms")) || DEFAULT_TIMING.timeoutMs;
+      client.startLink({ probeMs: Number(model.get("interval_ms")) || 1000, timeoutMs });
+      render(h(ConnectionStatus, { client, timeoutMs }), el);
       return client;
     }
     case "project_dashboard": {
       const client = new SyncClient(model, dashboardReducers);
-      render(h(ProjectDashboard, { client }), el);
+      render(framed(client, h(ProjectDashboard, { client })), el);
       return client;
     }
     case "subject_detail": {
       const client = new SyncClient(model, subjectReducers);
-      render(h(SubjectDetail, { client }), el);
+      render(framed(client, h(SubjectDetail, { client })), el);
       return client;
     }
     default:
@@ -47,7 +56,10 @@ function mount(model: ModelLike, el: HTMLElement): SyncClient<any> {
 export default {
   render({ model, el }: { model: ModelLike; el: HTMLElement }) {
     const client = mount(model, el);
-    if (model.get("_view_kind") !== "connection_status") client.resync();
+    if (model.get("_view_kind") !== "connection_status") {
+      client.startLink();
+      client.resync();
+    }
     return () => {
       render(null, el);
       client.dispose();

@@ -4,6 +4,7 @@
 // patches until the snapshot is in, dropping the ones it already covers and spotting gaps.
 // `SyncClient` is the transport: requests with per-view ids, replies, patches, resync on gaps.
 
+import { answersNow, DEFAULT_TIMING, type Heard, type Link, type LinkTiming, linkState } from "./link";
 import { Store } from "./store";
 
 export type Parts = Record<string, unknown>;
@@ -107,9 +108,18 @@ function randomPrefix(): string {
 export const SNAPSHOT_TIMEOUT_MS = 5000;
 export const SNAPSHOT_RETRY_MS = 1000;
 
+/** How often a view re-evaluates its link to the kernel. */
+export const LINK_CHECK_MS = 250;
+
 export class SyncClient<R extends Reducers> {
   readonly viewId = randomPrefix();
   readonly store: Store<ViewState<R>>;
+  /** Live, busy or disconnected (see link.ts); views grey out and disable actions when not live. */
+  readonly link = new Store<Link>({ state: "connecting", answers: true, latencyMs: null });
+  private heard: Heard = { started: Date.now(), lastHeard: null, busy: false, unansweredSince: null };
+  private timing: LinkTiming = DEFAULT_TIMING;
+  private linkTimer: ReturnType<typeof setInterval> | undefined;
+  private probing = false;
   private revisions: Revisions<R>;
   private counter = 0;
   private pending = new Map<string, Pending>();
@@ -148,6 +158,43 @@ export class SyncClient<R extends Reducers> {
       });
   }
 
+  /** Start following the kernel's liveness: ping when nothing was heard for `probeMs`. */
+  startLink(timing: LinkTiming = DEFAULT_TIMING): void {
+    this.timing = timing;
+    clearInterval(this.linkTimer);
+    this.heard = { ...this.heard, started: Date.now() };
+    this.checkLink();
+    this.linkTimer = setInterval(() => this.checkLink(), LINK_CHECK_MS);
+  }
+
+  private checkLink(now = Date.now()): void {
+    if (this.disposed) return;
+    const quiet = this.heard.lastHeard == null || now - this.heard.lastHeard >= this.timing.probeMs;
+    if (quiet && !this.probing) this.probe(now);
+    const next: Link = {
+      state: linkState(this.heard, now, this.timing),
+      answers: answersNow(this.heard, now, this.timing),
+      latencyMs: this.link.get().latencyMs,
+    };
+    const current = this.link.get();
+    if (next.state !== current.state || next.answers !== current.answers) this.link.set(next);
+  }
+
+  private probe(sent: number): void {
+    this.probing = true;
+    if (this.heard.unansweredSince == null) this.heard.unansweredSince = sent;
+    this.request("ping", {}, this.timing.timeoutMs)
+      .then((result: { busy?: boolean }) => {
+        this.heard.busy = Boolean(result?.busy);
+        this.link.set({ ...this.link.get(), latencyMs: Date.now() - sent });
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.probing = false;
+        this.checkLink();
+      });
+  }
+
   request(action: string, payload: Record<string, unknown> = {}, timeoutMs = 15000): Promise<any> {
     const id = `${this.viewId}:${++this.counter}`;
     return new Promise((resolve, reject) => {
@@ -161,7 +208,10 @@ export class SyncClient<R extends Reducers> {
       } catch (error) {
         clearTimeout(timer);
         this.pending.delete(id);
-        reject(new RequestError(`could not reach the kernel: ${String(error)}`));
+        this.heard.lastHeard = null; // the comm is gone: nothing will answer
+        this.heard.started = 0;
+        if (this.linkTimer !== undefined) this.checkLink();
+        reject(new RequestError("the kernel is not running (its connection is closed)"));
       }
     });
   }
@@ -174,7 +224,14 @@ export class SyncClient<R extends Reducers> {
 
   private onMessage(msg: any): void {
     if (!msg || typeof msg !== "object") return;
+    this.heard.lastHeard = Date.now();
+    if (msg.kind === "beat") {
+      this.heard.busy = Boolean(msg.busy);
+      if (this.linkTimer !== undefined) this.checkLink();
+      return;
+    }
     if (msg.kind === "reply") {
+      this.heard.unansweredSince = null; // any reply means requests are answered now
       const pending = typeof msg.id === "string" ? this.pending.get(msg.id) : undefined;
       if (!pending) return; // another view's reply
       this.pending.delete(msg.id);
@@ -195,6 +252,7 @@ export class SyncClient<R extends Reducers> {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.linkTimer);
     this.model.off("msg:custom", this.handler);
     for (const pending of this.pending.values()) clearTimeout(pending.timer);
     this.pending.clear();

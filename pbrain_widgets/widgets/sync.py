@@ -20,6 +20,12 @@ Messages from the kernel to the views (sent to every view of the widget)::
     {"kind": "reply", "id": "<request id>", "ok": true, "result": ...}
     {"kind": "reply", "id": "<request id>", "ok": false, "error": "<why>"}
     {"kind": "patch", "rev": <int>, "t": <kernel time>, "parts": {"<feed>": <feed patch>, ...}}
+    {"kind": "beat", "busy": <bool>, "t": <kernel time>}
+
+A ``beat`` goes out when a cell starts or ends, and every second while a cell runs (see
+:mod:`pbrain_widgets.widgets.kernel_activity`); the ``ping`` reply is
+``{"t": <kernel time>, "busy": <bool>}``. Anything heard from the kernel proves it alive: a view
+shows "busy" (not "disconnected") while beats come, and "disconnected" only after silence.
 
 A view ignores replies whose id does not carry its prefix. The ``snapshot`` result is
 ``{"rev": R, "t": <kernel time>, "parts": {"<feed>": <feed snapshot>, ...}}``: the full state
@@ -72,12 +78,15 @@ import traitlets
 from ..engine import Engine
 from ..errors import PbrainWidgetsError
 from .feed import Action, Feed, check_engine
+from .kernel_activity import kernel_activity
 from .validation import BadRequest, check_payload
 
 log = logging.getLogger("pbrain_widgets.widgets")
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_ID_CHARS = 64
+BEAT_SECONDS = 1.0
+"""While a cell runs, seconds between two beats of a widget."""
 
 if not (STATIC / "widget.js").is_file():
     raise ImportError(
@@ -112,7 +121,7 @@ class SyncWidget(anywidget.AnyWidget):
         self._feeds: dict[str, Feed] = {}
         self._actions: dict[str, Action] = {
             "snapshot": Action({}, lambda _payload: self.snapshot()),
-            "ping": Action({}, lambda _payload: {"t": time.time()}),
+            "ping": Action({}, lambda _payload: {"t": time.time(), "busy": kernel_activity.busy}),
         }
         for feed in feeds:
             self._feeds[feed.name] = feed
@@ -122,9 +131,13 @@ class SyncWidget(anywidget.AnyWidget):
         self._last_flush = -math.inf
         self._handle: asyncio.Handle | None = None
         self._closed = False
+        self._beat_handle: asyncio.TimerHandle | None = None
         for feed in self._feeds.values():
             feed.bind(self._wake)
         self.on_msg(self._on_view_msg)
+        self._end_activity = kernel_activity.subscribe(self._on_activity)
+        if kernel_activity.busy:
+            self._on_activity(True)
 
     def _add_actions(self, actions: Mapping[str, Action]) -> None:
         for name, action in actions.items():
@@ -196,6 +209,25 @@ class SyncWidget(anywidget.AnyWidget):
             self._rev += 1
             self.send({"kind": "patch", "rev": self._rev, "t": time.time(), "parts": parts})
 
+    def _on_activity(self, _busy: bool) -> None:
+        # called on the kernel's main thread when a cell starts or ends
+        if not self._closed and not self.engine.closed:
+            self.engine.call_soon(self._beat)
+
+    def _beat(self) -> None:
+        if self._beat_handle is not None:
+            self._beat_handle.cancel()
+            self._beat_handle = None
+        if self._closed:
+            return
+        busy = kernel_activity.busy
+        try:
+            self.send({"kind": "beat", "busy": busy, "t": time.time()})
+        except Exception:
+            log.exception("%s: sending a beat failed", type(self).__name__)
+        if busy:
+            self._beat_handle = asyncio.get_running_loop().call_later(BEAT_SECONDS, self._beat)
+
     # -- views -> kernel ---------------------------------------------------------------------
 
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
@@ -259,6 +291,7 @@ class SyncWidget(anywidget.AnyWidget):
         """Stop following the engine and close the widget's channel."""
         if not getattr(self, "_closed", True):  # __del__ may call this on a half-built widget
             self._closed = True
+            self._end_activity()
             if self._handle is not None:
                 self._handle.cancel()
                 self._handle = None

@@ -1,0 +1,45 @@
+"""Beats: a widget tells its views that the kernel is busy running a cell, from the engine's thread."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pbrain_widgets.widgets import ConnectionStatus, JobMonitor
+from pbrain_widgets.widgets.kernel_activity import kernel_activity
+
+
+def beats(wire) -> list[bool]:
+    return [m["busy"] for m in wire.messages if m["kind"] == "beat"]
+
+
+async def test_beats_flow_every_second_while_a_cell_runs_and_stop_when_it_ends(study, wire):
+    engine, project, _ = study
+    monitor = wire(JobMonitor(engine, project.id))
+    status = wire(ConnectionStatus(engine))
+    assert beats(monitor) == [] and status.ok("ping")["busy"] is False
+    try:
+        kernel_activity._set(True)  # what IPython's pre_run_cell event does
+        await asyncio.sleep(2.3)
+        assert beats(monitor)[:3] == [True, True, True]
+        assert status.ok("ping")["busy"] is True
+    finally:
+        kernel_activity._set(False)
+    await asyncio.sleep(0.1)
+    assert beats(monitor)[-1] is False
+    count = len(beats(monitor))
+    await asyncio.sleep(1.3)
+    assert len(beats(monitor)) == count  # idle: no more beats
+    senders = {m["kind"] for m in monitor.messages}
+    assert "beat" in senders
+
+
+async def test_a_closed_widget_sends_no_beats(study, wire):
+    engine, project, _ = study
+    monitor = wire(JobMonitor(engine, project.id))
+    monitor.widget.close()
+    try:
+        kernel_activity._set(True)
+        await asyncio.sleep(0.2)
+    finally:
+        kernel_activity._set(False)
+    assert beats(monitor) == []
