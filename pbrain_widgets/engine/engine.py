@@ -210,23 +210,34 @@ class Engine:
             with contextlib.suppress(EngineClosedError):
                 self._thread.call_soon(self._pump)
 
-    def _schedule_flush(self) -> None:
+    def _schedule_flush(self, delay: float | None = None) -> None:
         if self._flush_handle is not None or self._closing:
             return
-        self._flush_handle = self._thread.loop.call_later(self._flush_interval, self._flush)
+        delay = self._flush_interval if delay is None else delay
+        self._flush_handle = self._thread.loop.call_later(delay, self._flush)
 
     def _flush(self) -> None:
         self._flush_handle = None
-        try:
-            self._store.flush()
-        except Exception:
-            log.exception("writing to the engine's store failed; will retry")
-            self._schedule_flush()
+        delay = self._store.flush_turn()  # a bounded part; a failed write is retried, backing off
+        if delay is not None:
+            self._schedule_flush(delay)
 
     @on_engine_thread
     def flush(self) -> None:
         """Write every buffered change to the store now."""
         self._store.flush()
+
+    @property
+    def store_error(self) -> str | None:
+        """Why writing to the store fails, while it does (the unwritten changes are kept in
+        memory and retried); ``None`` when writes succeed."""
+        return self._store.error
+
+    @on_engine_thread
+    def on_store_error(self, callback: Callable[[str | None], Any]) -> Unsubscribe:
+        """Call ``callback(store_error)`` (on the engine's thread) when writing to the store
+        starts failing, fails differently, or works again (``None``)."""
+        return self._store.error_listeners.add(callback)
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -397,6 +408,7 @@ class Engine:
         plans = [(s, self._plan(pipeline, s, chosen, True)) for s in subjects]
         jobs = [job for s, plan in plans for job in self._enqueue(pipeline, s, plan)]
         self._pump()
+        self._store.commit()  # what the call returns is on disk: a crash now leaves it interrupted
         return [j.copy() for j in jobs]
 
     @on_engine_thread
@@ -416,6 +428,7 @@ class Engine:
         plan = self._plan(pipeline, subject, chosen, run_dependencies)
         jobs = self._enqueue(pipeline, subject, plan)
         self._pump()
+        self._store.commit()
         return jobs[-1].copy()
 
     # -- running -----------------------------------------------------------------------------
@@ -700,6 +713,7 @@ class Engine:
         plan = self._plan(pipeline, subject, [old.stage_id, *skipped], True)
         jobs = self._enqueue(pipeline, subject, plan, retries)
         self._pump()
+        self._store.commit()
         return next(j for j in jobs if j.stage_id == old.stage_id).copy()
 
     def _is_latest(self, job: Job) -> bool:
