@@ -272,7 +272,8 @@ class Engine:
         pipeline: Pipeline = STUDIO_PIPELINE,
         storage_path: str | os.PathLike[str] | None = None,
     ) -> Project:
-        """Create a project whose subjects run ``pipeline``. Project names are unique."""
+        """Create a project whose subjects run ``pipeline``. Project names are unique and follow
+        the rule of subject names (:meth:`add_subjects`)."""
         self._check_open()
         return self._catalog.create_project(name, pipeline, storage_path)
 
@@ -304,7 +305,12 @@ class Engine:
 
         Each item is a name, or a mapping with ``name`` and optionally ``source_path`` (an
         existing folder; modalities are detected from its file names unless given),
-        ``has_t1``, ``has_dce``, ``has_diffusion``.
+        ``has_t1``, ``has_dce``, ``has_diffusion`` (``True`` or ``False``).
+
+        A name must be usable as one folder name and one log line: no ``/`` or ``\\``, no
+        control character (newline, tab, NUL...), line separator or lone surrogate, not ``.`` or
+        ``..``, not starting with ``-``, at most 255 bytes in UTF-8; surrounding whitespace is
+        removed. Anything else raises :class:`InvalidArgumentError` naming the character.
         """
         self._check_open()
         return self._catalog.add_subjects(project_id, names)
