@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,8 +41,10 @@ log = logging.getLogger("pbrain_widgets.store")
 T = TypeVar("T")
 
 MEMORY = ":memory:"
-FLUSH_LINES = 5000
-"""Log lines written per write-behind turn: each turn then takes a few milliseconds."""
+FLUSH_LINES = 1000
+"""Log lines written per slice of a write-behind turn (a few milliseconds each)."""
+FLUSH_SECONDS = 0.005
+"""A write-behind turn writes slices until this long has passed, then yields the loop."""
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 5.0
 _ENCODE_ERRORS = "backslashreplace"
@@ -193,7 +197,7 @@ class Store:
         self._lock_file: Any = None
         self._dirty_jobs: dict[str, Job] = {}
         self._dirty_statuses: dict[tuple[str, str], StageStatus] = {}
-        self._pending_logs: dict[str, list[LogEntry]] = {}
+        self._pending_logs: dict[str, deque[LogEntry]] = {}
         self._logs_on_disk: set[str] = set()  # jobs whose log file must exist
         root = _memory_log_root()
         remove_dead_memory_logs(root)
@@ -330,7 +334,7 @@ class Store:
     def append_log(self, job_id: str, entry: LogEntry) -> None:
         pending = self._pending_logs.get(job_id)
         if pending is None:
-            self._pending_logs[job_id] = [entry]
+            self._pending_logs[job_id] = deque((entry,))
         else:
             pending.append(entry)
 
@@ -365,16 +369,17 @@ class Store:
         budget = max_lines
         for job_id in list(self._pending_logs):
             entries = self._pending_logs[job_id]
-            part = entries if budget is None or len(entries) <= budget else entries[:budget]
+            part = list(entries if budget is None else itertools.islice(entries, budget))
             try:
                 self._write_logs(job_id, part)
             except OSError as exc:
                 failure = failure or exc
                 continue
-            if part is entries:
+            if len(part) == len(entries):
                 del self._pending_logs[job_id]
             else:
-                del entries[: len(part)]
+                for _ in part:
+                    entries.popleft()
                 # the rest goes behind the other jobs: a flooding job does not starve them
                 self._pending_logs[job_id] = self._pending_logs.pop(job_id)
             if budget is not None:
@@ -386,14 +391,17 @@ class Store:
         return not (self._pending_logs or self._dirty_jobs or self._dirty_statuses)
 
     def flush_turn(self) -> float | None:
-        """One write-behind turn: write up to :data:`FLUSH_LINES` log lines and every record.
+        """One write-behind turn: every record, and log lines in slices of :data:`FLUSH_LINES`
+        for about :data:`FLUSH_SECONDS`, so that a flood never stalls the engine's loop.
 
         Returns the delay before the next turn, or ``None`` when everything is written. After a
         failed write the delay grows from 0.2 s, doubling, to 5 s, and :attr:`error` says why
         until a write succeeds.
         """
+        deadline = time.monotonic() + FLUSH_SECONDS
         try:
-            done = self.flush(FLUSH_LINES)
+            while not (done := self.flush(FLUSH_LINES)) and time.monotonic() < deadline:
+                pass
         except (OSError, sqlite3.Error) as exc:
             return self._failed(exc)
         self._retry_delay = None

@@ -127,13 +127,15 @@ def test_an_unencodable_line_is_escaped_and_other_jobs_keep_their_lines(tmp_path
 
 def test_writes_are_bounded_per_turn_fair_between_jobs_and_retried_with_backoff(tmp_path):
     store = Store(tmp_path / "engine.sqlite")
-    for i in range(1, 2 * FLUSH_LINES + 11):
+    flood = 200 * FLUSH_LINES  # far more than one turn writes
+    for i in range(1, flood + 1):
         store.append_log("flood", LogEntry(i, 0.0, LogLevel.INFO, f"line {i}"))
     store.append_log("quiet", LogEntry(1, 0.0, LogLevel.INFO, "hello"))
+    start = time.perf_counter()
     assert store.flush_turn() == 0.0  # more to write: the next turn comes at once
-    assert len(store.read_logs("flood")) == 2 * FLUSH_LINES + 10
-    assert (tmp_path / "engine-logs" / "flood.log").read_text().count("\n") == FLUSH_LINES
-    assert store.flush_turn() == 0.0
+    assert time.perf_counter() - start < 0.1  # about FLUSH_SECONDS; slack for a busy machine
+    assert len(store.read_logs("flood")) == flood
+    assert (tmp_path / "engine-logs" / "flood.log").read_text().count("\n") < flood
     assert (tmp_path / "engine-logs" / "quiet.log").exists()  # not starved by the flood
 
     logs = tmp_path / "engine-logs"
@@ -148,7 +150,7 @@ def test_writes_are_bounded_per_turn_fair_between_jobs_and_retried_with_backoff(
     while (delay := store.flush_turn()) is not None:
         assert delay == 0.0
     assert store.error is None
-    assert [e.seq for e in store.read_logs("flood")] == list(range(1, 2 * FLUSH_LINES + 11))
+    assert [e.seq for e in store.read_logs("flood")] == list(range(1, flood + 1))
     assert [e.message for e in store.read_logs("quiet")] == ["hello", "again"]
     store.close()
 
