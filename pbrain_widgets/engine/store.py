@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from ..errors import StoreDamagedError, StoreLockedError, StoreWriteError
 from .events import Listeners
@@ -194,7 +194,7 @@ class Store:
         """Why writing failed, while it keeps failing; ``None`` when writes succeed."""
         self.error_listeners: Listeners[str | None] = Listeners("store error")
         self._retry_delay: float | None = None
-        self._lock_file: Any = None
+        self._lock_file: IO[str] | None = None
         self._dirty_jobs: dict[str, Job] = {}
         self._dirty_statuses: dict[tuple[str, str], StageStatus] = {}
         self._pending_logs: dict[str, deque[LogEntry]] = {}
