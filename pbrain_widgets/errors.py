@@ -87,3 +87,11 @@ class NeedsUserAction(PbrainWidgetsError):
     The job ends failed with this message and the subject's stage becomes ``waiting``; retry
     the job once the action is done.
     """
+
+
+class StoreDamagedError(PbrainWidgetsError, RuntimeError):
+    """The database file cannot be read (not a database, truncated, malformed)."""
+
+
+class StoreWriteError(PbrainWidgetsError, RuntimeError):
+    """Changes could not be written to the store before it was closed."""

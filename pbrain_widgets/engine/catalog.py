@@ -1,10 +1,16 @@
-"""The catalog: projects, their pipelines and subjects, and each subject's stage statuses."""
+"""The catalog: projects, their pipelines and subjects, and each subject's stage statuses.
+
+Project and subject names end up in folder names, command lines (``{subject}``) and log lines,
+so they are checked (:func:`check_name`) and refused, never changed, when they could not be all
+three safely.
+"""
 
 from __future__ import annotations
 
 import copy
 import os
 import time
+import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -18,6 +24,34 @@ from .store import Store
 
 _SUBJECT_FIELDS = ("name", "source_path", "has_t1", "has_dce", "has_diffusion")
 _FLAGS = ("has_t1", "has_dce", "has_diffusion")
+_MAX_NAME_BYTES = 255  # the longest file name most file systems allow
+# control characters (NUL, tab, newline...), lone surrogates, line and paragraph separators
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+NAME_RULE = (
+    "a name must be usable as one folder name and one log line: no '/' or '\\', no control "
+    "character (newline, tab, NUL...), line separator or lone surrogate, not '.' or '..', not "
+    f"starting with '-', at most {_MAX_NAME_BYTES} bytes in UTF-8"
+)
+
+
+def check_name(kind: str, value: object) -> str:
+    """``value`` without surrounding whitespace, if it is a valid ``kind`` (project, subject)
+    name: see :data:`NAME_RULE`. Otherwise :class:`InvalidArgumentError` naming what is wrong."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(f"a {kind} name must be a non-empty string, got {value!r}")
+    name = value.strip()
+    for i, char in enumerate(name):
+        if char in "/\\" or unicodedata.category(char) in _UNSAFE_CATEGORIES:
+            raise InvalidArgumentError(
+                f"{kind} name {name!r} contains {char!r} (U+{ord(char):04X}) at position {i}; {NAME_RULE}"
+            )
+    if name in (".", ".."):
+        raise InvalidArgumentError(f"{kind} name {name!r} is not allowed; {NAME_RULE}")
+    if name.startswith("-"):
+        raise InvalidArgumentError(f"{kind} name {name!r} starts with '-'; {NAME_RULE}")
+    if len(name.encode("utf-8")) > _MAX_NAME_BYTES:
+        raise InvalidArgumentError(f"{kind} name {name[:40]!r}... is too long; {NAME_RULE}")
+    return name
 
 
 def new_id() -> str:
@@ -91,11 +125,9 @@ class Catalog:
     def create_project(
         self, name: str, pipeline: Pipeline, storage_path: str | os.PathLike[str] | None
     ) -> Project:
-        if not isinstance(name, str) or not name.strip():
-            raise InvalidArgumentError(f"a project name must be a non-empty string, got {name!r}")
+        name = check_name("project", name)
         if not isinstance(pipeline, Pipeline):
             raise InvalidArgumentError(f"pipeline must be a Pipeline, got {pipeline!r}")
-        name = name.strip()
         taken = [p.name for p in self.projects.values()]
         if name in taken:
             raise DuplicateNameError(f"a project named {name!r} already exists; existing projects: {taken}")
@@ -122,23 +154,32 @@ class Catalog:
         self.pipelines[project_id] = pipeline
 
     def add_subjects(self, project_id: str, names: Iterable[str | Mapping[str, Any]]) -> list[Subject]:
+        """Check every item, then add them all in one transaction: all or nothing."""
         project = self.project(project_id)
         if isinstance(names, (str, Mapping)):
             names = [names]
+        try:
+            items = list(names)
+        except TypeError:
+            raise InvalidArgumentError(
+                f"subjects must be a list of names or mappings with a 'name', got {names!r}"
+            ) from None
         existing = {s.name for s in self.project_subjects(project_id)}
         subjects: list[Subject] = []
         seen: set[str] = set()
-        for item in names:
+        for item in items:
+            if not isinstance(item, (str, Mapping)):
+                raise InvalidArgumentError(
+                    f"a subject must be a name or a mapping with a 'name', got {item!r}"
+                )
             spec: dict[str, Any] = {"name": item} if isinstance(item, str) else dict(item)
             extra = set(spec) - set(_SUBJECT_FIELDS)
             if extra:
+                unknown = sorted(map(repr, extra))
                 raise InvalidArgumentError(
-                    f"unknown subject field(s) {sorted(extra)}; valid fields: {sorted(_SUBJECT_FIELDS)}"
+                    f"unknown subject field(s) {', '.join(unknown)}; valid fields: {sorted(_SUBJECT_FIELDS)}"
                 )
-            name = spec.get("name")
-            if not isinstance(name, str) or not name.strip():
-                raise InvalidArgumentError(f"a subject name must be a non-empty string, got {name!r}")
-            name = name.strip()
+            name = check_name("subject", spec.get("name"))
             if name in existing or name in seen:
                 raise DuplicateNameError(
                     f"subject {name!r} already exists in project {project.name!r}; "
@@ -148,6 +189,10 @@ class Catalog:
             source = spec.get("source_path")
             flags: dict[str, bool] = {}
             if source is not None:
+                if not isinstance(source, (str, os.PathLike)):
+                    raise InvalidArgumentError(
+                        f"source_path of subject {name!r} must be a folder path, got {source!r}"
+                    )
                 path = Path(source).expanduser()
                 if not path.is_dir():
                     raise InvalidArgumentError(
@@ -157,7 +202,11 @@ class Catalog:
                 flags = _detect_modalities(path)
             for key in _FLAGS:
                 if key in spec:
-                    flags[key] = bool(spec[key])
+                    if not isinstance(spec[key], bool):
+                        raise InvalidArgumentError(
+                            f"{key} of subject {name!r} must be True or False, got {spec[key]!r}"
+                        )
+                    flags[key] = spec[key]
             subjects.append(
                 Subject(
                     id=new_id(),

@@ -210,23 +210,34 @@ class Engine:
             with contextlib.suppress(EngineClosedError):
                 self._thread.call_soon(self._pump)
 
-    def _schedule_flush(self) -> None:
+    def _schedule_flush(self, delay: float | None = None) -> None:
         if self._flush_handle is not None or self._closing:
             return
-        self._flush_handle = self._thread.loop.call_later(self._flush_interval, self._flush)
+        delay = self._flush_interval if delay is None else delay
+        self._flush_handle = self._thread.loop.call_later(delay, self._flush)
 
     def _flush(self) -> None:
         self._flush_handle = None
-        try:
-            self._store.flush()
-        except Exception:
-            log.exception("writing to the engine's store failed; will retry")
-            self._schedule_flush()
+        delay = self._store.flush_turn()  # a bounded part; a failed write is retried, backing off
+        if delay is not None:
+            self._schedule_flush(delay)
 
     @on_engine_thread
     def flush(self) -> None:
         """Write every buffered change to the store now."""
         self._store.flush()
+
+    @property
+    def store_error(self) -> str | None:
+        """Why writing to the store fails, while it does (the unwritten changes are kept in
+        memory and retried); ``None`` when writes succeed."""
+        return self._store.error
+
+    @on_engine_thread
+    def on_store_error(self, callback: Callable[[str | None], Any]) -> Unsubscribe:
+        """Call ``callback(store_error)`` (on the engine's thread) when writing to the store
+        starts failing, fails differently, or works again (``None``)."""
+        return self._store.error_listeners.add(callback)
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -261,7 +272,8 @@ class Engine:
         pipeline: Pipeline = STUDIO_PIPELINE,
         storage_path: str | os.PathLike[str] | None = None,
     ) -> Project:
-        """Create a project whose subjects run ``pipeline``. Project names are unique."""
+        """Create a project whose subjects run ``pipeline``. Project names are unique and follow
+        the rule of subject names (:meth:`add_subjects`)."""
         self._check_open()
         return self._catalog.create_project(name, pipeline, storage_path)
 
@@ -293,7 +305,12 @@ class Engine:
 
         Each item is a name, or a mapping with ``name`` and optionally ``source_path`` (an
         existing folder; modalities are detected from its file names unless given),
-        ``has_t1``, ``has_dce``, ``has_diffusion``.
+        ``has_t1``, ``has_dce``, ``has_diffusion`` (``True`` or ``False``).
+
+        A name must be usable as one folder name and one log line: no ``/`` or ``\\``, no
+        control character (newline, tab, NUL...), line separator or lone surrogate, not ``.`` or
+        ``..``, not starting with ``-``, at most 255 bytes in UTF-8; surrounding whitespace is
+        removed. Anything else raises :class:`InvalidArgumentError` naming the character.
         """
         self._check_open()
         return self._catalog.add_subjects(project_id, names)
@@ -397,6 +414,7 @@ class Engine:
         plans = [(s, self._plan(pipeline, s, chosen, True)) for s in subjects]
         jobs = [job for s, plan in plans for job in self._enqueue(pipeline, s, plan)]
         self._pump()
+        self._store.commit()  # what the call returns is on disk: a crash now leaves it interrupted
         return [j.copy() for j in jobs]
 
     @on_engine_thread
@@ -416,6 +434,7 @@ class Engine:
         plan = self._plan(pipeline, subject, chosen, run_dependencies)
         jobs = self._enqueue(pipeline, subject, plan)
         self._pump()
+        self._store.commit()
         return jobs[-1].copy()
 
     # -- running -----------------------------------------------------------------------------
@@ -700,6 +719,7 @@ class Engine:
         plan = self._plan(pipeline, subject, [old.stage_id, *skipped], True)
         jobs = self._enqueue(pipeline, subject, plan, retries)
         self._pump()
+        self._store.commit()
         return next(j for j in jobs if j.stage_id == old.stage_id).copy()
 
     def _is_latest(self, job: Job) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import InvalidArgumentError
 from .events import KeyedListeners, Unsubscribe
 from .models import LOG_TAIL_LINES, MAX_LINE_CHARS, LogEntry, LogLevel
-from .store import Store
+from .store import Store, escape_unencodable
 
 _KEPT_TAILS = 256
 
@@ -54,10 +54,14 @@ class JobLogs:
 
     def count_stored(self, job_id: str) -> None:
         """A job loaded from the store: its next line continues the numbering on disk."""
-        self._seq[job_id] = len(self._store.read_logs(job_id))
+        entries = self._store.read_logs(job_id)
+        self._seq[job_id] = entries[-1].seq if entries else 0
 
     def append(self, job_id: str, level: LogLevel, message: str) -> None:
-        """Add ``message`` (split into lines) to the job's log."""
+        """Add ``message`` (split into lines) to the job's log.
+
+        What UTF-8 cannot encode is escaped first, so that memory, listeners and the file agree.
+        """
         if job_id not in self._seq:
             self.count_stored(job_id)
         lines = message.splitlines() or [""]
@@ -69,7 +73,7 @@ class JobLogs:
         seq = self._seq[job_id]
         for line in lines:
             seq += 1
-            entry = LogEntry(seq, now, level, _truncate(line))
+            entry = LogEntry(seq, now, level, _truncate(escape_unencodable(line)))
             if tail is not None:
                 tail.append(entry)
             self._store.append_log(job_id, entry)

@@ -1,8 +1,15 @@
 """Persistence: a SQLite database (WAL mode) for records, one text file per job for its log.
 
-Projects and subjects are written at once, each call in one transaction. Jobs, stage statuses
-and log lines change many times a second, so they are buffered and written together by
-:meth:`Store.flush`, which the engine calls a few times a second and on close.
+Projects and subjects are written at once, each call in one transaction; so are the jobs that
+``run_pipeline``, ``run_stage`` and ``retry`` return (:meth:`Store.write_records`). Job progress,
+stage statuses and log lines change many times a second, so they are buffered and written behind
+by :meth:`Store.flush_turn`, which the engine calls a few times a second, a bounded part of the
+buffer per turn. A failed write keeps everything buffered and is retried with a growing delay;
+:attr:`Store.error` says why meanwhile.
+
+Damage: a file that SQLite cannot read raises :class:`StoreDamagedError` naming it; a single
+unreadable row is skipped with a warning; an empty (0-byte) database file is a new, empty store
+unless job logs beside it show that it had a history (then it is damaged too).
 """
 
 from __future__ import annotations
@@ -10,19 +17,39 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import itertools
 import json
+import logging
 import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterable
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO, Any, TypeVar
 
-from ..errors import StoreLockedError
+from ..errors import StoreDamagedError, StoreLockedError, StoreWriteError
+from .events import Listeners
 from .models import Job, JobStatus, LogEntry, LogLevel, Project, StageStatus, Subject
+from .pipeline import Pipeline
+
+log = logging.getLogger("pbrain_widgets.store")
+
+T = TypeVar("T")
 
 MEMORY = ":memory:"
+FLUSH_LINES = 1000
+"""Log lines written per slice of a write-behind turn (a few milliseconds each)."""
+FLUSH_SECONDS = 0.005
+"""A write-behind turn writes slices until this long has passed, then yields the loop."""
+RETRY_FIRST_SECONDS = 0.2
+RETRY_MAX_SECONDS = 5.0
+_ENCODE_ERRORS = "backslashreplace"
+_MEMORY_LOGS_PREFIX = "pbrain-widgets-logs-"
+_STAGE_STATUSES = frozenset(s.value for s in StageStatus)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL, data TEXT NOT NULL);
@@ -46,11 +73,56 @@ def default_db_path() -> Path:
     return Path(base) / "pbrain-widgets" / "engine.sqlite"
 
 
-def _memory_log_root() -> str | None:
+def _memory_log_root() -> str:
     """Where a ``:memory:`` engine keeps its log files: in RAM (``/dev/shm``) where there is
     one, like the rest of a throwaway engine, else the system's temporary folder."""
     shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else tempfile.gettempdir()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_dead_memory_logs(root: str) -> None:
+    """Remove the log folders of ``:memory:`` engines whose process died without closing.
+
+    Each folder is named ``pbrain-widgets-logs-<pid>-<random>``; a folder whose pid is not a
+    live process, and that belongs to this user, is deleted.
+    """
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    uid = os.geteuid()
+    for name in names:
+        if not name.startswith(_MEMORY_LOGS_PREFIX):
+            continue
+        pid, sep, _ = name.removeprefix(_MEMORY_LOGS_PREFIX).partition("-")
+        if not sep or not pid.isdigit() or _alive(int(pid)):
+            continue
+        path = os.path.join(root, name)
+        with contextlib.suppress(OSError):
+            if os.lstat(path).st_uid == uid:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def escape_unencodable(text: str) -> str:
+    """``text`` with what UTF-8 cannot encode (lone surrogates, e.g. file names read from a
+    folder that is not UTF-8) written as ``\\udcxx`` escapes: every line can be stored."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", _ENCODE_ERRORS).decode("utf-8")
+    return text
 
 
 def _format_time(t: float) -> str:
@@ -67,7 +139,18 @@ def parse_log_line(line: str) -> LogEntry:
     return LogEntry(int(seq), datetime.fromisoformat(when).timestamp(), LogLevel(level), message)
 
 
-def _job_from_json(text: str) -> Job:
+def _project_from_row(text: str) -> tuple[Project, Pipeline]:
+    project = Project(**json.loads(text))
+    return project, Pipeline.from_dict(project.pipeline)
+
+
+def _subject_from_row(text: str) -> Subject:
+    data = json.loads(text)
+    data["stage_statuses"] = {}
+    return Subject(**data)
+
+
+def _job_from_row(text: str) -> Job:
     data = json.loads(text)
     data["status"] = JobStatus(data["status"])
     data["previous_stage_status"] = StageStatus(data["previous_stage_status"])
@@ -77,42 +160,70 @@ def _job_from_json(text: str) -> Job:
     return Job(**{k: v for k, v in data.items() if k in names})
 
 
-def _subject_from_json(text: str) -> Subject:
-    data = json.loads(text)
-    data["stage_statuses"] = {}
-    return Subject(**data)
+def _write_all(path: str, data: bytes) -> None:
+    """Append ``data`` to the file; on failure the file is cut back to its former end, so that
+    the retry does not follow half a line."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            raise
+    finally:
+        os.close(fd)
 
 
 class Store:
     """The engine's database and log folder.
 
     ``path=":memory:"`` keeps records in memory and logs in a temporary folder (in RAM where the
-    machine has ``/dev/shm``) removed by :meth:`close`. A file database is locked against a
+    machine has ``/dev/shm``) removed by :meth:`close`; the folders of such engines whose process
+    was killed are removed when the next store opens. A file database is locked against a
     second engine (in any process) while open.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.in_memory = str(path) == MEMORY
-        self._lock_file = None
+        self.closed = False
+        self.error: str | None = None
+        """Why writing failed, while it keeps failing; ``None`` when writes succeed."""
+        self.error_listeners: Listeners[str | None] = Listeners("store error")
+        self._retry_delay: float | None = None
+        self._lock_file: IO[str] | None = None
+        self._dirty_jobs: dict[str, Job] = {}
+        self._dirty_statuses: dict[tuple[str, str], StageStatus] = {}
+        self._pending_logs: dict[str, deque[LogEntry]] = {}
+        self._logs_on_disk: set[str] = set()  # jobs whose log file must exist
+        root = _memory_log_root()
+        remove_dead_memory_logs(root)
         if self.in_memory:
-            self.path = None
-            self.log_dir = Path(tempfile.mkdtemp(prefix="pbrain-widgets-logs-", dir=_memory_log_root()))
+            self.path: Path | None = None
+            prefix = f"{_MEMORY_LOGS_PREFIX}{os.getpid()}-"
+            self.log_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
             self._db = sqlite3.connect(MEMORY, check_same_thread=False)
+            self._db.executescript(_SCHEMA)
         else:
             self.path = Path(path).expanduser().resolve()
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock(self.path.with_name(self.path.name + ".lock"))
             self.log_dir = self.path.with_name(self.path.stem + "-logs")
-            self._db = sqlite3.connect(self.path, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+            self._lock(self.path.with_name(self.path.name + ".lock"))
+            try:
+                self._check_not_emptied()
+                self._db = sqlite3.connect(self.path, check_same_thread=False)
+                with self._damage_is_named():
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+                    self._db.executescript(_SCHEMA)
+                self.log_dir.mkdir(parents=True, exist_ok=True)
+            except BaseException:
+                self._release()
+                raise
         self._log_prefix = f"{self.log_dir}{os.sep}"
-        self._db.executescript(_SCHEMA)
-        self._dirty_jobs: dict[str, Job] = {}
-        self._dirty_statuses: dict[tuple[str, str], StageStatus] = {}
-        self._pending_logs: dict[str, list[LogEntry]] = {}
-        self.closed = False
 
     def _lock(self, lock_path: Path) -> None:
         handle = open(lock_path, "a+")  # noqa: SIM115 - held for the store's lifetime
@@ -131,6 +242,43 @@ class Store:
         handle.write(f"pid {os.getpid()}")
         handle.flush()
         self._lock_file = handle
+
+    def _release(self) -> None:
+        """Close the database and give up the lock (the lock file stays, unlocked)."""
+        db = getattr(self, "_db", None)  # None when opening failed before connecting
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+        if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                self._lock_file.close()
+            self._lock_file = None
+
+    def _damaged(self, what: str) -> StoreDamagedError:
+        return StoreDamagedError(
+            f"the engine's database {str(self.path)!r} is damaged ({what}); move it aside (with its "
+            f"-wal and -shm files, e.g. `mv {self.path} {self.path}.broken`) and create the Engine "
+            "again to start an empty history, or pass another db_path"
+        )
+
+    @contextlib.contextmanager
+    def _damage_is_named(self) -> Any:
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(str(exc)) from exc
+
+    def _check_not_emptied(self) -> None:
+        """A 0-byte database is new and empty (created by ``touch``, or by a kernel killed while
+        creating it), unless its job logs show that it held a history that was lost."""
+        assert self.path is not None
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            emptied = self.path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size)
+        except FileNotFoundError:
+            return
+        if emptied and self.log_dir.is_dir() and next(self.log_dir.glob("*.log"), None) is not None:
+            raise self._damaged(f"0 bytes, yet {str(self.log_dir)!r} holds job logs: its history was lost")
 
     # -- records written at once ------------------------------------------------------------
 
@@ -153,6 +301,23 @@ class Store:
                 "INSERT INTO subjects (id, project_id, name, data) VALUES (?, ?, ?, ?)", rows
             )
 
+    def write_records(self) -> None:
+        """Write every buffered job row and stage status now, in one transaction (kept
+        buffered if it fails)."""
+        if not (self._dirty_jobs or self._dirty_statuses) or self.closed:
+            return
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO jobs (id, seq, data) VALUES (?, ?, ?)",
+                [(j.id, j.seq, json.dumps(j.to_dict())) for j in self._dirty_jobs.values()],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO stage_status (subject_id, stage_id, status) VALUES (?, ?, ?)",
+                [(sub, stage, st.value) for (sub, stage), st in self._dirty_statuses.items()],
+            )
+        self._dirty_jobs.clear()
+        self._dirty_statuses.clear()
+
     # -- records written behind -------------------------------------------------------------
 
     # An in-memory database is never read back (a new engine starts empty), so job rows and
@@ -169,76 +334,218 @@ class Store:
     def append_log(self, job_id: str, entry: LogEntry) -> None:
         pending = self._pending_logs.get(job_id)
         if pending is None:
-            self._pending_logs[job_id] = [entry]
+            self._pending_logs[job_id] = deque((entry,))
         else:
             pending.append(entry)
 
     def log_path(self, job_id: str) -> str:
         return f"{self._log_prefix}{job_id}.log"
 
-    def flush(self) -> None:
-        """Write every buffered change: job rows, stage statuses, log lines."""
+    def _write_logs(self, job_id: str, entries: list[LogEntry]) -> None:
+        data = "".join(map(format_log_line, entries)).encode("utf-8", _ENCODE_ERRORS)
+        path = self.log_path(job_id)
+        try:
+            _write_all(path, data)
+        except FileNotFoundError:
+            # the log folder was removed: make it again rather than lose every later line
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            _write_all(path, data)
+        self._logs_on_disk.add(job_id)
+
+    def flush(self, max_lines: int | None = None) -> bool:
+        """Write buffered changes: every job row and stage status, then log lines (at most
+        ``max_lines`` of them; all if ``None``). True when nothing is left to write.
+
+        What fails to be written stays buffered, in order; the first error is raised after every
+        job's lines were tried, so one job's file does not hold back the others.
+        """
         if self.closed:
+            return True
+        failure: Exception | None = None
+        try:
+            self.write_records()
+        except sqlite3.Error as exc:
+            failure = exc
+        budget = max_lines
+        for job_id in list(self._pending_logs):
+            entries = self._pending_logs[job_id]
+            part = list(entries if budget is None else itertools.islice(entries, budget))
+            try:
+                self._write_logs(job_id, part)
+            except OSError as exc:
+                failure = failure or exc
+                continue
+            if len(part) == len(entries):
+                del self._pending_logs[job_id]
+            else:
+                for _ in part:
+                    entries.popleft()
+                # the rest goes behind the other jobs: a flooding job does not starve them
+                self._pending_logs[job_id] = self._pending_logs.pop(job_id)
+            if budget is not None:
+                budget -= len(part)
+                if budget <= 0:
+                    break
+        if failure is not None:
+            raise failure
+        return not (self._pending_logs or self._dirty_jobs or self._dirty_statuses)
+
+    def flush_turn(self) -> float | None:
+        """One write-behind turn: every record, and log lines in slices of :data:`FLUSH_LINES`
+        for about :data:`FLUSH_SECONDS`, so that a flood never stalls the engine's loop.
+
+        Returns the delay before the next turn, or ``None`` when everything is written. After a
+        failed write the delay grows from 0.2 s, doubling, to 5 s, and :attr:`error` says why
+        until a write succeeds.
+        """
+        deadline = time.monotonic() + FLUSH_SECONDS
+        try:
+            while not (done := self.flush(FLUSH_LINES)) and time.monotonic() < deadline:
+                pass
+        except (OSError, sqlite3.Error) as exc:
+            return self._failed(exc)
+        self._retry_delay = None
+        self._set_error(None)
+        return None if done else 0.0
+
+    def commit(self) -> None:
+        """Write every buffered record now (the jobs an API call is about to return).
+
+        If that fails the records stay buffered for the write-behind's retry and :attr:`error`
+        says why: the jobs exist and run either way.
+        """
+        try:
+            self.write_records()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> float:
+        """Note a failed write; the delay before the next try."""
+        delay = self._retry_delay
+        self._retry_delay = RETRY_FIRST_SECONDS if delay is None else min(delay * 2, RETRY_MAX_SECONDS)
+        self._set_error(f"writing to the store failed: {exc}; the changes are kept in memory and retried")
+        return self._retry_delay
+
+    def _set_error(self, error: str | None) -> None:
+        if error == self.error:
             return
-        if self._pending_logs:
-            pending, self._pending_logs = self._pending_logs, {}
-            for job_id, entries in pending.items():
-                with open(self.log_path(job_id), "a", encoding="utf-8", newline="") as fh:
-                    fh.write("".join(map(format_log_line, entries)))
-        if self._dirty_jobs or self._dirty_statuses:
-            jobs, self._dirty_jobs = self._dirty_jobs, {}
-            statuses, self._dirty_statuses = self._dirty_statuses, {}
-            with self._db:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO jobs (id, seq, data) VALUES (?, ?, ?)",
-                    [(j.id, j.seq, json.dumps(j.to_dict())) for j in jobs.values()],
-                )
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO stage_status (subject_id, stage_id, status) VALUES (?, ?, ?)",
-                    [(sub, stage, st.value) for (sub, stage), st in statuses.items()],
-                )
+        if error is None:
+            log.warning("writing to the store works again; the kept changes are written")
+        else:
+            log.warning("%s", error)
+        self.error = error
+        self.error_listeners.emit(error)
+
+    def unwritten(self) -> str:
+        """What is still buffered, in words (``""`` when nothing is)."""
+        lines = sum(map(len, self._pending_logs.values()))
+        parts = []
+        if lines:
+            jobs = list(self._pending_logs)
+            more = "..." if len(jobs) > 5 else ""
+            parts.append(f"{lines} log lines of {len(jobs)} jobs ({', '.join(jobs[:5])}{more})")
+        if self._dirty_jobs:
+            parts.append(f"{len(self._dirty_jobs)} job records")
+        if self._dirty_statuses:
+            parts.append(f"{len(self._dirty_statuses)} stage statuses")
+        return " and ".join(parts)
 
     # -- reading ----------------------------------------------------------------------------
 
+    def _rows(self, table: str, parse: Callable[[str], T]) -> list[T]:
+        """Parsed rows of a table in insertion order; an unreadable row is skipped with a warning."""
+        order = "seq" if table == "jobs" else "rowid"
+        out = []
+        for row_id, text in self._db.execute(f"SELECT id, data FROM {table} ORDER BY {order}"):
+            try:
+                out.append(parse(text))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("skipping unreadable %s row %r of %s: %s", table, row_id, self.path, exc)
+        return out
+
     def load(self) -> tuple[list[Project], list[Subject], list[Job]]:
-        """Every stored project, subject (with its stage statuses) and job (in queue order)."""
-        projects = []
-        for (text,) in self._db.execute("SELECT data FROM projects ORDER BY rowid"):
-            projects.append(Project(**json.loads(text)))
-        subjects = {}
-        for (text,) in self._db.execute("SELECT data FROM subjects ORDER BY rowid"):
-            s = _subject_from_json(text)
-            subjects[s.id] = s
-        for sub, stage, status in self._db.execute("SELECT * FROM stage_status"):
-            if sub in subjects:
-                subjects[sub].stage_statuses[stage] = StageStatus(status)
-        jobs = [_job_from_json(t) for (t,) in self._db.execute("SELECT data FROM jobs ORDER BY seq")]
+        """Every stored project, subject (with its stage statuses) and job (in queue order).
+
+        Rows that cannot be read, and subjects and jobs whose project or subject was not read,
+        are skipped with a warning; the rest opens.
+        """
+        with self._damage_is_named():
+            read = self._rows("projects", _project_from_row)
+            projects = [project for project, _ in read]
+            stages = {project.id: set(pipeline.stage_ids) for project, pipeline in read}
+            subjects: dict[str, Subject] = {}
+            for s in self._rows("subjects", _subject_from_row):
+                if s.project_id in stages:
+                    subjects[s.id] = s
+                else:
+                    log.warning("skipping subject %r of %s: its project was not read", s.id, self.path)
+            for sub, stage, status in self._db.execute(
+                "SELECT subject_id, stage_id, status FROM stage_status"
+            ):
+                if sub in subjects and status in _STAGE_STATUSES:
+                    subjects[sub].stage_statuses[stage] = StageStatus(status)
+            jobs = []
+            for job in self._rows("jobs", _job_from_row):
+                subject = subjects.get(job.subject_id)
+                if (
+                    subject is None
+                    or job.project_id != subject.project_id
+                    or job.stage_id not in stages[job.project_id]
+                ):
+                    log.warning("skipping job %r of %s: its subject or stage was not read", job.id, self.path)
+                    continue
+                jobs.append(job)
+        self._logs_on_disk.update(j.id for j in jobs if j.status is not JobStatus.QUEUED)
         return projects, list(subjects.values()), jobs
 
     def read_logs(self, job_id: str) -> list[LogEntry]:
-        """Every log line of a job: the file, then lines not yet flushed."""
+        """Every log line of a job: the file, then lines not yet written.
+
+        A job whose file should exist but does not gets one line (seq 0) saying so.
+        """
         entries: list[LogEntry] = []
+        path = self.log_path(job_id)
         try:
-            with open(self.log_path(job_id), encoding="utf-8", newline="") as fh:
+            with open(path, encoding="utf-8", errors=_ENCODE_ERRORS, newline="") as fh:
                 text = fh.read()
         except FileNotFoundError:
             text = ""
+            if job_id in self._logs_on_disk:
+                message = (
+                    f"the log file {path} is missing (deleted or moved): this job's earlier lines are lost"
+                )
+                entries.append(LogEntry(0, time.time(), LogLevel.ERROR, message))
+        last = 0
         for line in text.split("\n"):
             try:
-                entries.append(parse_log_line(line))
+                entry = parse_log_line(line)
             except ValueError:  # the empty end, or a line cut short by a crash
                 continue
+            if entry.seq > last:  # a line written twice (a write reported failed that was not)
+                entries.append(entry)
+                last = entry.seq
         entries.extend(self._pending_logs.get(job_id, ()))
         return entries
 
     def close(self) -> None:
+        """Write everything, then release the database and its lock, even if that write fails:
+        :class:`StoreWriteError` then says what was not written."""
         if self.closed:
             return
-        self.flush()
-        self.closed = True
-        self._db.close()
-        if self._lock_file is not None:
-            with contextlib.suppress(OSError):
-                self._lock_file.close()
-        if self.in_memory:
-            shutil.rmtree(self.log_dir, ignore_errors=True)
+        failure: Exception | None = None
+        lost = ""
+        try:
+            self.flush()
+        except Exception as exc:
+            failure, lost = exc, self.unwritten()
+        finally:
+            self.closed = True
+            self._release()
+            if self.in_memory:
+                shutil.rmtree(self.log_dir, ignore_errors=True)
+        if failure is not None:
+            where = self.log_dir if isinstance(failure, OSError) else self.path
+            raise StoreWriteError(
+                f"the engine is closed, but {lost} could not be written to {str(where)!r} "
+                f"({failure}); they are lost"
+            ) from failure
