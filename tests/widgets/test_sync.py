@@ -138,6 +138,7 @@ async def test_without_a_running_loop_a_change_is_sent_at_once(make_engine):
         engine.add_subjects(project.id, ["late"])
 
     await asyncio.get_running_loop().run_in_executor(None, add)  # a thread with no running loop
+    engine.call(lambda: None)  # the flush was scheduled on the engine's thread before this
     assert sent and sent[0]["parts"]["jobs"]["subjects"]
     monitor.close()
 
