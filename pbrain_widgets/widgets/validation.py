@@ -1,4 +1,4 @@
-"""Checking the payloads of requests that come from the browser.
+"""Checking what comes from the browser (request ids, payloads) and what goes back (replies).
 
 A payload is a JSON object; each action declares the fields it accepts with :class:`Field`.
 Anything else (a missing field, an unknown one, a wrong type, a list too long) raises
@@ -7,13 +7,30 @@ Anything else (a missing field, an unknown one, a wrong type, a list too long) r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+MAX_ID_CHARS = 64
+"""Longest request id a view may send."""
+
 
 class BadRequest(ValueError):
     """A request from the browser that the widget rejects."""
+
+
+def check_request_id(value: Any) -> str:
+    """``value`` if it is a valid request id, else :class:`BadRequest`.
+
+    An id is echoed in the reply, so it must be encodable: ``isprintable()`` is false for control
+    characters and for lone surrogates (which the kernel cannot encode as UTF-8).
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_CHARS or not value.isprintable():
+        raise BadRequest(
+            f"a request id must be a string of 1 to {MAX_ID_CHARS} printable characters, got {_show(value)}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,18 @@ def check_payload(action: str, payload: Any, schema: Schema) -> dict[str, Any]:
         else:
             out[name] = field.check(name, payload[name])
     return out
+
+
+def check_encodable(message: Any) -> None:
+    """Raise :class:`TypeError` or :class:`ValueError` if the kernel could not send ``message``.
+
+    The kernel encodes comm messages with jupyter_client's ``json_packer``: ``json.dumps`` with
+    ``ensure_ascii=False, allow_nan=False``, then UTF-8 with ``surrogateescape``, so that a lone
+    surrogate such as ``"\\ud800"`` raises (a file name's escaped byte, ``"\\udc80"``, goes through
+    and shows as U+FFFD). Stricter than the packer in one way: no ``default`` conversion (dates,
+    bytes, sets, numpy numbers), which a message made of engine records never needs.
+    """
+    json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8", errors="surrogateescape")
 
 
 def _show(value: Any, limit: int = 80) -> str:
