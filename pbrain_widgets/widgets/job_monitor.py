@@ -25,5 +25,6 @@ class JobMonitor(SyncWidget):
 
     def __init__(self, engine: Engine, project_id: str | None = None, sounds: bool = False) -> None:
         self.jobs_feed = JobsFeed(engine, project_id)
-        super().__init__(engine, [self.jobs_feed, LogFeed(engine)], sounds=sounds)
+        logs = LogFeed(engine, self.jobs_feed.scope)
+        super().__init__(engine, [self.jobs_feed, logs], sounds=sounds)
         self.set_trait("project_id", project_id)

@@ -10,6 +10,7 @@ from ..engine import Engine, Project
 from ..errors import UnknownSubjectError
 from .feed import Action
 from .feeds import LogFeed, ProjectFeed, SubjectFeed
+from .scope import Scope
 from .sync import SyncWidget
 from .validation import Field
 
@@ -37,7 +38,7 @@ class ProjectDashboard(SyncWidget):
         open_subject = Action({"subject_id": Field(str, nullable=True, max_len=64)}, self._open_subject)
         super().__init__(
             engine,
-            [self.project_feed, self.subject_feed, LogFeed(engine)],
+            [self.project_feed, self.subject_feed, LogFeed(engine, Scope.of_project(engine, project_id))],
             actions={"open_subject": open_subject},
         )
         self.set_trait("project_id", self.project_feed.project_id)

@@ -6,6 +6,7 @@ import traitlets
 
 from ..engine import Engine, Subject
 from .feeds import LogFeed, SubjectFeed
+from .scope import Scope
 from .sync import SyncWidget
 
 
@@ -25,5 +26,5 @@ class SubjectDetail(SyncWidget):
         if isinstance(subject_id, Subject):
             subject_id = subject_id.id
         self.subject_feed = SubjectFeed(engine, subject_id)
-        super().__init__(engine, [self.subject_feed, LogFeed(engine)])
+        super().__init__(engine, [self.subject_feed, LogFeed(engine, Scope.of_subject(engine, subject_id))])
         self.set_trait("subject_id", self.subject_feed.subject_id)

@@ -48,7 +48,7 @@ BAD_REQUESTS = [
     (req("cancel", {}), "needs the field 'job_id'"),
     (req("cancel", {"job_id": 5}), "non-empty string"),
     (req("cancel", {"job_id": "a", "b": 1}), "unknown field"),
-    (req("cancel", {"job_id": "nope"}), "unknown job id"),
+    (req("cancel", {"job_id": "nope"}), "job 'nope' is unknown here"),
     (req("logs", {"job_id": "a", "limit": True}), "integer"),
     (req("logs", {"job_id": "a", "limit": 10**9}), "from 1"),
     (req("watch", {"view": "v", "job_ids": ["a"] * 9}), "at most 8"),
