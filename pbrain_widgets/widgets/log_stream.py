@@ -6,11 +6,11 @@ import traitlets
 
 from ..engine import Engine, Job
 from .feeds import JobFeed, LogFeed
+from .guarded import GuardedWidget
 from .scope import Scope
-from .sync import SyncWidget
 
 
-class LogStream(SyncWidget):
+class LogStream(GuardedWidget):
     """A job's log lines, coloured by level, following new lines as they come.
 
     A view opened late sees the last ``tail`` lines and can page back to older ones.

@@ -6,11 +6,11 @@ import traitlets
 
 from ..engine import Engine, Subject
 from .feeds import LogFeed, SubjectFeed
+from .guarded import GuardedWidget
 from .scope import Scope
-from .sync import SyncWidget
 
 
-class SubjectDetail(SyncWidget):
+class SubjectDetail(GuardedWidget):
     """Done / total stages with a progress ring, one card per stage with its status; a stage's
     latest job with its error and live log; Run / Rerun, enabled when its dependencies are done.
 

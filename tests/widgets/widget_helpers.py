@@ -69,6 +69,10 @@ class Wire:
         if not self.widget.engine.closed:
             self.widget.engine.call(lambda: None)
 
+    def update(self, state: dict[str, Any]) -> None:
+        """Deliver a comm ``update`` message from a view, as ipywidgets does (``set_state``)."""
+        self.widget.set_state(json.loads(json.dumps(state)))
+
     def ok(self, action: str, payload: Any = None) -> Any:
         reply = self.request(action, payload)
         assert reply["ok"], reply
