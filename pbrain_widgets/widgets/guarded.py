@@ -38,11 +38,8 @@ class GuardedWidget(SyncWidget):
     @property
     def view_settable(self) -> list[str]:
         """The traits that a view may set."""
-        return sorted(
-            name
-            for name in self.keys
-            if self.trait_metadata(name, FROM_VIEW) and not self.traits()[name].read_only
-        )
+        traits = self.traits(sync=True).items()
+        return sorted(name for name, trait in traits if trait.metadata.get(FROM_VIEW) and not trait.read_only)
 
     def set_state(self, sync_data: Any) -> None:
         """Apply a state update from a view: the traits it may set, if their values are valid."""

@@ -50,11 +50,13 @@ its own; older kernels and other front ends deliver them on the main thread, so 
 blocks those clicks wait for it). Sending to the browser is thread-safe in ipykernel, so patches
 flow while the kernel's main thread runs a cell.
 
-Requests are validated (envelope, known action, payload schema, ids the engine knows); a bad one
-is answered with an error reply and a warning on the ``pbrain_widgets.widgets`` logger, and never
-raises into the kernel; a reply that the kernel cannot send (not JSON, or text it cannot encode)
-becomes an error reply, so that a view always gets an answer. Requests can only call the engine
-operations the feeds expose.
+Requests are validated (envelope, known action, payload schema, ids the engine knows and in the
+widget's scope: :mod:`pbrain_widgets.widgets.scope`); a bad one is answered with an error reply
+and a warning on the ``pbrain_widgets.widgets`` logger, and never raises into the kernel; a reply
+that the kernel cannot send (not JSON, or text it cannot encode) becomes an error reply, so that
+a view always gets an answer. Requests can only call the engine operations the feeds expose.
+State updates from a view (comm ``update`` messages) are guarded by
+:mod:`pbrain_widgets.widgets.guarded`.
 ``close()`` ends the feeds' engine subscriptions and any scheduled flush.
 """
 
