@@ -238,9 +238,9 @@ class SyncWidget(anywidget.AnyWidget):
         if extra:
             raise BadRequest(f"unknown request field(s) {extra}; valid: kind, id, action, payload")
         name = content.get("action")
-        action = self._actions.get(name) if isinstance(name, str) else None
-        if action is None:
+        if not isinstance(name, str) or name not in self._actions:
             raise BadRequest(f"unknown action {str(name)[:80]!r}; valid actions: {', '.join(self.actions)}")
+        action = self._actions[name]
         payload = check_payload(name, content.get("payload"), action.schema)
         return action.handler(payload)
 
