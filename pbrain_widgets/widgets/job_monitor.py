@@ -6,10 +6,10 @@ import traitlets
 
 from ..engine import Engine
 from .feeds import JobsFeed, LogFeed
-from .sync import SyncWidget
+from .guarded import GuardedWidget
 
 
-class JobMonitor(SyncWidget):
+class JobMonitor(GuardedWidget):
     """Stats, filter tabs with live counts, a virtualised list of job cards, expandable to the
     job's details and live log; Cancel, Retry and Kill all act on the engine.
 
@@ -21,9 +21,10 @@ class JobMonitor(SyncWidget):
 
     _view_kind = traitlets.Unicode("job_monitor").tag(sync=True)
     project_id = traitlets.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
-    sounds = traitlets.Bool(False).tag(sync=True)
+    sounds = traitlets.Bool(False).tag(sync=True, from_view=True)
 
     def __init__(self, engine: Engine, project_id: str | None = None, sounds: bool = False) -> None:
         self.jobs_feed = JobsFeed(engine, project_id)
-        super().__init__(engine, [self.jobs_feed, LogFeed(engine)], sounds=sounds)
+        logs = LogFeed(engine, self.jobs_feed.scope)
+        super().__init__(engine, [self.jobs_feed, logs], sounds=sounds)
         self.set_trait("project_id", project_id)

@@ -6,10 +6,11 @@ import traitlets
 
 from ..engine import Engine, Job
 from .feeds import JobFeed, LogFeed
-from .sync import SyncWidget
+from .guarded import GuardedWidget
+from .scope import Scope
 
 
-class LogStream(SyncWidget):
+class LogStream(GuardedWidget):
     """A job's log lines, coloured by level, following new lines as they come.
 
     A view opened late sees the last ``tail`` lines and can page back to older ones.
@@ -27,5 +28,7 @@ class LogStream(SyncWidget):
         if isinstance(job_id, Job):
             job_id = job_id.id
         self.job_feed = JobFeed(engine, job_id)
-        super().__init__(engine, [self.job_feed, LogFeed(engine, pinned=self.job_feed.job_id, tail=tail)])
-        self.set_trait("job_id", self.job_feed.job_id)
+        job_id = self.job_feed.job_id
+        logs = LogFeed(engine, Scope.of_job(engine, job_id), pinned=job_id, tail=tail)
+        super().__init__(engine, [self.job_feed, logs])
+        self.set_trait("job_id", job_id)

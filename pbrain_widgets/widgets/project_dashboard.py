@@ -10,15 +10,17 @@ from ..engine import Engine, Project
 from ..errors import UnknownSubjectError
 from .feed import Action
 from .feeds import LogFeed, ProjectFeed, SubjectFeed
-from .sync import SyncWidget
-from .validation import Field
+from .guarded import GuardedWidget
+from .scope import Scope
+from .validation import BadTraitValue, Field
 
 
-class ProjectDashboard(SyncWidget):
+class ProjectDashboard(GuardedWidget):
     """One row per subject and one column per stage, with a live mark per cell; modality badges,
     active-jobs badge, Run all (with a choice of stages), per-row run, batch selection with Run
     selected. Clicking a subject opens its detail (the same view as :class:`SubjectDetail`)
-    inside the dashboard; ``selected_subject`` is that subject's id (settable from Python).
+    inside the dashboard; ``selected_subject`` is that subject's id (settable from Python and
+    from a view, only to a subject of this project).
 
     Args:
         engine: the engine to follow.
@@ -27,7 +29,7 @@ class ProjectDashboard(SyncWidget):
 
     _view_kind = traitlets.Unicode("project_dashboard").tag(sync=True)
     project_id = traitlets.Unicode(read_only=True).tag(sync=True)
-    selected_subject = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    selected_subject = traitlets.Unicode(None, allow_none=True).tag(sync=True, from_view=True)
 
     def __init__(self, engine: Engine, project_id: str | Project) -> None:
         if isinstance(project_id, Project):
@@ -37,7 +39,7 @@ class ProjectDashboard(SyncWidget):
         open_subject = Action({"subject_id": Field(str, nullable=True, max_len=64)}, self._open_subject)
         super().__init__(
             engine,
-            [self.project_feed, self.subject_feed, LogFeed(engine)],
+            [self.project_feed, self.subject_feed, LogFeed(engine, Scope.of_project(engine, project_id))],
             actions={"open_subject": open_subject},
         )
         self.set_trait("project_id", self.project_feed.project_id)
@@ -51,10 +53,11 @@ class ProjectDashboard(SyncWidget):
         subject_id = proposal["value"]
         if subject_id is not None:
             valid = [s.id for s in self.engine.get_subjects(self.project_feed.project_id)]
-            if subject_id not in valid:
-                raise UnknownSubjectError(subject_id, valid)
+            if subject_id not in valid:  # a TraitError, so that a view's update is rolled back
+                raise BadTraitValue(f"selected_subject: {UnknownSubjectError(subject_id, valid)}")
         return subject_id
 
     @traitlets.observe("selected_subject")
     def _follow_subject(self, change: dict[str, Any]) -> None:
-        self.subject_feed.switch(change["new"])
+        # a view's update arrives on the kernel's thread; the feed lives on the engine's
+        self.engine.call(self.subject_feed.switch, change["new"])

@@ -6,10 +6,11 @@ import traitlets
 
 from ..engine import Engine, Subject
 from .feeds import LogFeed, SubjectFeed
-from .sync import SyncWidget
+from .guarded import GuardedWidget
+from .scope import Scope
 
 
-class SubjectDetail(SyncWidget):
+class SubjectDetail(GuardedWidget):
     """Done / total stages with a progress ring, one card per stage with its status; a stage's
     latest job with its error and live log; Run / Rerun, enabled when its dependencies are done.
 
@@ -25,5 +26,5 @@ class SubjectDetail(SyncWidget):
         if isinstance(subject_id, Subject):
             subject_id = subject_id.id
         self.subject_feed = SubjectFeed(engine, subject_id)
-        super().__init__(engine, [self.subject_feed, LogFeed(engine)])
+        super().__init__(engine, [self.subject_feed, LogFeed(engine, Scope.of_subject(engine, subject_id))])
         self.set_trait("subject_id", self.subject_feed.subject_id)

@@ -10,7 +10,7 @@ Messages from a view to the kernel (one shape)::
 
     {"kind": "request", "id": "<view prefix>:<n>", "action": "<name>", "payload": {...}}
 
-``id`` is a string of at most 64 characters; each view uses a random prefix so that it can
+``id`` is a string of 1 to 64 printable characters; each view uses a random prefix so that it can
 recognise its own replies. Built-in actions: ``snapshot`` (no payload) and ``ping`` (no
 payload). The feeds add theirs (``cancel``, ``retry``, ``watch``, ``logs``, ``run_pipeline``...),
 each with a declared payload schema (:mod:`pbrain_widgets.widgets.validation`).
@@ -19,6 +19,7 @@ Messages from the kernel to the views (sent to every view of the widget)::
 
     {"kind": "reply", "id": "<request id>", "ok": true, "result": ...}
     {"kind": "reply", "id": "<request id>", "ok": false, "error": "<why>"}
+    {"kind": "reply", "id": null, "ok": false, "error": "<why>"}   (the request had no valid id)
     {"kind": "patch", "rev": <int>, "t": <kernel time>, "parts": {"<feed>": <feed patch>, ...}}
     {"kind": "beat", "busy": <bool>, "t": <kernel time>}
 
@@ -55,9 +56,13 @@ its own; older kernels and other front ends deliver them on the main thread, so 
 blocks those clicks wait for it). Sending to the browser is thread-safe in ipykernel, so patches
 flow while the kernel's main thread runs a cell.
 
-Requests are validated (envelope, known action, payload schema, ids the engine knows); a bad one
-is answered with an error reply and a warning on the ``pbrain_widgets.widgets`` logger, and never
-raises into the kernel. Requests can only call the engine operations the feeds expose.
+Requests are validated (envelope, known action, payload schema, ids the engine knows and in the
+widget's scope: :mod:`pbrain_widgets.widgets.scope`); a bad one is answered with an error reply
+and a warning on the ``pbrain_widgets.widgets`` logger, and never raises into the kernel; a reply
+that the kernel cannot send (not JSON, or text it cannot encode) becomes an error reply, so that
+a view always gets an answer. Requests can only call the engine operations the feeds expose.
+State updates from a view (comm ``update`` messages) are guarded by
+:mod:`pbrain_widgets.widgets.guarded`.
 ``close()`` ends the feeds' engine subscriptions and any scheduled flush.
 """
 
@@ -79,12 +84,12 @@ from ..engine import Engine
 from ..errors import PbrainWidgetsError
 from .feed import Action, Feed, check_engine
 from .kernel_activity import kernel_activity
-from .validation import BadRequest, check_payload
+from .validation import BadRequest, check_encodable, check_payload, check_request_id
 
 log = logging.getLogger("pbrain_widgets.widgets")
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-MAX_ID_CHARS = 64
+UNENCODABLE = "internal error: the reply is not encodable as JSON; see the kernel's log"
 BEAT_SECONDS = 1.0
 """While a cell runs, seconds between two beats of a widget."""
 
@@ -241,9 +246,11 @@ class SyncWidget(anywidget.AnyWidget):
                 self._answer(content)
 
     def _answer(self, content: Any) -> None:
-        request_id = content.get("id") if isinstance(content, dict) else None
-        if not isinstance(request_id, str) or not 0 < len(request_id) <= MAX_ID_CHARS:
-            request_id = None
+        request_id: str | None = content.get("id") if isinstance(content, dict) else None
+        try:  # reply with the request's id only if it is valid (so encodable)
+            request_id = check_request_id(request_id)
+        except BadRequest:
+            request_id = None  # _handle_request says why in the error reply
         try:
             result = self._handle_request(content)
         except (BadRequest, PbrainWidgetsError) as exc:
@@ -258,18 +265,14 @@ class SyncWidget(anywidget.AnyWidget):
     def _handle_request(self, content: Any) -> Any:
         if not isinstance(content, dict) or content.get("kind") != "request":
             raise BadRequest(f'a message must be {{"kind": "request", ...}}, got {str(content)[:80]!r}')
-        request_id = content.get("id")
-        if not isinstance(request_id, str) or not 0 < len(request_id) <= MAX_ID_CHARS:
-            raise BadRequest(
-                f"a request id must be a string of 1 to {MAX_ID_CHARS} characters, got {request_id!r}"
-            )
+        check_request_id(content.get("id"))
         extra = sorted(set(content) - {"kind", "id", "action", "payload"})
         if extra:
             raise BadRequest(f"unknown request field(s) {extra}; valid: kind, id, action, payload")
         name = content.get("action")
-        action = self._actions.get(name) if isinstance(name, str) else None
-        if action is None:
+        if not isinstance(name, str) or name not in self._actions:
             raise BadRequest(f"unknown action {str(name)[:80]!r}; valid actions: {', '.join(self.actions)}")
+        action = self._actions[name]
         payload = check_payload(name, content.get("payload"), action.schema)
         return action.handler(payload)
 
@@ -283,7 +286,15 @@ class SyncWidget(anywidget.AnyWidget):
             message["result"] = result
         else:
             message["error"] = error
-        self.send(message)
+        try:
+            check_encodable(message)
+        except (TypeError, ValueError) as exc:  # the view would wait for ever: answer it anyway
+            log.error("%s cannot send its reply to request %r: %s", type(self).__name__, request_id, exc)
+            message = {"kind": "reply", "id": request_id, "ok": False, "error": UNENCODABLE}
+        try:
+            self.send(message)
+        except Exception:  # never raise into the kernel
+            log.exception("%s could not send its reply to request %r", type(self).__name__, request_id)
 
     # -- life cycle --------------------------------------------------------------------------
 

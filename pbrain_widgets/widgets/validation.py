@@ -1,4 +1,5 @@
-"""Checking the payloads of requests that come from the browser.
+"""Checking what comes from the browser (request ids, payloads, trait values) and what goes back
+(replies).
 
 A payload is a JSON object; each action declares the fields it accepts with :class:`Field`.
 Anything else (a missing field, an unknown one, a wrong type, a list too long) raises
@@ -7,13 +8,43 @@ Anything else (a missing field, an unknown one, a wrong type, a list too long) r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import traitlets
+
+from ..errors import InvalidArgumentError
+
+MAX_ID_CHARS = 64
+"""Longest request id a view may send."""
+
 
 class BadRequest(ValueError):
     """A request from the browser that the widget rejects."""
+
+
+class BadTraitValue(InvalidArgumentError, traitlets.TraitError):
+    """A value that a widget refuses for one of its traits.
+
+    A :class:`~traitlets.TraitError`, so that traitlets rolls back a view's whole state update
+    (it keeps the new values if a validator raises anything else), and an
+    :class:`~pbrain_widgets.InvalidArgumentError` like every error on bad input.
+    """
+
+
+def check_request_id(value: Any) -> str:
+    """``value`` if it is a valid request id, else :class:`BadRequest`.
+
+    An id is echoed in the reply, so it must be encodable: ``isprintable()`` is false for control
+    characters and for lone surrogates (which the kernel cannot encode as UTF-8).
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_CHARS or not value.isprintable():
+        raise BadRequest(
+            f"a request id must be a string of 1 to {MAX_ID_CHARS} printable characters, got {brief(value)}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -41,24 +72,24 @@ class Field:
             if not isinstance(value, str) or not value or len(value) > self.max_len:
                 raise BadRequest(
                     f"field {name!r} must be a non-empty string of at most {self.max_len} "
-                    f"characters, got {_show(value)}"
+                    f"characters, got {brief(value)}"
                 )
         elif self.kind is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise BadRequest(f"field {name!r} must be an integer, got {_show(value)}")
+                raise BadRequest(f"field {name!r} must be an integer, got {brief(value)}")
             if not self.minimum <= value <= self.maximum:
                 raise BadRequest(f"field {name!r} must be from {self.minimum} to {self.maximum}, got {value}")
         elif self.kind is bool:
             if not isinstance(value, bool):
-                raise BadRequest(f"field {name!r} must be true or false, got {_show(value)}")
+                raise BadRequest(f"field {name!r} must be true or false, got {brief(value)}")
         elif self.kind is list:
             if not isinstance(value, list) or len(value) > self.max_items:
                 raise BadRequest(
-                    f"field {name!r} must be a list of at most {self.max_items} strings, got {_show(value)}"
+                    f"field {name!r} must be a list of at most {self.max_items} strings, got {brief(value)}"
                 )
             for item in value:
                 if not isinstance(item, str) or not item or len(item) > self.max_len:
-                    raise BadRequest(f"field {name!r} must hold non-empty strings, got item {_show(item)}")
+                    raise BadRequest(f"field {name!r} must hold non-empty strings, got item {brief(item)}")
         else:  # a programming error in a widget, not bad input
             raise TypeError(f"unsupported field kind {self.kind!r}")
         return value
@@ -72,7 +103,7 @@ def check_payload(action: str, payload: Any, schema: Schema) -> dict[str, Any]:
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
-        raise BadRequest(f"the payload of {action!r} must be an object, got {_show(payload)}")
+        raise BadRequest(f"the payload of {action!r} must be an object, got {brief(payload)}")
     unknown = sorted(set(payload) - set(schema))
     if unknown:
         valid = ", ".join(schema) or "none"
@@ -88,6 +119,19 @@ def check_payload(action: str, payload: Any, schema: Schema) -> dict[str, Any]:
     return out
 
 
-def _show(value: Any, limit: int = 80) -> str:
+def check_encodable(message: Any) -> None:
+    """Raise :class:`TypeError` or :class:`ValueError` if the kernel could not send ``message``.
+
+    The kernel encodes comm messages with jupyter_client's ``json_packer``: ``json.dumps`` with
+    ``ensure_ascii=False, allow_nan=False``, then UTF-8 with ``surrogateescape``, so that a lone
+    surrogate such as ``"\\ud800"`` raises (a file name's escaped byte, ``"\\udc80"``, goes through
+    and shows as U+FFFD). Stricter than the packer in one way: no ``default`` conversion (dates,
+    bytes, sets, numpy numbers), which a message made of engine records never needs.
+    """
+    json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8", errors="surrogateescape")
+
+
+def brief(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters (browser input may be huge)."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

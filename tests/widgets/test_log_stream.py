@@ -10,6 +10,7 @@ from widget_helpers import patched_lines, settle
 from pbrain_widgets import JobContext, LogLevel, Runner
 from pbrain_widgets.widgets import LogStream
 from pbrain_widgets.widgets.feeds import LogFeed
+from pbrain_widgets.widgets.scope import Scope
 
 EVIL = "<img src=x onerror=alert(1)>"
 
@@ -79,7 +80,7 @@ async def test_older_lines_page_back_by_seq(talk, wire):
 async def test_watches_lapse_when_not_renewed(talk):
     engine, job = talk(5)
     now = [0.0]
-    feed = LogFeed(engine, lease_seconds=30, clock=lambda: now[0])
+    feed = LogFeed(engine, Scope(), lease_seconds=30, clock=lambda: now[0])
     feed.bind(lambda: None)
     feed.actions()["watch"].handler({"view": "a", "job_ids": [job.id]})
     assert feed.followed == {job.id}
@@ -96,7 +97,7 @@ async def test_watches_lapse_when_not_renewed(talk):
 
 async def test_unwatching_stops_the_lines(talk, wire):
     engine, job = talk(200, per_tick=5, tick=0.02)
-    feed = LogFeed(engine)
+    feed = LogFeed(engine, Scope())
     woken = []
     feed.bind(lambda: woken.append(1))
     feed.actions()["watch"].handler({"view": "a", "job_ids": [job.id]})

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from traitlets import TraitError
 from widget_helpers import settle
 
-from pbrain_widgets import JobStatus, SimulatedRunner, StageStatus, UnknownSubjectError
+from pbrain_widgets import JobStatus, PbrainWidgetsError, SimulatedRunner, StageStatus
 from pbrain_widgets.widgets import ProjectDashboard, SubjectDetail
+from pbrain_widgets.widgets.validation import BadTraitValue
 
 
 async def test_snapshot_is_the_subjects_by_stages_grid(study, wire):
@@ -81,8 +83,10 @@ async def test_a_subject_of_another_project_cannot_be_opened(study, wire):
     (extra,) = engine.add_subjects(other.id, ["x"])
     dash = ProjectDashboard(engine, project.id)
     wire(dash)
-    with pytest.raises(UnknownSubjectError):
+    with pytest.raises(BadTraitValue, match=f"unknown subject id {extra.id!r}") as refused:
         dash.selected_subject = extra.id
+    assert isinstance(refused.value, PbrainWidgetsError) and isinstance(refused.value, TraitError)
+    assert dash.selected_subject is None
 
 
 async def test_new_subjects_appear_in_the_grid(study, wire):
@@ -126,7 +130,7 @@ async def test_subject_detail_cancels_only_its_own_jobs(make_engine, wire):
     mine = engine.run_stage(project.id, a.id, "import")
     theirs = engine.run_stage(project.id, b.id, "import")
     reply = w.request("cancel_job", {"job_id": theirs.id})
-    assert not reply["ok"] and "not a job of the subject" in reply["error"]
+    assert not reply["ok"] and f"job {theirs.id!r} is unknown here" in reply["error"]
     assert w.ok("cancel_job", {"job_id": mine.id})["status"] == "cancelled"
     assert engine.get_job(theirs.id).status is JobStatus.RUNNING
     assert w.ok("retry_job", {"job_id": mine.id})["attempt"] == 2

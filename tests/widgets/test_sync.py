@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from widget_helpers import job_states, settle
 
 from pbrain_widgets import InvalidArgumentError
-from pbrain_widgets.widgets import JobMonitor
+from pbrain_widgets.widgets import JobMonitor, SyncWidget
+from pbrain_widgets.widgets.feed import Action
+from pbrain_widgets.widgets.validation import BadRequest
 
 
 def listener_counts(engine) -> tuple[int, int, int]:
@@ -34,6 +38,8 @@ BAD_REQUESTS = [
     ({"kind": "patch", "id": "x:1"}, "must be"),
     ({"kind": "request", "id": "", "action": "ping"}, "request id"),
     ({"kind": "request", "id": "x" * 65, "action": "ping"}, "request id"),
+    ({"kind": "request", "id": "x:\ud800", "action": "ping"}, "printable"),  # a lone surrogate
+    ({"kind": "request", "id": "x:\n1", "action": "ping"}, "printable"),
     (req("ping", extra=1), "unknown request field"),
     (req("rm -rf /"), "unknown action"),
     (req("__init__"), "unknown action"),
@@ -42,7 +48,7 @@ BAD_REQUESTS = [
     (req("cancel", {}), "needs the field 'job_id'"),
     (req("cancel", {"job_id": 5}), "non-empty string"),
     (req("cancel", {"job_id": "a", "b": 1}), "unknown field"),
-    (req("cancel", {"job_id": "nope"}), "unknown job id"),
+    (req("cancel", {"job_id": "nope"}), "job 'nope' is unknown here"),
     (req("logs", {"job_id": "a", "limit": True}), "integer"),
     (req("logs", {"job_id": "a", "limit": 10**9}), "from 1"),
     (req("watch", {"view": "v", "job_ids": ["a"] * 9}), "at most 8"),
@@ -59,7 +65,8 @@ async def test_bad_requests_get_an_error_reply_and_a_warning(study, wire, caplog
     reply = w.messages[0]
     assert reply["kind"] == "reply" and reply["ok"] is False
     assert why in reply["error"]
-    valid_id = isinstance(content, dict) and 0 < len(content.get("id", "")) <= 64
+    request_id = content.get("id", "") if isinstance(content, dict) else ""
+    valid_id = 0 < len(request_id) <= 64 and request_id.isprintable()
     assert reply["id"] == (content["id"] if valid_id else None)
     assert any(why in r.getMessage() for r in caplog.records if r.name == "pbrain_widgets.widgets")
     assert engine.get_jobs() == []
@@ -86,6 +93,45 @@ async def test_an_unexpected_error_is_logged_and_answered(study, wire, caplog, m
         reply = w.request("cancel_all", {})
     assert not reply["ok"] and reply["error"] == "internal error; see the kernel's log"
     assert "boom" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("result", "error"),
+    [
+        (lambda: Path("/data/sub-01"), None),
+        (lambda: {"eta": math.inf}, None),
+        (lambda: "sub-\ud800", None),  # a lone surrogate
+        (None, "bad name \ud800"),  # an error message that cannot be encoded either
+    ],
+    ids=["path", "inf", "lone-surrogate", "error-text"],
+)
+async def test_a_reply_that_cannot_be_encoded_becomes_an_error_reply(engine, wire, caplog, result, error):
+    def handler(_payload):
+        if error is not None:
+            raise BadRequest(error)
+        return result()
+
+    w = wire(SyncWidget(engine, actions={"odd": Action({}, handler)}))
+    with caplog.at_level(logging.ERROR, logger="pbrain_widgets.widgets"):
+        reply = w.request("odd")
+    assert reply["ok"] is False and "not encodable as JSON" in reply["error"]
+    assert "cannot send its reply" in caplog.text
+    assert w.ok("ping")["t"] > 0  # and the widget goes on answering
+
+
+async def test_a_reply_that_cannot_be_sent_is_logged_not_raised(engine, caplog):
+    widget = SyncWidget(engine)
+
+    def gone(content, buffers=None):
+        raise RuntimeError("comm closed")
+
+    widget.send = gone
+    with caplog.at_level(logging.ERROR):
+        widget._handle_custom_msg({"kind": "request", "id": "x:1", "action": "ping"}, [])
+        engine.call(lambda: None)
+    assert "could not send its reply to request 'x:1'" in caplog.text
+    assert "Exception in callback" not in caplog.text  # nothing escaped to the event loop
+    widget.close()
 
 
 async def test_ping_answers_at_once(study, wire):
@@ -138,6 +184,7 @@ async def test_without_a_running_loop_a_change_is_sent_at_once(make_engine):
         engine.add_subjects(project.id, ["late"])
 
     await asyncio.get_running_loop().run_in_executor(None, add)  # a thread with no running loop
+    engine.call(lambda: None)  # the flush was scheduled on the engine's thread before this
     assert sent and sent[0]["parts"]["jobs"]["subjects"]
     monitor.close()
 

@@ -4,20 +4,48 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from typing import Any
+
+from jupyter_client.jsonutil import json_default
 
 from pbrain_widgets.widgets import SyncWidget
 
 _ids = itertools.count(1)
 
 
+def over_the_wire(data: Any) -> Any:
+    """``data`` as a view receives it: encoded as the kernel encodes comm messages (the first,
+    non-deprecated attempt of jupyter_client's ``json_packer``), decoded as strict UTF-8 JSON.
+
+    A value the kernel cannot encode (a ``Path``, ``NaN``, a lone surrogate) raises, and so does
+    one that it would encode into bytes a browser cannot read as UTF-8 (surrogate escapes).
+    """
+    packed = json.dumps(data, default=json_default, ensure_ascii=False, allow_nan=False).encode(
+        "utf8", errors="surrogateescape"
+    )
+    return json.loads(packed.decode("utf8"))
+
+
 class Wire:
-    """Everything one widget sent towards the browser, and a way to send it requests."""
+    """Everything one widget sent towards the browser, and a way to send it messages.
+
+    ``messages`` holds the custom messages (replies and patches), ``states`` the state updates
+    (``update`` and ``echo_update``), each as a view receives it (:func:`over_the_wire`).
+    """
 
     def __init__(self, widget: SyncWidget) -> None:
         self.widget = widget
         self.messages: list[dict[str, Any]] = []
-        widget.send = lambda content, buffers=None: self.messages.append(content)
+        self.states: list[dict[str, Any]] = []
+        widget._send = self._capture
+
+    def _capture(self, msg: dict[str, Any], buffers: Any = None) -> None:
+        msg = over_the_wire(msg)
+        if msg["method"] == "custom":
+            self.messages.append(msg["content"])
+        else:
+            self.states.append(msg)
 
     @property
     def patches(self) -> list[dict[str, Any]]:
@@ -35,11 +63,15 @@ class Wire:
         return replies[0]
 
     def raw(self, content: Any) -> None:
-        """Deliver a message as the kernel does (on this thread); the widget answers it on the
-        engine's thread, so wait for that thread to pass this point."""
-        self.widget._handle_custom_msg(content, [])
+        """Deliver a custom message as the kernel does (decoded from JSON, on this thread); the
+        widget answers it on the engine's thread, so wait for that thread to pass this point."""
+        self.widget._handle_custom_msg(json.loads(json.dumps(content)), [])
         if not self.widget.engine.closed:
             self.widget.engine.call(lambda: None)
+
+    def update(self, state: dict[str, Any]) -> None:
+        """Deliver a comm ``update`` message from a view, as ipywidgets does (``set_state``)."""
+        self.widget.set_state(json.loads(json.dumps(state)))
 
     def ok(self, action: str, payload: Any = None) -> Any:
         reply = self.request(action, payload)

@@ -7,7 +7,8 @@ from typing import Any
 from ...engine import Engine, Job, Subject
 from ..feed import Action, Feed
 from ..records import RowChanges, job_row
-from ..validation import BadRequest, Field
+from ..scope import Scope
+from ..validation import Field
 
 JOB_ID = {"job_id": Field(str, max_len=64)}
 
@@ -24,8 +25,7 @@ class JobsFeed(Feed):
 
     def __init__(self, engine: Engine, project_id: str | None = None) -> None:
         super().__init__(engine)
-        if project_id is not None:
-            engine.get_project(project_id)
+        self.scope = Scope.of_project(engine, project_id) if project_id is not None else Scope()
         self.project_id = project_id
         self._changed: dict[str, Job] = {}
         self._new_subjects: dict[str, str] = {}
@@ -33,16 +33,13 @@ class JobsFeed(Feed):
         self.subscribe(engine.on_job_update(self._on_job))
         self.subscribe(engine.on_subject_update(self._on_subject))
 
-    def _in_scope(self, project_id: str) -> bool:
-        return self.project_id is None or project_id == self.project_id
-
     def _on_job(self, job: Job) -> None:
-        if self._in_scope(job.project_id):
+        if self.scope.covers(job.project_id, job.subject_id, job.id):
             self._changed[job.id] = job
             self._wake()
 
     def _on_subject(self, subject: Subject) -> None:
-        if self._in_scope(subject.project_id):
+        if self.scope.covers(subject.project_id, subject.id):
             self._new_subjects[subject.id] = subject.name
             self._wake()
 
@@ -75,17 +72,13 @@ class JobsFeed(Feed):
             self._new_subjects = {}
         return patch or None
 
-    def job(self, job_id: str) -> Job:
-        """The job, if it is one of this feed's (else :class:`BadRequest`)."""
-        job = self.engine.get_job(job_id)
-        if not self._in_scope(job.project_id):
-            raise BadRequest(f"job {job_id!r} belongs to another project than this monitor's")
-        return job
+    def _job_id(self, payload: dict[str, Any]) -> str:
+        return self.scope.check_job(self.engine, payload["job_id"]).id
 
     def actions(self) -> dict[str, Action]:
         return {
-            "cancel": Action(JOB_ID, lambda p: job_row(self.engine.cancel(self.job(p["job_id"]).id))),
-            "retry": Action(JOB_ID, lambda p: job_row(self.engine.retry(self.job(p["job_id"]).id))),
+            "cancel": Action(JOB_ID, lambda p: job_row(self.engine.cancel(self._job_id(p)))),
+            "retry": Action(JOB_ID, lambda p: job_row(self.engine.retry(self._job_id(p)))),
             "cancel_all": Action({}, self._cancel_all),
         }
 

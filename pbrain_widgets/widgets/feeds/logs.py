@@ -12,6 +12,7 @@ from ...engine import Engine, LogEntry
 from ...engine.events import Unsubscribe
 from ..feed import Action, Feed
 from ..records import log_line
+from ..scope import Scope
 from ..validation import Field
 
 MAX_WATCHED = 8
@@ -28,6 +29,7 @@ class LogFeed(Feed):
     (a closed page) lapses after ``lease_seconds``. A ``pinned`` job (the job of a
     :class:`~pbrain_widgets.widgets.LogStream`) is always followed and its tail is in the
     snapshot: ``{"tails": {job_id: [lines]}}``. ``logs`` fetches older lines (``before`` a seq).
+    Both requests serve only the jobs of the widget's ``scope``.
     """
 
     name = "logs"
@@ -35,12 +37,14 @@ class LogFeed(Feed):
     def __init__(
         self,
         engine: Engine,
+        scope: Scope,
         pinned: str | None = None,
         tail: int = 1000,
         lease_seconds: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(engine)
+        self.scope = scope
         self.pinned = engine.get_job(pinned).id if pinned is not None else None
         self.tail = tail
         self.lease_seconds = lease_seconds
@@ -113,7 +117,7 @@ class LogFeed(Feed):
         }
 
     def _watch(self, payload: dict[str, Any]) -> dict[str, Any]:
-        job_ids = [self.engine.get_job(j).id for j in dict.fromkeys(payload["job_ids"])]
+        job_ids = [self.scope.check_job(self.engine, j).id for j in dict.fromkeys(payload["job_ids"])]
         view = payload["view"]
         before = self._leases.get(view, (frozenset(), 0.0))[0]
         if job_ids:
@@ -124,6 +128,6 @@ class LogFeed(Feed):
         return {"tails": {j: self._tail(j) for j in job_ids if j not in before}}
 
     def _logs(self, payload: dict[str, Any]) -> dict[str, Any]:
-        job_id = self.engine.get_job(payload["job_id"]).id
+        job_id = self.scope.check_job(self.engine, payload["job_id"]).id
         entries = self.engine.get_logs(job_id, tail=payload["limit"], before=payload["before"])
         return {"job_id": job_id, "before": payload["before"], "lines": [log_line(e) for e in entries]}

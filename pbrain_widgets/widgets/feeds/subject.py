@@ -7,6 +7,7 @@ from typing import Any
 from ...engine import Engine, Job, StageStatus, StatusUpdate
 from ..feed import Action, Feed
 from ..records import job_row, stage_rows, subject_row
+from ..scope import Scope
 from ..validation import BadRequest, Field
 
 JOB_ID = {"job_id": Field(str, max_len=64)}
@@ -82,16 +83,16 @@ class SubjectFeed(Feed):
             "retry_job": Action(JOB_ID, lambda p: job_row(self.engine.retry(self._job(p["job_id"]).id))),
         }
 
+    def _open_subject_id(self) -> str:
+        if self.subject_id is None:
+            raise BadRequest("no subject is open; open one first")
+        return self.subject_id
+
     def _job(self, job_id: str) -> Job:
-        job = self.engine.get_job(job_id)
-        if job.subject_id != self.subject_id:
-            raise BadRequest(f"job {job_id!r} is not a job of the subject this view shows")
-        return job
+        return Scope(subject_id=self._open_subject_id()).check_job(self.engine, job_id)
 
     def _run_stage(self, payload: dict[str, Any]) -> dict[str, Any]:
-        if self.subject_id is None:
-            raise BadRequest("no subject is open; open one before running a stage")
-        subject = self.engine.get_subject(self.subject_id)
+        subject = self.engine.get_subject(self._open_subject_id())
         pipeline = self.engine.pipeline(subject.project_id)
         stage = pipeline[payload["stage_id"]]
         missing = [d for d in stage.depends_on if subject.stage_statuses.get(d) is not StageStatus.DONE]
