@@ -14,6 +14,8 @@ export interface Link {
   answers: boolean;
   /** Round trip of the last ping, in ms. */
   latencyMs: number | null;
+  /** Why the engine cannot write its store now (changes kept in memory and retried), or null. */
+  storeError: string | null;
 }
 
 export interface LinkTiming {

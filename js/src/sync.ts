@@ -115,7 +115,7 @@ export class SyncClient<R extends Reducers> {
   readonly viewId = randomPrefix();
   readonly store: Store<ViewState<R>>;
   /** Live, busy or disconnected (see link.ts); views grey out and disable actions when not live. */
-  readonly link = new Store<Link>({ state: "connecting", answers: true, latencyMs: null });
+  readonly link = new Store<Link>({ state: "connecting", answers: true, latencyMs: null, storeError: null });
   private heard: Heard = { started: Date.now(), lastHeard: null, busy: false, unansweredSince: null };
   private timing: LinkTiming = DEFAULT_TIMING;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
@@ -149,6 +149,8 @@ export class SyncClient<R extends Reducers> {
       .then((snap) => {
         this.resyncing = false;
         const complete = this.revisions.snapshot(snap.rev, snap.t, snap.parts);
+        const storeError = typeof snap.store_error === "string" ? snap.store_error : null;
+        if (storeError !== this.link.get().storeError) this.link.set({ ...this.link.get(), storeError });
         this.publish();
         if (!complete) this.resync();
       })
@@ -163,20 +165,27 @@ export class SyncClient<R extends Reducers> {
     this.timing = timing;
     clearInterval(this.linkTimer);
     this.heard = { ...this.heard, started: Date.now() };
-    this.checkLink();
-    this.linkTimer = setInterval(() => this.checkLink(), LINK_CHECK_MS);
+    this.tickLink();
+    this.linkTimer = setInterval(() => this.tickLink(), LINK_CHECK_MS);
   }
 
-  private checkLink(now = Date.now()): void {
+  /** The timer's turn: ping if the kernel has been quiet, then publish the link state. */
+  private tickLink(now = Date.now()): void {
     if (this.disposed) return;
     const quiet = this.heard.lastHeard == null || now - this.heard.lastHeard >= this.timing.probeMs;
     if (quiet && !this.probing) this.probe(now);
+    this.checkLink(now);
+  }
+
+  /** Publish the link state if it changed (never sends anything). */
+  private checkLink(now = Date.now()): void {
+    if (this.disposed) return;
+    const current = this.link.get();
     const next: Link = {
+      ...current,
       state: linkState(this.heard, now, this.timing),
       answers: answersNow(this.heard, now, this.timing),
-      latencyMs: this.link.get().latencyMs,
     };
-    const current = this.link.get();
     if (next.state !== current.state || next.answers !== current.answers) this.link.set(next);
   }
 
@@ -184,13 +193,13 @@ export class SyncClient<R extends Reducers> {
     this.probing = true;
     if (this.heard.unansweredSince == null) this.heard.unansweredSince = sent;
     this.request("ping", {}, this.timing.timeoutMs)
-      .then((result: { busy?: boolean }) => {
+      .then((result: { busy?: boolean; store_error?: string | null }) => {
         this.heard.busy = Boolean(result?.busy);
-        this.link.set({ ...this.link.get(), latencyMs: Date.now() - sent });
+        this.link.set({ ...this.link.get(), latencyMs: Date.now() - sent, storeError: result?.store_error ?? null });
       })
       .catch(() => undefined)
       .finally(() => {
-        this.probing = false;
+        this.probing = false; // the timer pings again if the kernel stays quiet
         this.checkLink();
       });
   }
@@ -227,6 +236,8 @@ export class SyncClient<R extends Reducers> {
     this.heard.lastHeard = Date.now();
     if (msg.kind === "beat") {
       this.heard.busy = Boolean(msg.busy);
+      const storeError = typeof msg.store_error === "string" ? msg.store_error : null;
+      if (storeError !== this.link.get().storeError) this.link.set({ ...this.link.get(), storeError });
       if (this.linkTimer !== undefined) this.checkLink();
       return;
     }

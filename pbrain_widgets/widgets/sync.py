@@ -21,11 +21,13 @@ Messages from the kernel to the views (sent to every view of the widget)::
     {"kind": "reply", "id": "<request id>", "ok": false, "error": "<why>"}
     {"kind": "reply", "id": null, "ok": false, "error": "<why>"}   (the request had no valid id)
     {"kind": "patch", "rev": <int>, "t": <kernel time>, "parts": {"<feed>": <feed patch>, ...}}
-    {"kind": "beat", "busy": <bool>, "t": <kernel time>}
+    {"kind": "beat", "busy": <bool>, "store_error": <str or null>, "t": <kernel time>}
 
-A ``beat`` goes out when a cell starts or ends, and every second while a cell runs (see
-:mod:`pbrain_widgets.widgets.kernel_activity`); the ``ping`` reply is
-``{"t": <kernel time>, "busy": <bool>}``. Anything heard from the kernel proves it alive: a view
+A ``beat`` tells the kernel's health: it goes out when a cell starts or ends, every second while
+a cell runs (see :mod:`pbrain_widgets.widgets.kernel_activity`), and when writing to the
+engine's store starts failing or works again (``Engine.store_error``). The ``ping`` reply is
+``{"t": <kernel time>, "busy": <bool>, "store_error": <str or null>}``, and a snapshot carries
+``store_error`` too. Anything heard from the kernel proves it alive: a view
 shows "busy" (not "disconnected") while beats come, and "disconnected" only after silence.
 
 A view ignores replies whose id does not carry its prefix. The ``snapshot`` result is
@@ -126,7 +128,7 @@ class SyncWidget(anywidget.AnyWidget):
         self._feeds: dict[str, Feed] = {}
         self._actions: dict[str, Action] = {
             "snapshot": Action({}, lambda _payload: self.snapshot()),
-            "ping": Action({}, lambda _payload: {"t": time.time(), "busy": kernel_activity.busy}),
+            "ping": Action({}, lambda _payload: {**self._health(), "t": time.time()}),
         }
         for feed in feeds:
             self._feeds[feed.name] = feed
@@ -141,6 +143,7 @@ class SyncWidget(anywidget.AnyWidget):
             feed.bind(self._wake)
         self.on_msg(self._on_view_msg)
         self._end_activity = kernel_activity.subscribe(self._on_activity)
+        self._end_store_watch = engine.on_store_error(lambda _error: self._beat())
         if kernel_activity.busy:
             self._on_activity(True)
 
@@ -165,8 +168,12 @@ class SyncWidget(anywidget.AnyWidget):
         return {
             "rev": self._rev,
             "t": time.time(),
+            "store_error": self.engine.store_error,
             "parts": {name: feed.snapshot() for name, feed in self._feeds.items()},
         }
+
+    def _health(self) -> dict[str, Any]:
+        return {"busy": kernel_activity.busy, "store_error": self.engine.store_error}
 
     # -- kernel -> views ---------------------------------------------------------------------
 
@@ -225,12 +232,12 @@ class SyncWidget(anywidget.AnyWidget):
             self._beat_handle = None
         if self._closed:
             return
-        busy = kernel_activity.busy
+        health = self._health()
         try:
-            self.send({"kind": "beat", "busy": busy, "t": time.time()})
+            self.send({"kind": "beat", **health, "t": time.time()})
         except Exception:
             log.exception("%s: sending a beat failed", type(self).__name__)
-        if busy:
+        if health["busy"]:
             self._beat_handle = asyncio.get_running_loop().call_later(BEAT_SECONDS, self._beat)
 
     # -- views -> kernel ---------------------------------------------------------------------
@@ -303,6 +310,7 @@ class SyncWidget(anywidget.AnyWidget):
         if not getattr(self, "_closed", True):  # __del__ may call this on a half-built widget
             self._closed = True
             self._end_activity()
+            self._end_store_watch()
             if self._handle is not None:
                 self._handle.cancel()
                 self._handle = None

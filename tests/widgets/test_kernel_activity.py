@@ -43,3 +43,41 @@ async def test_a_closed_widget_sends_no_beats(study, wire):
     finally:
         kernel_activity._set(False)
     assert beats(monitor) == []
+
+
+async def test_a_failing_store_is_told_to_the_views_and_its_recovery_too(tmp_path, wire):
+    from pbrain_widgets import Engine, SimulatedRunner
+
+    engine = Engine(tmp_path / "e.sqlite", runner=SimulatedRunner(step_seconds=0.02, failure_rate=0))
+    try:
+        project = engine.create_project("disk")
+        engine.add_subjects(project.id, ["a", "b"])
+        monitor = wire(JobMonitor(engine, project.id))
+        logs, aside = tmp_path / "e-logs", tmp_path / "aside"
+
+        def block() -> None:  # on the engine's thread, between two writes
+            logs.rename(aside)
+            logs.write_text("not a folder")
+
+        def unblock() -> None:
+            logs.unlink()
+            aside.rename(logs)
+
+        engine.call(block)
+        engine.run_pipeline(project.id)
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if engine.store_error:
+                break
+        errors = [m["store_error"] for m in monitor.messages if m["kind"] == "beat"]
+        assert errors and "Not a directory" in errors[0]
+        assert "Not a directory" in monitor.ok("snapshot")["store_error"]
+        engine.call(unblock)
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if engine.store_error is None:
+                break
+        await asyncio.sleep(0.05)
+        assert [m["store_error"] for m in monitor.messages if m["kind"] == "beat"][-1] is None
+    finally:
+        await engine.aclose()

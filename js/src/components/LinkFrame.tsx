@@ -18,6 +18,12 @@ export function LinkFrame({ client, children }: { client: SyncClient<any>; child
           <span class="pw-muted">{linkExplanation(link, DEFAULT_TIMING.timeoutMs)}</span>
         </div>
       ) : null}
+      {link.storeError ? (
+        <div class="pw-link-banner pw-store-banner" role="alert">
+          <span>Cannot save to disk. </span>
+          <span class="pw-muted">{link.storeError}</span>
+        </div>
+      ) : null}
       <div class="pw-frame-body" {...(gone ? { inert: true, "aria-disabled": "true" } : {})}>
         {children}
       </div>
