@@ -17,6 +17,33 @@ MINI_PIPELINE = Pipeline(
 )
 
 
+class Gate:
+    """An asyncio.Event that the test opens and closes from the kernel's main thread while jobs
+    wait on it on the engine's thread (an asyncio.Event is not thread-safe)."""
+
+    def __init__(self, is_set: bool = False) -> None:
+        self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        if is_set:
+            self._event.set()
+
+    def _on_loop(self, fn) -> None:
+        if self._loop is None:
+            fn()
+        else:
+            self._loop.call_soon_threadsafe(fn)
+
+    def set(self) -> None:
+        self._on_loop(self._event.set)
+
+    def clear(self) -> None:
+        self._on_loop(self._event.clear)
+
+    async def wait(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self._event.wait()
+
+
 class ScriptedRunner(Runner):
     """Each job logs ``steps`` steps of ``step_seconds``, then does what its subject's
     behaviour says: ``ok`` completes, ``fail`` fails, ``flaky`` fails on the first attempt
@@ -33,9 +60,7 @@ class ScriptedRunner(Runner):
         self.behaviours = behaviours or {}
         self.step_seconds = step_seconds
         self.steps = steps
-        self.gate = asyncio.Event()
-        if not gated:
-            self.gate.set()
+        self.gate = Gate(is_set=not gated)
 
     async def run(self, ctx: JobContext) -> None:
         name = ctx.subject.name
@@ -59,7 +84,7 @@ class StampedRunner(Runner):
     def __init__(self, lines: int = 150, interval: float = 0.02) -> None:
         self.lines = lines
         self.interval = interval
-        self.gate = asyncio.Event()
+        self.gate = Gate()
 
     async def run(self, ctx: JobContext) -> None:
         await self.gate.wait()
