@@ -156,6 +156,7 @@ class Engine:
         self._durations = eta.DurationModel()
         self._runs = Runs()
         self._templates: dict[str, RunTemplate] = {}
+        self._expected: dict[str, float | None] = {}  # running job -> its stage's usual run time
         self._sampler = ResourceSampler(self._on_resource_sample)
         self._thread = LoopThread(f"pbrain-engine-{id(self):x}")
         try:
@@ -534,6 +535,7 @@ class Engine:
         job.status = JobStatus.RUNNING
         job.start_time = time.time()
         job.current_step = "Starting"
+        self._expected[job.id] = self._durations.expected(job.stage_id, self._runner_name(job))
         self._changed(job)
         self._catalog.set_stage_status(subject, job.stage_id, StageStatus.RUNNING)
         self._log(
@@ -630,8 +632,11 @@ class Engine:
         self._store.index_job_text(job.seq, error, self._logs.tail_text(job.id))
         subject = self._catalog.subjects[job.subject_id]
         self._catalog.set_stage_status(subject, job.stage_id, stage_status)
+        self._expected.pop(job.id, None)
         if status is JobStatus.COMPLETED:
             self._durations.add_job(job, self._runner_name(job))
+        if status is JobStatus.COMPLETED and job.previous_stage_status is not StageStatus.NOT_RUN:
+            # a stage never run before has no done dependents (they needed it done)
             mark_downstream_stale(
                 self._catalog,
                 self._store,
@@ -676,7 +681,7 @@ class Engine:
         if eta_seconds is not None:
             job.eta_seconds = eta_seconds
         elif job.progress < 100 and job.start_time is not None:
-            expected = self._durations.expected(job.stage_id, self._runner_name(job))
+            expected = self._expected.get(job_id)
             job.eta_seconds = eta.job_remaining(expected, time.time() - job.start_time, job.progress)
         else:
             job.eta_seconds = None

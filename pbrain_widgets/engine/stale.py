@@ -9,6 +9,7 @@ is left alone, but if that job is cancelled its stage returns to ``stale``, not 
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 
 from .catalog import Catalog
@@ -16,8 +17,23 @@ from .models import Job, StageStatus, Subject
 from .pipeline import Pipeline
 from .store import Store
 
+_HAD_RESULT = frozenset({StageStatus.DONE, StageStatus.STALE, StageStatus.QUEUED, StageStatus.RUNNING})
 KEEPS_REASON = frozenset({StageStatus.STALE, StageStatus.QUEUED, StageStatus.RUNNING, StageStatus.NOT_RUN})
 """Statuses during which a stale reason is kept (it is forgotten once the stage has a result)."""
+
+
+_DEPENDENTS: weakref.WeakKeyDictionary[Pipeline, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+
+
+def dependents(pipeline: Pipeline, stage_id: str) -> list[str]:
+    """``pipeline.dependents(stage_id)``, computed once per pipeline and stage."""
+    known = _DEPENDENTS.get(pipeline)
+    if known is None:
+        known = _DEPENDENTS[pipeline] = {}
+    out = known.get(stage_id)
+    if out is None:
+        out = known[stage_id] = pipeline.dependents(stage_id)
+    return out
 
 
 def reason_text(stage_id: str, when: float) -> str:
@@ -34,9 +50,13 @@ def mark_downstream_stale(
     active_job: Callable[[str], Job | None],
 ) -> list[str]:
     """After ``stage_id`` of ``subject`` completed: make its done dependents stale. Returns them."""
+    below = dependents(pipeline, stage_id)
+    statuses = subject.stage_statuses
+    if not any(statuses.get(sid) in _HAD_RESULT for sid in below):  # the usual first run
+        return []
     reason = reason_text(stage_id, when)
     marked = []
-    for sid in pipeline.dependents(stage_id):
+    for sid in below:
         active = active_job(sid)
         if active is not None:
             if active.previous_stage_status is StageStatus.DONE:
