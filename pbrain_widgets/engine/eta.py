@@ -41,8 +41,14 @@ class DurationModel:
 
     def add(self, stage_id: str, runner: str, seconds: float) -> None:
         key = (stage_id, runner)
-        self._by_runner.setdefault(key, deque(maxlen=WINDOW)).append(seconds)
-        self._by_stage.setdefault(stage_id, deque(maxlen=WINDOW)).append(seconds)
+        runs = self._by_runner.get(key)
+        if runs is None:
+            runs = self._by_runner[key] = deque(maxlen=WINDOW)
+        runs.append(seconds)
+        runs = self._by_stage.get(stage_id)
+        if runs is None:
+            runs = self._by_stage[stage_id] = deque(maxlen=WINDOW)
+        runs.append(seconds)
         self._medians.pop(key, None)
         self._medians.pop(stage_id, None)
 

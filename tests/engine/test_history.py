@@ -106,7 +106,8 @@ def _fill(engine, project_id, subject_ids, n):
                 seq=engine._seq,
             )
             engine._jobs[job.id] = job
-            engine._store.index_job_text(job.seq, job.error, f"step one\nstep two of job {i}\nvoxel {i % 997}")
+            text = f"step one\nstep two of job {i}\nvoxel {i % 997}"
+            engine._store.index_job_text(job.seq, job.error, text)
         engine._store.write_records()
         return t0
 
@@ -126,7 +127,7 @@ def test_history_on_100k_jobs_is_fast(make_engine):
         {"status": "failed", "text": "quota", "since": since},
     ]
     expected = [3333, 3333, 90, 500, 1667]  # counted by hand: see each filter
-    for query, count in zip(queries, expected):
+    for query, count in zip(queries, expected, strict=True):
         engine.history(**query)  # warm
         t0 = time.perf_counter()
         frame = engine.history(**query)
