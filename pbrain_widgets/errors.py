@@ -53,6 +53,11 @@ class UnknownJobError(UnknownIdError):
         super().__init__("job id", value, valid)
 
 
+class UnknownTemplateError(UnknownIdError):
+    def __init__(self, value: object, valid: Iterable[object] = ()) -> None:
+        super().__init__("template", value, valid)
+
+
 class DuplicateNameError(PbrainWidgetsError, ValueError):
     """A name that must be unique (a subject in its project, a project) is already taken."""
 

@@ -1,7 +1,7 @@
 // Shapes of the records the kernel sends (see pbrain_widgets/widgets/records.py).
 
 export type JobStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
-export type StageStatus = "not_run" | "queued" | "running" | "done" | "failed" | "waiting";
+export type StageStatus = "not_run" | "queued" | "running" | "done" | "failed" | "waiting" | "stale";
 export type LogLevel = "DEBUG" | "INFO" | "PROGRESS" | "WARNING" | "ERROR" | "SUCCESS";
 
 export interface JobRow {

@@ -22,6 +22,7 @@ from .models import Project, StageStatus, StatusUpdate, Subject
 from .pipeline import Pipeline
 from .store import Store
 
+_HAS_RESULT = frozenset({StageStatus.DONE, StageStatus.FAILED, StageStatus.WAITING})
 _SUBJECT_FIELDS = ("name", "source_path", "has_t1", "has_dce", "has_diffusion")
 _FLAGS = ("has_t1", "has_dce", "has_diffusion")
 _MAX_NAME_BYTES = 255  # the longest file name most file systems allow
@@ -71,6 +72,7 @@ def subject_copy(subject: Subject) -> Subject:
     """A copy a caller may keep and change (its stage statuses included)."""
     clone = copy.copy(subject)
     clone.stage_statuses = dict(subject.stage_statuses)
+    clone.stale_reasons = dict(subject.stale_reasons)
     return clone
 
 
@@ -187,7 +189,7 @@ class Catalog:
                 )
             seen.add(name)
             source = spec.get("source_path")
-            flags: dict[str, bool] = {}
+            flags: dict[str, Any] = {}
             if source is not None:
                 if not isinstance(source, (str, os.PathLike)):
                     raise InvalidArgumentError(
@@ -229,6 +231,9 @@ class Catalog:
             return
         subject.stage_statuses[stage_id] = status
         subject.updated_at = time.time()
+        if stage_id in subject.stale_reasons and status in _HAS_RESULT:  # the reason is moot now
+            del subject.stale_reasons[stage_id]
+            self._store.save_stale_reason(subject.id, stage_id, None)
         self._store.save_stage_status(subject.id, stage_id, status)
         if self.status_listeners:
             self.status_listeners.emit(StatusUpdate(subject.project_id, subject.id, stage_id, status))

@@ -19,6 +19,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -27,6 +28,7 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable, Coroutine, Iterable, Mapping
+from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..errors import (
@@ -38,7 +40,10 @@ from ..errors import (
     PbrainWidgetsError,
     UnknownJobError,
     UnknownStageError,
+    UnknownTemplateError,
 )
+from . import analytics, eta, history
+from .batch import BatchResult
 from .catalog import Catalog, new_id, subject_copy
 from .events import Listeners, Unsubscribe
 from .executor import Executor, LocalExecutor
@@ -46,6 +51,7 @@ from .logs import JobLogs
 from .loop_thread import LoopThread
 from .models import (
     ACTIVE_JOB_STATUSES,
+    LOG_TAIL_LINES,
     Job,
     JobStatus,
     LogEntry,
@@ -59,9 +65,12 @@ from .pipeline import STUDIO_PIPELINE, Pipeline
 from .recovery import recover_interrupted
 from .resources import ResourceSampler
 from .runner import JobContext, Runner
+from .runs import Runs, RunSummary
 from .scheduler import Scheduler, check_max_concurrent
 from .simulated import SimulatedRunner
+from .stale import mark_downstream_stale
 from .store import Store, default_db_path
+from .templates import RunTemplate, make_template, template_from_dict
 from .waiting import Waiters
 
 log = logging.getLogger("pbrain_widgets.engine")
@@ -144,6 +153,10 @@ class Engine:
         self._seq = 0
         self._closing = False
         self._job_listeners: Listeners[Job] = Listeners("job update")
+        self._durations = eta.DurationModel()
+        self._runs = Runs()
+        self._templates: dict[str, RunTemplate] = {}
+        self._expected: dict[str, float | None] = {}  # running job -> its stage's usual run time
         self._sampler = ResourceSampler(self._on_resource_sample)
         self._thread = LoopThread(f"pbrain-engine-{id(self):x}")
         try:
@@ -164,7 +177,24 @@ class Engine:
             self._jobs[job.id] = job
             self._latest[(job.subject_id, job.stage_id)] = job.id
             self._seq = max(self._seq, job.seq)
+            self._durations.add_job(job, self._runner_name(job))
+        interrupted = [j for j in self._jobs.values() if j.status.is_active]
         recover_interrupted(self._jobs, self._catalog, self._logs, self._store)
+        for job in interrupted:
+            self._store.index_job_text(job.seq, job.error, history.log_text(self._logs.get(job.id)))
+        if not self._store.text_index_complete():  # a store from before the index: errors only
+            done = {j.id for j in interrupted}
+            for job in self._jobs.values():
+                if job.id not in done and not job.status.is_active:
+                    self._store.index_job_text(job.seq, job.error, "")
+            self._store.mark_text_index_complete()
+        for data in self._store.load_templates():
+            try:
+                template = template_from_dict(data)
+            except TypeError as exc:
+                log.warning("skipping unreadable template %r: %s", data.get("name"), exc)
+                continue
+            self._templates[template.name] = template
         self._store.flush()
 
     # -- the engine's thread and store plumbing ----------------------------------------------
@@ -331,9 +361,24 @@ class Engine:
         return self._jobs[job_id] if job_id is not None else None
 
     def _plan(
-        self, pipeline: Pipeline, subject: Subject, chosen: list[str], with_dependencies: bool
+        self,
+        pipeline: Pipeline,
+        subject: Subject,
+        chosen: list[str],
+        with_dependencies: bool,
+        rerun_done: bool = False,
     ) -> list[tuple[str, Job | None]]:
-        """Stages to run for a subject, in dependency order, each with its active job if any."""
+        """Stages to run for a subject, in dependency order, each with its active job if any.
+
+        Chosen stages that are done are left out unless ``rerun_done`` (and so are their
+        dependencies, unless another chosen stage needs them)."""
+        if not rerun_done:
+            chosen = [
+                sid
+                for sid in chosen
+                if subject.stage_statuses.get(sid) != StageStatus.DONE
+                or self._active_job(subject.id, sid) is not None
+            ]
         stages = pipeline.closure(chosen) if with_dependencies else chosen
         plan = []
         for sid in stages:
@@ -349,6 +394,7 @@ class Engine:
         subject: Subject,
         plan: list[tuple[str, Job | None]],
         retries: Mapping[str, Job] | None = None,
+        runner_options: Mapping[str, Any] | None = None,
     ) -> list[Job]:
         jobs: list[Job] = []
         for sid, active in plan:
@@ -376,6 +422,9 @@ class Engine:
                 previous_stage_status=subject.stage_statuses.get(sid, StageStatus.NOT_RUN),
                 seq=self._seq,
                 current_step="Waiting for dependencies" if waits else "Queued",
+                runner_options=dict(runner_options)
+                if runner_options
+                else (previous.runner_options if previous else None),
             )
             self._jobs[job_id] = job
             self._latest[(subject.id, sid)] = job_id
@@ -394,45 +443,78 @@ class Engine:
         project_id: str,
         subject_ids: Iterable[str] | None = None,
         stage_ids: Iterable[str] | None = None,
+        *,
+        rerun_done: bool = False,
+        template: str | None = None,
     ) -> list[Job]:
         """Queue the chosen stages (default: all) for the chosen subjects (default: all).
 
-        Dependencies that are not done are queued too; a stage that already has a queued or
-        running job is not queued twice. Returns at once with the jobs of the plan (new ones and
+        Stages that are done are skipped unless ``rerun_done``: the default runs what is not
+        done (not run, failed, cancelled, waiting or ``stale``). Dependencies that are not done
+        are queued too; a stage that already has a queued or running job is not queued twice.
+        ``template``: the name of a saved run template (:meth:`save_template`) giving the stages,
+        the subjects, ``max_concurrent`` and the runners' options (explicit ``subject_ids`` and
+        ``stage_ids`` narrow it further). Returns at once with the jobs of the plan (new ones and
         already active ones it reuses); each job starts once its dependency jobs completed.
         """
         self._check_open()
         self._catalog.project(project_id)
         pipeline = self._catalog.pipelines[project_id]
+        chosen_template = self._template(template) if template is not None else None
         if subject_ids is None:
             subjects = [s for s in self._catalog.subjects.values() if s.project_id == project_id]
         else:
             if isinstance(subject_ids, str):
                 subject_ids = [subject_ids]
             subjects = [self._catalog.project_subject(project_id, sid) for sid in subject_ids]
+        if stage_ids is None and chosen_template is not None and chosen_template.stages is not None:
+            stage_ids = chosen_template.stages
         chosen = pipeline.check_stage_ids(pipeline.stage_ids if stage_ids is None else stage_ids)
-        plans = [(s, self._plan(pipeline, s, chosen, True)) for s in subjects]
-        jobs = [job for s, plan in plans for job in self._enqueue(pipeline, s, plan)]
+        options = None
+        if chosen_template is not None:
+            subjects = chosen_template.select_subjects(subjects)
+            options = chosen_template.runner_options
+            if chosen_template.max_concurrent is not None:
+                self._scheduler.max_concurrent = chosen_template.max_concurrent
+        plans = [(s, self._plan(pipeline, s, chosen, True, rerun_done)) for s in subjects]
+        jobs = [job for s, plan in plans for job in self._enqueue(pipeline, s, plan, None, options)]
+        self._runs.start("run_pipeline", jobs)
         self._pump()
         self._store.commit()  # what the call returns is on disk: a crash now leaves it interrupted
         return [j.copy() for j in jobs]
 
     @on_engine_thread
     def run_stage(
-        self, project_id: str, subject_id: str, stage_id: str, run_dependencies: bool = True
+        self,
+        project_id: str,
+        subject_id: str,
+        stage_id: str,
+        run_dependencies: bool = True,
+        *,
+        rerun_done: bool = False,
     ) -> Job:
         """Queue one stage of one subject (and, by default, its dependencies that are not done).
 
         Without dependencies, the job still waits for dependency jobs already queued or running.
-        Returns the stage's job (the active one if the stage is already queued or running).
+        Returns the stage's job (the active one if the stage is already queued or running). A
+        stage that is done is run again only with ``rerun_done=True``; otherwise its newest
+        (completed) job is returned and nothing is queued.
         """
         self._check_open()
         self._catalog.project(project_id)
         subject = self._catalog.project_subject(project_id, subject_id)
         pipeline = self._catalog.pipelines[project_id]
         chosen = pipeline.check_stage_ids([stage_id])
-        plan = self._plan(pipeline, subject, chosen, run_dependencies)
+        plan = self._plan(pipeline, subject, chosen, run_dependencies, rerun_done)
+        if not plan:
+            latest = self._latest.get((subject.id, stage_id))
+            if latest is None:
+                raise InvalidTransitionError(
+                    f"stage {stage_id!r} of {subject.name!r} is done; pass rerun_done=True to run it again"
+                )
+            return self._jobs[latest].copy()
         jobs = self._enqueue(pipeline, subject, plan)
+        self._runs.start("run_stage", jobs)
         self._pump()
         self._store.commit()
         return jobs[-1].copy()
@@ -453,6 +535,7 @@ class Engine:
         job.status = JobStatus.RUNNING
         job.start_time = time.time()
         job.current_step = "Starting"
+        self._expected[job.id] = self._durations.expected(job.stage_id, self._runner_name(job))
         self._changed(job)
         self._catalog.set_stage_status(subject, job.stage_id, StageStatus.RUNNING)
         self._log(
@@ -546,7 +629,23 @@ class Engine:
             del self._active_by_stage[(job.subject_id, job.stage_id)]
         self._logs.retire(job.id)
         self._changed(job)
-        self._catalog.set_stage_status(self._catalog.subjects[job.subject_id], job.stage_id, stage_status)
+        self._store.index_job_text(job.seq, error, self._logs.tail_text(job.id))
+        subject = self._catalog.subjects[job.subject_id]
+        self._catalog.set_stage_status(subject, job.stage_id, stage_status)
+        self._expected.pop(job.id, None)
+        if status is JobStatus.COMPLETED:
+            self._durations.add_job(job, self._runner_name(job))
+        if status is JobStatus.COMPLETED and job.previous_stage_status is not StageStatus.NOT_RUN:
+            # a stage never run before has no done dependents (they needed it done)
+            mark_downstream_stale(
+                self._catalog,
+                self._store,
+                self._catalog.pipelines[job.project_id],
+                subject,
+                job.stage_id,
+                job.end_time,
+                functools.partial(self._active_job, subject.id),
+            )
         ready, blocked = self._scheduler.finish(
             job.id, status is JobStatus.COMPLETED, release_slot=job.id not in self._tasks
         )
@@ -567,6 +666,7 @@ class Engine:
                 self._log(blocked_id, LogLevel.ERROR, why)
                 self._finish(dependent, JobStatus.FAILED, why, blocked_by=root)
         self._waiters.job_ended(job.id, not self._active)
+        self._runs.job_ended(job, self._jobs)
 
     def _log(self, job_id: str, level: LogLevel, message: str) -> None:
         self._logs.append(job_id, level, message)
@@ -580,9 +680,9 @@ class Engine:
             job.current_step = step
         if eta_seconds is not None:
             job.eta_seconds = eta_seconds
-        elif 0 < job.progress < 100 and job.start_time is not None:
-            elapsed = time.time() - job.start_time
-            job.eta_seconds = elapsed * (100 - job.progress) / job.progress
+        elif job.progress < 100 and job.start_time is not None:
+            expected = self._expected.get(job_id)
+            job.eta_seconds = eta.job_remaining(expected, time.time() - job.start_time, job.progress)
         else:
             job.eta_seconds = None
         self._changed(job)
@@ -690,6 +790,14 @@ class Engine:
         """
         self._check_open()
         old = self._job(job_id)
+        jobs = self._retry(old)
+        self._runs.start("retry", jobs)
+        self._pump()
+        self._store.commit()
+        return next(j for j in jobs if j.stage_id == old.stage_id).copy()
+
+    def _retry(self, old: Job) -> list[Job]:
+        """Queue a retry of ``old`` (see :meth:`retry`); the jobs queued (not yet started)."""
         if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
             raise InvalidTransitionError(
                 f"job {old.id!r} is {old.status.value}; only failed or cancelled jobs can be retried"
@@ -716,11 +824,82 @@ class Engine:
         root = self._jobs.get(root_id)
         if root is not None and root.subject_id == old.subject_id and self._is_latest(root):
             retries.setdefault(root.stage_id, root)
-        plan = self._plan(pipeline, subject, [old.stage_id, *skipped], True)
-        jobs = self._enqueue(pipeline, subject, plan, retries)
+        plan = self._plan(pipeline, subject, [old.stage_id, *skipped], True, rerun_done=True)
+        return self._enqueue(pipeline, subject, plan, retries)
+
+    @on_engine_thread
+    def cancel_many(self, job_ids: Iterable[str]) -> BatchResult:
+        """Cancel many queued or running jobs in one step.
+
+        Returns the cancelled jobs (``done``, including the queued jobs that depended on them)
+        and, for each id that was not cancelled, why (``skipped``).
+        """
+        result = BatchResult()
+        cancelled: set[str] = set()
+        for job_id in dict.fromkeys(job_ids):
+            try:
+                job = self._job(job_id)
+            except PbrainWidgetsError as exc:
+                result.skipped[str(job_id)] = str(exc)
+                continue
+            if job.id in cancelled:
+                continue
+            if job.status not in ACTIVE_JOB_STATUSES:
+                result.skipped[job.id] = (
+                    f"job is {job.status.value}; only queued or running jobs can be cancelled"
+                )
+                continue
+            before = set(self._active)
+            self._cancel(job)
+            cancelled.update(j for j in before if self._jobs[j].status is JobStatus.CANCELLED)
+        result.done = [self._jobs[j].copy() for j in sorted(cancelled, key=lambda j: self._jobs[j].seq)]
+        return result
+
+    @on_engine_thread
+    def retry_many(self, job_ids: Iterable[str]) -> BatchResult:
+        """Retry many failed or cancelled jobs in one step (one run for :meth:`on_run_finished`).
+
+        Root failures are retried first; a job skipped because of one is re-queued by that
+        retry (and reported as ``skipped`` with the reason). Returns the new jobs (``done``).
+        """
+        self._check_open()
+        result = BatchResult()
+        olds: list[Job] = []
+        for job_id in dict.fromkeys(job_ids):
+            try:
+                olds.append(self._job(job_id))
+            except PbrainWidgetsError as exc:
+                result.skipped[str(job_id)] = str(exc)
+        olds.sort(key=lambda j: (j.blocked_by is not None, j.seq))
+        queued: list[Job] = []
+        for old in olds:
+            if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+                result.skipped[old.id] = (
+                    f"job is {old.status.value}; only failed or cancelled jobs can be retried"
+                )
+                continue
+            if not self._is_latest(old):
+                newer = self._jobs[self._latest[(old.subject_id, old.stage_id)]]
+                result.skipped[old.id] = f"already retried: job {newer.id} ({newer.status.value}) is newer"
+                continue
+            try:
+                jobs = self._retry(old)
+            except PbrainWidgetsError as exc:
+                result.skipped[old.id] = str(exc)
+                continue
+            queued.extend(jobs)
+            result.done.append(next(j for j in jobs if j.stage_id == old.stage_id))
+        self._runs.start("retry_many", queued)
         self._pump()
         self._store.commit()
-        return next(j for j in jobs if j.stage_id == old.stage_id).copy()
+        result.done = [j.copy() for j in result.done]
+        return result
+
+    def _runner_name(self, job: Job) -> str:
+        pipeline = self._catalog.pipelines.get(job.project_id)
+        stage = pipeline[job.stage_id] if pipeline is not None and job.stage_id in pipeline else None
+        runner = stage.runner if stage is not None and stage.runner is not None else self.runner
+        return type(runner).__name__
 
     def _is_latest(self, job: Job) -> bool:
         """No newer job exists for the same subject and stage."""
@@ -789,6 +968,223 @@ class Engine:
         """A job's log lines in order: all, or the last ``tail`` (of those with seq < ``before``)."""
         job = self._job(job_id)
         return self._logs.get(job.id, tail, before)
+
+    # -- history, analytics, ETAs ------------------------------------------------------------
+
+    def _job_filters(
+        self, project_id: str | None, subject_id: str | None, stage_id: str | None, status: Any
+    ) -> set[JobStatus] | None:
+        if project_id is not None:
+            self._catalog.project(project_id)
+        if subject_id is not None:
+            self._catalog.subject(subject_id)
+        if stage_id is not None:
+            known = {sid for p in self._catalog.pipelines.values() for sid in p.stage_ids}
+            if stage_id not in known:
+                raise UnknownStageError(stage_id, sorted(known))
+        if status is None:
+            return None
+        items = [status] if isinstance(status, (str, JobStatus)) else list(status)
+        try:
+            return {JobStatus(s) for s in items}
+        except ValueError:
+            valid = [s.value for s in JobStatus]
+            raise InvalidArgumentError(f"unknown job status in {status!r}; valid: {valid}") from None
+
+    def _history_jobs(
+        self,
+        project_id: str | None = None,
+        subject_id: str | None = None,
+        stage_id: str | None = None,
+        status: JobStatus | str | Iterable[JobStatus | str] | None = None,
+        since: Any = None,
+        until: Any = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> list[Job]:
+        statuses = self._job_filters(project_id, subject_id, stage_id, status)
+        start, end = history.to_timestamp(since, "since"), history.to_timestamp(until, "until")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise InvalidArgumentError(f"limit must be an integer >= 0 or None, got {limit!r}")
+        seqs = None
+        tokens = history.text_tokens(text) if text else []
+        if text is not None and not isinstance(text, str):
+            raise InvalidArgumentError(f"text must be a string, got {text!r}")
+        if tokens:
+            seqs = self._store.search_text(history.fts_query(tokens))
+            for job_id in self._active:  # not in the index until they end
+                job = self._jobs[job_id]
+                if history.matches_text(job, tokens, self._logs.get(job_id, LOG_TAIL_LINES)):
+                    seqs.add(job.seq)
+        found = history.select(
+            reversed(self._jobs.values()),
+            project_id=project_id,
+            subject_id=subject_id,
+            stage_id=stage_id,
+            statuses=statuses,
+            since=start,
+            until=end,
+            seqs=seqs,
+        )
+        return found if limit is None else found[:limit]
+
+    @on_engine_thread
+    def history_rows(self, **filters: Any) -> dict[str, list[Any]]:
+        """:meth:`history` as plain columns (name -> list; times in POSIX seconds), no pandas."""
+        return history.rows(self._history_jobs(**filters), self._catalog, time.time())
+
+    def history(
+        self,
+        project_id: str | None = None,
+        subject_id: str | None = None,
+        stage_id: str | None = None,
+        status: JobStatus | str | Iterable[JobStatus | str] | None = None,
+        since: Any = None,
+        until: Any = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> Any:
+        """Every job ever run (all attempts, newest first) as a pandas DataFrame, one row per job.
+
+        Filters: ``project_id``, ``subject_id``, ``stage_id``, ``status`` (one or several),
+        ``since`` / ``until`` (queued at or after / before: POSIX seconds, a datetime or an ISO
+        string), ``text`` (every word of it is in the job's error or log; FTS5), ``limit``.
+        Columns: :data:`~pbrain_widgets.engine.history.COLUMNS`. Needs pandas
+        (``pip install 'pbrain-widgets[history]'``); ``.to_csv(path)`` exports it.
+        """
+        history.require_pandas()
+        columns = self.history_rows(
+            project_id=project_id,
+            subject_id=subject_id,
+            stage_id=stage_id,
+            status=status,
+            since=since,
+            until=until,
+            text=text,
+            limit=limit,
+        )
+        return history.to_frame(columns)
+
+    @on_engine_thread
+    def stage_stats(self, project_id: str | None = None) -> list[analytics.StageStats]:
+        """Per stage: runs, success rate, median and p90 run time and queue wait
+        (definitions in :mod:`pbrain_widgets.engine.analytics`)."""
+        self._job_filters(project_id, None, None, None)
+        jobs = [j for j in self._jobs.values() if project_id is None or j.project_id == project_id]
+        pipelines = (
+            self._catalog.pipelines
+            if project_id is None
+            else {project_id: self._catalog.pipelines[project_id]}
+        )
+        return analytics.stage_stats(jobs, pipelines)
+
+    @on_engine_thread
+    def failure_groups(self, project_id: str | None = None) -> list[analytics.FailureGroup]:
+        """Unresolved failures grouped by root cause, the largest first: one broken stage is one
+        group however many jobs it took down (see :mod:`pbrain_widgets.engine.analytics`)."""
+        self._job_filters(project_id, None, None, None)
+        jobs = (
+            self._jobs
+            if project_id is None
+            else {k: j for k, j in self._jobs.items() if j.project_id == project_id}
+        )
+        return analytics.failure_groups(jobs, self._latest)
+
+    @on_engine_thread
+    def summary(self, project_id: str | None = None) -> dict[str, Any]:
+        """Where the work stands: job counts per status (``jobs``), subjects' stage counts per
+        status (``stages``, ``stale`` included), ``remaining`` (queued + running jobs) and
+        ``eta_seconds``: until every queued and running job is done, from the run times seen
+        per stage and ``max_concurrent`` (``None`` before anything is known; see
+        :mod:`pbrain_widgets.engine.eta`)."""
+        self._job_filters(project_id, None, None, None)
+        jobs = {s.value: 0 for s in JobStatus}
+        for job in self._jobs.values():
+            if project_id is None or job.project_id == project_id:
+                jobs[job.status.value] += 1
+        stages = {s.value: 0 for s in StageStatus}
+        for subject in self._catalog.subjects.values():
+            if project_id is None or subject.project_id == project_id:
+                for status in subject.stage_statuses.values():
+                    stages[status.value] += 1
+        active = [
+            self._jobs[j]
+            for j in self._active
+            if project_id is None or self._jobs[j].project_id == project_id
+        ]
+        slots = min(self._scheduler.max_concurrent, self.executor.capacity or self._scheduler.max_concurrent)
+        runners = {j.id: self._runner_name(j) for j in active}
+        left = eta.run_eta(active, self._durations, runners, slots, time.time()) if active else 0.0
+        return {"jobs": jobs, "stages": stages, "remaining": len(active), "eta_seconds": left}
+
+    # -- log export --------------------------------------------------------------------------
+
+    @on_engine_thread
+    def export_logs(self, job_ids: Iterable[str], folder: str | os.PathLike[str]) -> list[Path]:
+        """Write each job's whole log to ``folder`` (created if needed) as a text file named
+        ``<project>_<subject>_<stage>_attempt<N>_<job id>.log`` (letters, digits, ``._-``
+        only); one line per entry, ``ISO time  LEVEL  message``. Returns the paths, in order."""
+        if isinstance(job_ids, str):
+            job_ids = [job_ids]
+        jobs = [self._job(j) for j in dict.fromkeys(job_ids)]
+        target = Path(folder).expanduser()
+        target.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for job in jobs:
+            project = self._catalog.projects[job.project_id].name
+            subject = self._catalog.subjects[job.subject_id].name
+            path = target / history.export_file_name(project, subject, job.stage_id, job)
+            history.write_log_file(path, self._logs.get(job.id))
+            paths.append(path)
+        return paths
+
+    # -- run templates and run notifications -------------------------------------------------
+
+    def _template(self, name: str) -> RunTemplate:
+        try:
+            return self._templates[name]
+        except (KeyError, TypeError):
+            raise UnknownTemplateError(name, sorted(self._templates)) from None
+
+    @on_engine_thread
+    def save_template(
+        self,
+        name: str,
+        *,
+        stages: Iterable[str] | None = None,
+        subjects: Iterable[str] | str | None = None,
+        max_concurrent: int | None = None,
+        runner_options: Mapping[str, Any] | None = None,
+    ) -> RunTemplate:
+        """Save (or replace) a named run configuration in the store: ``stages`` (ids; ``None``:
+        all), ``subjects`` (names, or one glob pattern such as ``"sub-0*"``; ``None``: all),
+        ``max_concurrent`` (set on the engine when applied) and ``runner_options`` (the runners
+        get them as ``ctx.options``). Apply it with ``run_pipeline(project_id, template=name)``."""
+        self._check_open()
+        template = make_template(name, stages, subjects, max_concurrent, runner_options)
+        self._store.save_template(template.name, template.to_dict())
+        self._templates[template.name] = template
+        return dataclasses.replace(template)
+
+    @on_engine_thread
+    def list_templates(self) -> list[RunTemplate]:
+        """The saved templates, by name."""
+        return [dataclasses.replace(self._templates[n]) for n in sorted(self._templates)]
+
+    @on_engine_thread
+    def delete_template(self, name: str) -> None:
+        self._check_open()
+        self._template(name)
+        self._store.delete_template(name)
+        del self._templates[name]
+
+    @on_engine_thread
+    def on_run_finished(self, callback: Callable[[RunSummary], Any]) -> Unsubscribe:
+        """Call ``callback(summary)`` (on the engine's thread) when a run has finished: every job
+        queued by one ``run_pipeline``, ``run_stage``, ``retry`` or ``retry_many`` call is
+        completed, failed or cancelled. One call per run, whatever its size (a cascade of
+        failures is one summary; see :class:`~pbrain_widgets.engine.runs.RunSummary`)."""
+        return self._runs.listeners.add(callback)
 
     @property
     def active_jobs(self) -> int:

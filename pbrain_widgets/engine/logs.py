@@ -52,6 +52,14 @@ class JobLogs:
             if len(self._old_tails) > _KEPT_TAILS:
                 self._old_tails.popitem(last=False)
 
+    def tail_text(self, job_id: str) -> str:
+        """The messages of the job's in-memory lines (its last :data:`LOG_TAIL_LINES`), one per
+        line; ``""`` when none are in memory."""
+        tail = self._tails.get(job_id)
+        if tail is None:
+            tail = self._old_tails.get(job_id)
+        return "\n".join(e.message for e in tail) if tail else ""
+
     def count_stored(self, job_id: str) -> None:
         """A job loaded from the store: its next line continues the numbering on disk."""
         entries = self._store.read_logs(job_id)

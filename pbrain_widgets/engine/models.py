@@ -49,6 +49,9 @@ class StageStatus(str, enum.Enum):
     - ``done``: its last job completed; its outputs are current.
     - ``failed``: its last job failed (or was interrupted by a kernel restart).
     - ``waiting``: its last job stopped because it needs a user action (e.g. drawing an ROI).
+    - ``stale``: it was done, but a stage it depends on (directly or not) completed again since:
+      its outputs may be out of date. ``Subject.stale_reasons`` says why ("input t1_fit re-ran
+      at 14:02"); a default run queues it again, like a stage that is not done.
 
     A cancelled job, or a queued one skipped because a dependency failed, puts the stage back to
     the status it had before that job was queued.
@@ -60,6 +63,7 @@ class StageStatus(str, enum.Enum):
     DONE = "done"
     FAILED = "failed"
     WAITING = "waiting"
+    STALE = "stale"
 
     def __str__(self) -> str:
         return self.value
@@ -146,6 +150,9 @@ class Subject(_Record):
     has_dce: bool = False
     has_diffusion: bool = False
     stage_statuses: dict[str, StageStatus] = field(default_factory=dict)
+    stale_reasons: dict[str, str] = field(default_factory=dict)
+    """For each stage that is (or was, until it ran again) ``stale``: why, e.g.
+    ``"input t1_fit re-ran at 14:02"``."""
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
 
@@ -182,6 +189,13 @@ class Job(_Record):
     """Recent ``(time, cpu_percent, rss_bytes)`` samples of the job's processes."""
     seq: int = 0
     """Queue order (monotonic per engine) used to break priority ties."""
+    runner_options: dict[str, Any] | None = None
+    """Options for the runner (from a run template), seen by it as ``ctx.options``."""
+
+    @property
+    def queued_time(self) -> float:
+        """When the job was queued (the same as :attr:`queued_at`)."""
+        return self.queued_at
 
     @property
     def short_id(self) -> str:

@@ -11,7 +11,7 @@ import abc
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError
 from .models import LogLevel
@@ -64,6 +64,8 @@ class JobContext:
     ) -> None:
         self.job_id = job.id
         self.attempt = job.attempt
+        self.options: dict[str, Any] = dict(job.runner_options or {})
+        """Runner options of the run template that queued this job (empty without one)."""
         self.project = project
         self.subject = subject
         self.stage = stage

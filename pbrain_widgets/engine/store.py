@@ -60,7 +60,15 @@ CREATE TABLE IF NOT EXISTS stage_status (
     subject_id TEXT NOT NULL, stage_id TEXT NOT NULL, status TEXT NOT NULL,
     PRIMARY KEY (subject_id, stage_id));
 CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stale_reasons (
+    subject_id TEXT NOT NULL, stage_id TEXT NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (subject_id, stage_id));
+CREATE TABLE IF NOT EXISTS templates (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS job_text USING fts5(error, log, content='');
 """
+_TEXT_INDEX_KEY = "job_text_v1"
+"""Set in ``meta`` once every ended job of the store has its row in ``job_text``."""
 
 
 def default_db_path() -> Path:
@@ -147,6 +155,7 @@ def _project_from_row(text: str) -> tuple[Project, Pipeline]:
 def _subject_from_row(text: str) -> Subject:
     data = json.loads(text)
     data["stage_statuses"] = {}
+    data["stale_reasons"] = {}
     return Subject(**data)
 
 
@@ -197,6 +206,8 @@ class Store:
         self._lock_file: IO[str] | None = None
         self._dirty_jobs: dict[str, Job] = {}
         self._dirty_statuses: dict[tuple[str, str], StageStatus] = {}
+        self._dirty_reasons: dict[tuple[str, str], str | None] = {}
+        self._pending_text: list[tuple[int, str, str]] = []
         self._pending_logs: dict[str, deque[LogEntry]] = {}
         self._logs_on_disk: set[str] = set()  # jobs whose log file must exist
         root = _memory_log_root()
@@ -295,18 +306,36 @@ class Store:
         for s in subjects:
             data = s.to_dict()
             data.pop("stage_statuses")
+            data.pop("stale_reasons", None)
             rows.append((s.id, s.project_id, s.name, json.dumps(data)))
         with self._db:
             self._db.executemany(
                 "INSERT INTO subjects (id, project_id, name, data) VALUES (?, ?, ?, ?)", rows
             )
 
+    def _dirty(self) -> bool:
+        return bool(self._dirty_jobs or self._dirty_statuses or self._dirty_reasons or self._pending_text)
+
     def write_records(self) -> None:
         """Write every buffered job row and stage status now, in one transaction (kept
         buffered if it fails)."""
-        if not (self._dirty_jobs or self._dirty_statuses) or self.closed:
+        if not self._dirty() or self.closed:
             return
+        reasons = self._dirty_reasons
         with self._db:
+            if self._pending_text:
+                self._db.executemany(
+                    "INSERT INTO job_text (rowid, error, log) VALUES (?, ?, ?)", self._pending_text
+                )
+            if reasons:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO stale_reasons (subject_id, stage_id, reason) VALUES (?, ?, ?)",
+                    [(sub, stage, r) for (sub, stage), r in reasons.items() if r is not None],
+                )
+                self._db.executemany(
+                    "DELETE FROM stale_reasons WHERE subject_id = ? AND stage_id = ?",
+                    [key for key, r in reasons.items() if r is None],
+                )
             self._db.executemany(
                 "INSERT OR REPLACE INTO jobs (id, seq, data) VALUES (?, ?, ?)",
                 [(j.id, j.seq, json.dumps(j.to_dict())) for j in self._dirty_jobs.values()],
@@ -317,6 +346,8 @@ class Store:
             )
         self._dirty_jobs.clear()
         self._dirty_statuses.clear()
+        self._dirty_reasons.clear()
+        self._pending_text.clear()
 
     # -- records written behind -------------------------------------------------------------
 
@@ -330,6 +361,60 @@ class Store:
     def save_stage_status(self, subject_id: str, stage_id: str, status: StageStatus) -> None:
         if not self.in_memory:
             self._dirty_statuses[(subject_id, stage_id)] = status
+
+    def save_stale_reason(self, subject_id: str, stage_id: str, reason: str | None) -> None:
+        """Why a subject's stage is stale (``None``: forget it)."""
+        if not self.in_memory:
+            self._dirty_reasons[(subject_id, stage_id)] = reason
+
+    # The text index (SQLite FTS5) of ended jobs, written behind in memory stores too: it is
+    # what :mod:`.history` searches.
+
+    def index_job_text(self, seq: int, error: str | None, log_text: str) -> None:
+        """Index an ended job's error and log text under its ``seq`` (once per job)."""
+        self._pending_text.append((seq, error or "", log_text))
+
+    def search_text(self, match: str) -> set[int]:
+        """The ``seq`` of every indexed job whose error or log matches an FTS5 ``match`` query
+        (jobs indexed but not yet written are searched too)."""
+        self.write_records_quietly()
+        query = "SELECT rowid FROM job_text WHERE job_text MATCH ?"
+        return {row[0] for row in self._db.execute(query, (match,))}
+
+    def write_records_quietly(self) -> None:
+        """:meth:`write_records`, leaving a failure to the write-behind's retry."""
+        with contextlib.suppress(sqlite3.Error):
+            self.write_records()
+
+    def text_index_complete(self) -> bool:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_TEXT_INDEX_KEY,)).fetchone()
+        return row is not None
+
+    def mark_text_index_complete(self) -> None:
+        self.write_records()
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", (_TEXT_INDEX_KEY,))
+
+    # -- run templates (written at once) ---------------------------------------------------
+
+    def save_template(self, name: str, data: dict[str, Any]) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO templates (name, data) VALUES (?, ?)", (name, json.dumps(data))
+            )
+
+    def delete_template(self, name: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM templates WHERE name = ?", (name,))
+
+    def load_templates(self) -> list[dict[str, Any]]:
+        out = []
+        for name, text in self._db.execute("SELECT name, data FROM templates ORDER BY name"):
+            try:
+                out.append(json.loads(text))
+            except ValueError as exc:
+                log.warning("skipping unreadable template %r of %s: %s", name, self.path, exc)
+        return out
 
     def append_log(self, job_id: str, entry: LogEntry) -> None:
         pending = self._pending_logs.get(job_id)
@@ -388,7 +473,7 @@ class Store:
                     break
         if failure is not None:
             raise failure
-        return not (self._pending_logs or self._dirty_jobs or self._dirty_statuses)
+        return not (self._pending_logs or self._dirty())
 
     def flush_turn(self) -> float | None:
         """One write-behind turn: every record, and log lines in slices of :data:`FLUSH_LINES`
@@ -484,6 +569,11 @@ class Store:
             ):
                 if sub in subjects and status in _STAGE_STATUSES:
                     subjects[sub].stage_statuses[stage] = StageStatus(status)
+            for sub, stage, reason in self._db.execute(
+                "SELECT subject_id, stage_id, reason FROM stale_reasons"
+            ):
+                if sub in subjects:
+                    subjects[sub].stale_reasons[stage] = reason
             jobs = []
             for job in self._rows("jobs", _job_from_row):
                 subject = subjects.get(job.subject_id)

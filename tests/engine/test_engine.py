@@ -408,7 +408,7 @@ async def test_failing_listener_breaks_nothing_and_unsubscribe_works(engine, cap
     assert statuses[0].status is StageStatus.QUEUED
     stop()
     n = len(statuses)
-    engine.run_pipeline(project.id, stage_ids=["import"])
+    engine.run_pipeline(project.id, stage_ids=["import"], rerun_done=True)
     await engine.wait(timeout=10)
     assert len(statuses) == n
 
@@ -428,7 +428,7 @@ def test_works_under_asyncio_run_and_queues_before_a_loop_exists(tmp_path):
     assert {j.status for j in finished} == {JobStatus.COMPLETED}
 
     async def again():
-        engine.run_pipeline(project.id, stage_ids=["import"])
+        engine.run_pipeline(project.id, stage_ids=["import"], rerun_done=True)
         await engine.wait(timeout=10)
 
     asyncio.run(again())  # a second loop is fine once the first is gone

@@ -141,7 +141,7 @@ async def test_subject_detail_snapshot_has_the_latest_job_per_stage(study, wire)
     engine, project, subjects = study
     job = engine.run_stage(project.id, subjects[2].id, "import")
     await engine.wait(timeout=5)
-    again = engine.run_stage(project.id, subjects[2].id, "import")
+    again = engine.run_stage(project.id, subjects[2].id, "import", rerun_done=True)
     await engine.wait(timeout=5)
     snap = wire(SubjectDetail(engine, subjects[2])).ok("snapshot")["parts"]["subject"]
     assert snap["latest"]["import"]["id"] == again.id != job.id

@@ -22,7 +22,7 @@ async def world(make_engine):
         "b1": engine.run_stage(b.id, b1.id, "import"),
     }
     await engine.wait(timeout=10)
-    jobs["a1 again"] = engine.run_stage(a.id, a1.id, "import")
+    jobs["a1 again"] = engine.run_stage(a.id, a1.id, "import", rerun_done=True)
     await engine.wait(timeout=10)
     return engine, a, a1, jobs
 

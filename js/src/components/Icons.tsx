@@ -63,6 +63,7 @@ const STAGE_ICONS: Record<StageStatus, IconProps["name"]> = {
   done: "check",
   failed: "x",
   waiting: "pause",
+  stale: "retry",
 };
 
 export const STAGE_LABELS: Record<StageStatus, string> = {
@@ -72,6 +73,7 @@ export const STAGE_LABELS: Record<StageStatus, string> = {
   done: "done",
   failed: "failed",
   waiting: "waiting for user action",
+  stale: "stale: an input re-ran",
 };
 
 /** A stage's status mark: a running stage gets an animated ring. */

@@ -101,5 +101,7 @@ class SubjectFeed(Feed):
                 f"stage {stage.id!r} of {subject.name!r} cannot run yet: its dependencies "
                 f"{missing} are not done"
             )
-        job = self.engine.run_stage(subject.project_id, subject.id, stage.id, run_dependencies=False)
+        job = self.engine.run_stage(
+            subject.project_id, subject.id, stage.id, run_dependencies=False, rerun_done=True
+        )
         return job_row(job)
