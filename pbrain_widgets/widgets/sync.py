@@ -71,6 +71,7 @@ State updates from a view (comm ``update`` messages) are guarded by
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 import threading
@@ -139,6 +140,7 @@ class SyncWidget(anywidget.AnyWidget):
         self._handle: asyncio.Handle | None = None
         self._closed = False
         self._beat_handle: asyncio.TimerHandle | None = None
+        self._route: contextvars.Context | None = None
         for feed in self._feeds.values():
             feed.bind(self._wake)
         self.on_msg(self._on_view_msg)
@@ -219,7 +221,7 @@ class SyncWidget(anywidget.AnyWidget):
                 parts[name] = patch
         if parts:
             self._rev += 1
-            self.send({"kind": "patch", "rev": self._rev, "t": time.time(), "parts": parts})
+            self._send_to_views({"kind": "patch", "rev": self._rev, "t": time.time(), "parts": parts})
 
     def _on_activity(self, _busy: bool) -> None:
         # called on the kernel's main thread when a cell starts or ends
@@ -234,7 +236,7 @@ class SyncWidget(anywidget.AnyWidget):
             return
         health = self._health()
         try:
-            self.send({"kind": "beat", **health, "t": time.time()})
+            self._send_to_views({"kind": "beat", **health, "t": time.time()})
         except Exception:
             log.exception("%s: sending a beat failed", type(self).__name__)
         if health["busy"]:
@@ -242,15 +244,33 @@ class SyncWidget(anywidget.AnyWidget):
 
     # -- views -> kernel ---------------------------------------------------------------------
 
+    def _send_to_views(self, message: dict[str, Any]) -> None:
+        """Send to the views in the context of the latest view message (see ``_on_view_msg``)."""
+        route = self._route
+        if route is None:
+            self.send(message)
+        else:
+            route.copy().run(self.send, message)
+
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        # The kernel's context here holds this message as the shell parent, with the subshell the
+        # front end sent it to. ipykernel routes the front end's next messages for this comm to
+        # the subshell named by the parent of our last message; sending in this context keeps
+        # them on the front end's subshell (live while a cell blocks), where sending in the
+        # context of a cell would route them to the main shell (queued behind the cell).
+        route = contextvars.copy_context()
         # whatever thread the kernel delivers on, the feeds live on the engine's thread
         if self._on_engine_thread() or self.engine.closed:
-            self._answer(content)
+            self._answer_from(route, content)
         else:
             try:
-                self.engine.call_soon(self._answer, content)
+                self.engine.call_soon(self._answer_from, route, content)
             except PbrainWidgetsError:  # closed meanwhile
-                self._answer(content)
+                self._answer_from(route, content)
+
+    def _answer_from(self, route: contextvars.Context, content: Any) -> None:
+        self._route = route
+        self._answer(content)
 
     def _answer(self, content: Any) -> None:
         request_id: str | None = content.get("id") if isinstance(content, dict) else None
@@ -299,7 +319,7 @@ class SyncWidget(anywidget.AnyWidget):
             log.error("%s cannot send its reply to request %r: %s", type(self).__name__, request_id, exc)
             message = {"kind": "reply", "id": request_id, "ok": False, "error": UNENCODABLE}
         try:
-            self.send(message)
+            self._send_to_views(message)
         except Exception:  # never raise into the kernel
             log.exception("%s could not send its reply to request %r", type(self).__name__, request_id)
 

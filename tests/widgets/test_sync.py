@@ -248,3 +248,29 @@ async def test_requests_from_a_subshell_thread_are_answered_on_the_engine_thread
     assert reply[1]["ok"] and reply[0] == engine.thread.name
     assert {name for name, _ in sent} == {engine.thread.name}  # patches and replies alike
     monitor.close()
+
+
+async def test_sends_happen_in_the_context_of_the_latest_view_message(study):
+    """ipykernel routes a comm's next incoming messages to the subshell of the parent of its
+    last outgoing message; the widget sends in the context the view's message arrived in."""
+    import contextvars
+
+    engine, project, _ = study
+    parent: contextvars.ContextVar[str] = contextvars.ContextVar("parent", default="cell")
+    monitor = JobMonitor(engine, project.id)
+    seen: list[str] = []
+    monitor.send = lambda content, buffers=None: seen.append(parent.get())
+
+    def deliver() -> None:  # the kernel sets the shell parent, then hands the message over
+        parent.set("subshell request")
+        monitor._handle_custom_msg({"kind": "request", "id": "v:1", "action": "ping"}, [])
+
+    thread = threading.Thread(target=deliver)
+    thread.start()
+    thread.join()
+    engine.call(lambda: None)
+    engine.run_pipeline(project.id)  # patches follow, scheduled from this context
+    await settle(0.3)
+    monitor.close()
+    assert seen[0] == "subshell request" and len(seen) > 1
+    assert set(seen) == {"subshell request"}
