@@ -47,6 +47,10 @@ FLUSH_SECONDS = 0.005
 """A write-behind turn writes slices until this long has passed, then yields the loop."""
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 5.0
+TEXT_BATCH_ROWS = 2000
+TEXT_BATCH_SECONDS = 10.0
+"""The text index of ended jobs is written behind in batches of this many rows, or this often
+(and whenever it is searched, and on close)."""
 _ENCODE_ERRORS = "backslashreplace"
 _MEMORY_LOGS_PREFIX = "pbrain-widgets-logs-"
 _STAGE_STATUSES = frozenset(s.value for s in StageStatus)
@@ -208,6 +212,7 @@ class Store:
         self._dirty_statuses: dict[tuple[str, str], StageStatus] = {}
         self._dirty_reasons: dict[tuple[str, str], str | None] = {}
         self._pending_text: list[tuple[int, str, str]] = []
+        self._text_written_at = time.monotonic()
         self._pending_logs: dict[str, deque[LogEntry]] = {}
         self._logs_on_disk: set[str] = set()  # jobs whose log file must exist
         root = _memory_log_root()
@@ -313,17 +318,28 @@ class Store:
                 "INSERT INTO subjects (id, project_id, name, data) VALUES (?, ?, ?, ?)", rows
             )
 
-    def _dirty(self) -> bool:
-        return bool(self._dirty_jobs or self._dirty_statuses or self._dirty_reasons or self._pending_text)
+    def _text_due(self, text: bool | None) -> bool:
+        # FTS5 inserts cost most in many small transactions: the index is written in batches
+        if not self._pending_text:
+            return False
+        if text is not None:
+            return text
+        waited = time.monotonic() - self._text_written_at
+        return len(self._pending_text) >= TEXT_BATCH_ROWS or waited >= TEXT_BATCH_SECONDS
 
-    def write_records(self) -> None:
+    def _dirty(self, text: bool | None = None) -> bool:
+        records = self._dirty_jobs or self._dirty_statuses or self._dirty_reasons
+        return bool(records) or self._text_due(text)
+
+    def write_records(self, text: bool | None = None) -> None:
         """Write every buffered job row and stage status now, in one transaction (kept
-        buffered if it fails)."""
-        if not self._dirty() or self.closed:
+        buffered if it fails), with the text index when ``text`` (``None``: when a batch is due)."""
+        if not self._dirty(text) or self.closed:
             return
         reasons = self._dirty_reasons
+        write_text = self._text_due(text)
         with self._db:
-            if self._pending_text:
+            if write_text:
                 self._db.executemany(
                     "INSERT INTO job_text (rowid, error, log) VALUES (?, ?, ?)", self._pending_text
                 )
@@ -347,7 +363,9 @@ class Store:
         self._dirty_jobs.clear()
         self._dirty_statuses.clear()
         self._dirty_reasons.clear()
-        self._pending_text.clear()
+        if write_text:
+            self._pending_text.clear()
+            self._text_written_at = time.monotonic()
 
     # -- records written behind -------------------------------------------------------------
 
@@ -377,21 +395,21 @@ class Store:
     def search_text(self, match: str) -> set[int]:
         """The ``seq`` of every indexed job whose error or log matches an FTS5 ``match`` query
         (jobs indexed but not yet written are searched too)."""
-        self.write_records_quietly()
+        self.write_records_quietly(text=True)
         query = "SELECT rowid FROM job_text WHERE job_text MATCH ?"
         return {row[0] for row in self._db.execute(query, (match,))}
 
-    def write_records_quietly(self) -> None:
+    def write_records_quietly(self, text: bool | None = None) -> None:
         """:meth:`write_records`, leaving a failure to the write-behind's retry."""
         with contextlib.suppress(sqlite3.Error):
-            self.write_records()
+            self.write_records(text)
 
     def text_index_complete(self) -> bool:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_TEXT_INDEX_KEY,)).fetchone()
         return row is not None
 
     def mark_text_index_complete(self) -> None:
-        self.write_records()
+        self.write_records(text=True)
         with self._db:
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", (_TEXT_INDEX_KEY,))
 
@@ -447,8 +465,9 @@ class Store:
         if self.closed:
             return True
         failure: Exception | None = None
+        text = True if max_lines is None else None  # a full flush writes the text index too
         try:
-            self.write_records()
+            self.write_records(text)
         except sqlite3.Error as exc:
             failure = exc
         budget = max_lines
@@ -473,7 +492,7 @@ class Store:
                     break
         if failure is not None:
             raise failure
-        return not (self._pending_logs or self._dirty())
+        return not (self._pending_logs or self._dirty(text))
 
     def flush_turn(self) -> float | None:
         """One write-behind turn: every record, and log lines in slices of :data:`FLUSH_LINES`
