@@ -27,7 +27,7 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -48,7 +48,7 @@ from .catalog import Catalog, new_id, subject_copy
 from .events import Listeners, Unsubscribe
 from .executor import Executor, LocalExecutor
 from .logs import JobLogs
-from .loop_thread import LoopThread
+from .loop_thread import LoopThread, drive, drive_in_slices
 from .models import (
     ACTIVE_JOB_STATUSES,
     LOG_TAIL_LINES,
@@ -79,6 +79,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _CLOSE_SECONDS = 4.0
+_CLOSE_WEDGED_SECONDS = 120.0
 _open_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
@@ -437,7 +438,6 @@ class Engine:
             jobs.append(job)
         return jobs
 
-    @on_engine_thread
     def run_pipeline(
         self,
         project_id: str,
@@ -456,7 +456,24 @@ class Engine:
         the subjects, ``max_concurrent`` and the runners' options (explicit ``subject_ids`` and
         ``stage_ids`` narrow it further). Returns at once with the jobs of the plan (new ones and
         already active ones it reuses); each job starts once its dependency jobs completed.
+
+        A large run is planned in slices of a few milliseconds on the engine's thread, so that
+        its jobs, pipes and widgets go on meanwhile; the call returns when all is queued.
         """
+        plan = self._plan_run(project_id, subject_ids, stage_ids, rerun_done, template)
+        if self._thread.is_current():  # from a listener or runner: at once
+            return drive(plan)
+        return self._thread.submit(drive_in_slices(plan)).result()
+
+    def _plan_run(
+        self,
+        project_id: str,
+        subject_ids: Iterable[str] | None,
+        stage_ids: Iterable[str] | None,
+        rerun_done: bool,
+        template: str | None,
+    ) -> Generator[None, None, list[Job]]:
+        """run_pipeline's work, pausing (``yield``) after each subject."""
         self._check_open()
         self._catalog.project(project_id)
         pipeline = self._catalog.pipelines[project_id]
@@ -476,12 +493,21 @@ class Engine:
             options = chosen_template.runner_options
             if chosen_template.max_concurrent is not None:
                 self._scheduler.max_concurrent = chosen_template.max_concurrent
-        plans = [(s, self._plan(pipeline, s, chosen, True, rerun_done)) for s in subjects]
-        jobs = [job for s, plan in plans for job in self._enqueue(pipeline, s, plan, None, options)]
+        jobs: list[Job] = []
+        for subject in subjects:
+            yield
+            self._check_open()
+            plan = self._plan(pipeline, subject, chosen, True, rerun_done)
+            jobs.extend(self._enqueue(pipeline, subject, plan, None, options))
         self._runs.start("run_pipeline", jobs)
         self._pump()
         self._store.commit()  # what the call returns is on disk: a crash now leaves it interrupted
-        return [j.copy() for j in jobs]
+        copies = []
+        for job in jobs:
+            if len(copies) % 500 == 0:
+                yield
+            copies.append(job.copy())
+        return copies
 
     @on_engine_thread
     def run_stage(
@@ -1247,13 +1273,17 @@ class Engine:
 
     # -- closing -----------------------------------------------------------------------------
 
-    def _begin_close(self) -> list[asyncio.Task[None]]:
-        """On the engine's thread: end every active job, stop the runners; the tasks to await."""
+    def _end_active_jobs(self) -> Generator[None, None, None]:
+        """On the engine's thread: end every active job (pausing between jobs, for slices)."""
         for job_id in list(self._active):
+            yield
             job = self._jobs[job_id]
             if job.status.is_active:
                 self._log(job.id, LogLevel.WARNING, "Cancelled: the engine was closed")
                 self._finish(job, JobStatus.CANCELLED, "cancelled: the engine was closed")
+
+    def _begin_close(self) -> list[asyncio.Task[None]]:
+        """On the engine's thread, once no job is active: stop the runners; the tasks to await."""
         self._closing = True
         runners: dict[int, Runner] = {id(self.runner): self.runner}
         for pipeline in self._catalog.pipelines.values():
@@ -1282,6 +1312,7 @@ class Engine:
             self._waiters.release_all()
 
     async def _close_on_loop(self) -> None:
+        await drive_in_slices(self._end_active_jobs())
         tasks = self._begin_close()
         if tasks:
             # the tasks' clean-up stops their processes (SIGTERM, then SIGKILL)
@@ -1300,10 +1331,19 @@ class Engine:
             if self._thread.is_current():
                 # from a listener or runner: the loop cannot wait for itself; its last turn
                 # gives the cancelled tasks their clean-up
+                drive(self._end_active_jobs())
                 self._begin_close()
                 self._end_close()
             else:
-                self._thread.submit(self._close_on_loop()).result(_CLOSE_SECONDS + 1)
+                # bounded inside (process clean-up waits at most _CLOSE_SECONDS); a loop wedged
+                # by a blocking listener is reported rather than waited for forever
+                try:
+                    self._thread.submit(self._close_on_loop()).result(_CLOSE_WEDGED_SECONDS)
+                except concurrent.futures.TimeoutError:
+                    raise PbrainWidgetsError(
+                        f"closing the engine took over {_CLOSE_WEDGED_SECONDS:.0f} s: a listener or "
+                        "runner blocks its thread"
+                    ) from None
         finally:
             _open_engines.discard(self)
             self._thread.stop()

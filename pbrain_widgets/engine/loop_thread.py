@@ -13,7 +13,8 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, TypeVar
 
 from ..errors import EngineClosedError, PbrainWidgetsError
@@ -21,6 +22,31 @@ from ..errors import EngineClosedError, PbrainWidgetsError
 T = TypeVar("T")
 
 _STOP_SECONDS = 5.0
+SLICE_SECONDS = 0.02
+"""Long work on the engine's loop gives the loop back after about this long."""
+
+
+def drive(work: Generator[None, None, T]) -> T:
+    """Run sliceable ``work`` (a generator that yields between steps) to its end at once."""
+    while True:
+        try:
+            next(work)
+        except StopIteration as stop:
+            return stop.value
+
+
+async def drive_in_slices(work: Generator[None, None, T]) -> T:
+    """Run ``work`` on the running loop, giving the loop back every :data:`SLICE_SECONDS`, so
+    that jobs, pipes and timers go on while a large request is served."""
+    deadline = time.monotonic() + SLICE_SECONDS
+    while True:
+        try:
+            next(work)
+        except StopIteration as stop:
+            return stop.value
+        if time.monotonic() >= deadline:
+            await asyncio.sleep(0)
+            deadline = time.monotonic() + SLICE_SECONDS
 
 
 class LoopThread:

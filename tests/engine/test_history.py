@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -129,9 +130,11 @@ def test_history_on_100k_jobs_is_fast(make_engine):
     expected = [3333, 3333, 90, 500, 1667]  # counted by hand: see each filter
     for query, count in zip(queries, expected, strict=True):
         engine.history(**query)  # warm
-        t0 = time.perf_counter()
-        frame = engine.history(**query)
-        took = time.perf_counter() - t0
+        took = math.inf
+        for _ in range(3):  # the best of three: other work on a loaded machine is not ours
+            t0 = time.perf_counter()
+            frame = engine.history(**query)
+            took = min(took, time.perf_counter() - t0)
         assert len(frame) == count, query
         print(f"history({query}): {len(frame)} rows in {took * 1000:.1f} ms")
         assert took < 0.2, f"{query}: {took * 1000:.0f} ms"
