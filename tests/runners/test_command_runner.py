@@ -272,7 +272,7 @@ async def test_resource_use_is_sampled(make_engine, script):
     job, logs, _ = await run_one(engine)
     assert job.status is JobStatus.COMPLETED
     assert job.peak_memory_rss > 50_000_000
-    assert job.peak_cpu_percent > 50
+    assert job.peak_cpu_percent > 10  # a busy loop; a loaded machine may give it a share only
     assert len(job.resource_history) >= 1
 
 
