@@ -1,0 +1,143 @@
+"""A project's stage DAG with the cohort's live counts per stage, for the PipelineGraph."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from typing import Any
+
+from ...engine import Engine, Job, JobStatus, Pipeline, StageStatus, StatusUpdate, Subject
+from ..feed import Feed
+from ..records import stage_rows
+
+COUNT_KEYS = ("done", "stale", "running", "queued", "waiting", "failed", "not_run")
+"""The count of each stage node, in the order a node stacks them."""
+
+
+def stage_counts(pipeline: Pipeline, subjects: Iterable[Subject]) -> dict[str, dict[str, int]]:
+    """Per stage, how many subjects are in each of :data:`COUNT_KEYS`.
+
+    A stage is ``stale`` for a subject when it is done but one of the stages it depends on is no
+    longer done (re-running, failed or reset since): its result may be out of date. Every other
+    key is the subject's stage status.
+    """
+    counts = {stage.id: dict.fromkeys(COUNT_KEYS, 0) for stage in pipeline}
+    for subject in subjects:
+        statuses = subject.stage_statuses
+        for stage in pipeline:
+            status = statuses.get(stage.id, StageStatus.NOT_RUN)
+            key = status.value
+            if status is StageStatus.DONE and any(
+                statuses.get(dep, StageStatus.NOT_RUN) is not StageStatus.DONE for dep in stage.depends_on
+            ):
+                key = "stale"
+            counts[stage.id][key] += 1
+    return counts
+
+
+def blocked_edges(pipeline: Pipeline, subjects: Iterable[Subject]) -> list[list[str]]:
+    """``[from, to]`` for every dependency where, for some subject, ``from`` failed and ``to``
+    is not done: the failure blocks it. In pipeline order."""
+    blocked: set[tuple[str, str]] = set()
+    for subject in subjects:
+        statuses = subject.stage_statuses
+        for stage in pipeline:
+            if statuses.get(stage.id) is StageStatus.DONE:
+                continue
+            for dep in stage.depends_on:
+                if statuses.get(dep) is StageStatus.FAILED:
+                    blocked.add((dep, stage.id))
+    return [[dep, stage.id] for stage in pipeline for dep in stage.depends_on if (dep, stage.id) in blocked]
+
+
+class GraphFeed(Feed):
+    """Snapshot: ``{"project": {"id", "name"}, "stages": [{id, label, depends_on}],
+    "counts": {stage_id: {<COUNT_KEYS>: n}}, "median": {stage_id: seconds | None},
+    "blocked": [[from, to], ...], "subjects": n}``.
+
+    Patch: the same keys except ``project`` and ``stages``, each only when it changed, and
+    ``counts`` / ``median`` with only the stages that changed. Counts are recomputed once per
+    flush from the subjects' statuses, so a burst of changes costs one pass.
+    """
+
+    name = "graph"
+
+    def __init__(self, engine: Engine, project_id: str) -> None:
+        super().__init__(engine)
+        self.project_id = engine.get_project(project_id).id
+        self.pipeline = engine.pipeline(self.project_id)
+        self._durations: dict[str, dict[str, float]] = {stage.id: {} for stage in self.pipeline}
+        for job in engine.get_jobs(project_id=self.project_id, status=JobStatus.COMPLETED):
+            self._add_duration(job)
+        self._dirty = False
+        self._resend = False
+        self._sent = self._state()
+        self.subscribe(engine.on_status_update(self._on_status))
+        self.subscribe(engine.on_subject_update(self._on_subject))
+        self.subscribe(engine.on_job_update(self._on_job))
+
+    def _add_duration(self, job: Job) -> bool:
+        if job.status is not JobStatus.COMPLETED or job.start_time is None or job.end_time is None:
+            return False
+        durations = self._durations.get(job.stage_id)
+        if durations is None or job.id in durations:
+            return False
+        durations[job.id] = job.end_time - job.start_time
+        return True
+
+    def _touch(self) -> None:
+        self._dirty = True
+        self._wake()
+
+    def _on_status(self, update: StatusUpdate) -> None:
+        if update.project_id == self.project_id:
+            self._touch()
+
+    def _on_subject(self, subject: Subject) -> None:
+        if subject.project_id == self.project_id:
+            self._touch()
+
+    def _on_job(self, job: Job) -> None:
+        if job.project_id == self.project_id and self._add_duration(job):
+            self._touch()
+
+    def _state(self) -> dict[str, Any]:
+        subjects = self.engine.get_subjects(self.project_id)
+        return {
+            "counts": stage_counts(self.pipeline, subjects),
+            "median": {
+                stage_id: round(statistics.median(d.values()), 3) if d else None
+                for stage_id, d in self._durations.items()
+            },
+            "blocked": blocked_edges(self.pipeline, subjects),
+            "subjects": len(subjects),
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        # a snapshot may be newer than the last patch: the next patch then carries everything,
+        # so that a view holding the snapshot misses no change that returns to an older value
+        self._resend = True
+        project = self.engine.get_project(self.project_id)
+        return {
+            "project": {"id": project.id, "name": project.name},
+            "stages": stage_rows(self.pipeline),
+            **self._state(),
+        }
+
+    def take_patch(self) -> dict[str, Any] | None:
+        if not self._dirty:
+            return None
+        self._dirty = False
+        state = self._state()
+        sent: dict[str, Any] = {"counts": {}, "median": {}} if self._resend else self._sent
+        self._resend = False
+        patch: dict[str, Any] = {}
+        for key in ("counts", "median"):
+            changed = {k: v for k, v in state[key].items() if k not in sent[key] or sent[key][k] != v}
+            if changed:
+                patch[key] = changed
+        for key in ("blocked", "subjects"):
+            if key not in sent or state[key] != sent[key]:
+                patch[key] = state[key]
+        self._sent = state
+        return patch or None
