@@ -384,6 +384,8 @@ export function Timeline({ client }: { client: Client }) {
           role="img"
           aria-label={`Timeline: ${summary}. Wheel or + and - zoom, drag or arrow keys pan, 0 fits all; click a bar to open its job.`}
           data-lanes={scene.lanes}
+          data-t0={shown.t0}
+          data-t1={shown.t1}
           onWheel={onWheel}
           onPointerDown={onDown}
           onPointerMove={onMove}
