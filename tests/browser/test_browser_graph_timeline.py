@@ -76,7 +76,9 @@ def test_graph_counts_follow_the_engine_and_a_click_filters(notebook):
     edge = graph.locator('.pw-graph-edge[data-from="import"][data-to="t1_fit"]')
     expect(edge).to_have_attribute("data-blocked", "true")
 
-    node = graph.get_by_role("button", name=re.compile(r"^T1/M0 Fitting: "))
+    node = graph.locator('.pw-graph-node[data-stage-id="t1_fit"]')
+    expect(node).to_have_attribute("role", "button")
+    expect(node).to_have_attribute("aria-label", re.compile(r"^T1/M0 Fitting: 3 done, 1 not run; median "))
     node.focus()
     nb.page.keyboard.press("Enter")  # keyboard focus on nodes works like a click
     expect(node).to_have_attribute("aria-pressed", "true")

@@ -87,14 +87,14 @@ export function PipelineGraph({ client }: { client: Client }) {
             const median = graph.median[n.id];
             const isFocused = focused === n.id;
             const words = countsText(counts);
-            const medianText = median != null ? `median ${formatDuration(median) || "<1s"}` : "no run yet";
+            const medianText = median != null ? `median ${median < 1 ? "<1s" : formatDuration(median)}` : "no run yet";
             return (
               <g
                 key={n.id}
                 class={`pw-graph-node${isFocused ? " pw-graph-node-focused" : ""}`}
                 transform={`translate(${n.x},${n.y})`}
                 role="button"
-                tabIndex={0}
+                tabindex={0} // lower case: SVG ignores "tabIndex"
                 aria-pressed={isFocused}
                 aria-label={`${stage?.label}: ${words}; ${medianText}. ${isFocused ? "Shown alone in the job monitor and dashboard; press to show every stage" : "Press to show only this stage in the job monitor and dashboard"}`}
                 data-stage-id={n.id}
