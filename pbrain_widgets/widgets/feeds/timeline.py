@@ -86,7 +86,7 @@ class ResourceBuckets:
 class TimelineFeed(Feed):
     """Snapshot: ``{"jobs": [timeline rows], "subjects": {id: name}, "stages": {id: label},
     "order": [stage ids, pipeline order], "marks": {job_id: [[time, step], ...]},
-    "resources": [[second, cpu, rss], ...]}``.
+    "resources": [[second, cpu, rss], ...]}``; jobs oldest first.
 
     Patch: ``{"jobs": [changed rows], "subjects": {new id: name}, "marks": {job_id: [new
     marks]}, "resources": [changed seconds]}`` (keys only when non-empty). A changed job's row is
@@ -104,10 +104,13 @@ class TimelineFeed(Feed):
         self._steps: dict[str, str] = {}
         self._marks: dict[str, list[list[Any]]] = {}
         self._new_marks: dict[str, list[list[Any]]] = {}
-        self._changed: dict[str, Job] = {}
+        self._changed: set[str] = set()
         self._new_subjects: dict[str, str] = {}
         self._resources = ResourceBuckets()
-        for job in engine.get_jobs(project_id=self.project_id):
+        # every job's row, oldest first, kept up to date: a snapshot of 10,000 jobs is a copy
+        self._rows: dict[str, list[Any]] = {}
+        for job in reversed(engine.get_jobs(project_id=self.project_id)):
+            self._rows[job.id] = timeline_row(job)
             self._resources.add(job)
         self._resources.changed.clear()
         self.subscribe(engine.on_job_update(self._on_job))
@@ -116,7 +119,8 @@ class TimelineFeed(Feed):
     def _on_job(self, job: Job) -> None:
         if not self.scope.covers(job.project_id, job.subject_id, job.id):
             return
-        self._changed[job.id] = job
+        self._changed.add(job.id)
+        self._rows[job.id] = timeline_row(job)
         step = job.current_step
         if job.status is JobStatus.RUNNING and step and self._steps.get(job.id) != step:
             self._steps[job.id] = step
@@ -150,9 +154,8 @@ class TimelineFeed(Feed):
                 stages.setdefault(stage.id, stage.label)
                 if stage.id not in order:
                     order.append(stage.id)
-        jobs = self.engine.get_jobs(project_id=self.project_id)
         return {
-            "jobs": [timeline_row(j) for j in reversed(jobs)],
+            "jobs": list(self._rows.values()),
             "subjects": subjects,
             "stages": stages,
             "order": order,
@@ -163,8 +166,8 @@ class TimelineFeed(Feed):
     def take_patch(self) -> dict[str, Any] | None:
         patch: dict[str, Any] = {}
         if self._changed:
-            patch["jobs"] = [timeline_row(j) for j in self._changed.values()]
-            self._changed = {}
+            patch["jobs"] = [self._rows[job_id] for job_id in self._changed]
+            self._changed = set()
         if self._new_subjects:
             patch["subjects"] = self._new_subjects
             self._new_subjects = {}
