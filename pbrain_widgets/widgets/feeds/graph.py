@@ -56,8 +56,9 @@ class GraphFeed(Feed):
     "blocked": [[from, to], ...], "subjects": n}``.
 
     Patch: the same keys except ``project`` and ``stages``, each only when it changed, and
-    ``counts`` / ``median`` with only the stages that changed. Counts are recomputed once per
-    flush from the subjects' statuses, so a burst of changes costs one pass.
+    ``counts`` / ``median`` with only the stages that changed (after a snapshot, the next patch
+    carries them all). Counts are recomputed once per flush from the subjects' statuses, so a
+    burst of changes costs one pass.
     """
 
     name = "graph"
