@@ -87,15 +87,18 @@ async def test_a_failure_blocks_its_dependents_and_stales_nothing_done(make_engi
     assert state["counts"] == engine_counts(engine, project.id)
 
 
-def test_stale_means_done_with_an_upstream_not_done():
-    from pbrain_widgets import StageStatus, Subject
-
-    subject = Subject(
-        "s", "p", "s", stage_statuses={"a": StageStatus.RUNNING, "b": StageStatus.DONE, "c": StageStatus.DONE}
-    )
-    counts = stage_counts(DIAMOND, [subject])
-    assert counts["b"]["stale"] == 1 and counts["b"]["done"] == 0
-    assert counts["a"]["running"] == 1 and counts["d"]["not_run"] == 1
+async def test_stale_stages_are_counted_as_the_engine_marks_them(study, wire):
+    engine, project, subjects = study
+    engine.run_pipeline(project.id, [subjects[0].id], ["t1_fit"])
+    await engine.wait(timeout=5)
+    w = wire(PipelineGraph(engine, project.id))
+    snap = w.ok("snapshot")["parts"]["graph"]
+    engine.run_stage(project.id, subjects[0].id, "import", rerun_done=True)  # t1_fit goes stale
+    await engine.wait(timeout=5)
+    await settle()
+    state = folded(snap, w.patches)
+    assert state["counts"]["t1_fit"]["stale"] == 1 and state["counts"]["t1_fit"]["done"] == 0
+    assert state["counts"] == engine_counts(engine, project.id)
 
 
 async def test_clicking_a_node_focuses_the_monitor_and_dashboard(study, wire):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,23 +14,12 @@ COUNT_KEYS = ("done", "stale", "running", "queued", "waiting", "failed", "not_ru
 
 
 def stage_counts(pipeline: Pipeline, subjects: Iterable[Subject]) -> dict[str, dict[str, int]]:
-    """Per stage, how many subjects are in each of :data:`COUNT_KEYS`.
-
-    A stage is ``stale`` for a subject when it is done but one of the stages it depends on is no
-    longer done (re-running, failed or reset since): its result may be out of date. Every other
-    key is the subject's stage status.
-    """
+    """Per stage, how many subjects have it in each status (:data:`COUNT_KEYS`; ``stale`` is the
+    engine's: done, but an upstream stage completed again since)."""
     counts = {stage.id: dict.fromkeys(COUNT_KEYS, 0) for stage in pipeline}
     for subject in subjects:
-        statuses = subject.stage_statuses
         for stage in pipeline:
-            status = statuses.get(stage.id, StageStatus.NOT_RUN)
-            key = status.value
-            if status is StageStatus.DONE and any(
-                statuses.get(dep, StageStatus.NOT_RUN) is not StageStatus.DONE for dep in stage.depends_on
-            ):
-                key = "stale"
-            counts[stage.id][key] += 1
+            counts[stage.id][subject.stage_statuses.get(stage.id, StageStatus.NOT_RUN).value] += 1
     return counts
 
 
@@ -52,7 +40,8 @@ def blocked_edges(pipeline: Pipeline, subjects: Iterable[Subject]) -> list[list[
 
 class GraphFeed(Feed):
     """Snapshot: ``{"project": {"id", "name"}, "stages": [{id, label, depends_on}],
-    "counts": {stage_id: {<COUNT_KEYS>: n}}, "median": {stage_id: seconds | None},
+    "counts": {stage_id: {<COUNT_KEYS>: n}}, "median": {stage_id: seconds | None} (the median
+    run time of the stage's completed runs, from :meth:`Engine.stage_stats`),
     "blocked": [[from, to], ...], "subjects": n}``.
 
     Patch: the same keys except ``project`` and ``stages``, each only when it changed, and
@@ -67,9 +56,7 @@ class GraphFeed(Feed):
         super().__init__(engine)
         self.project_id = engine.get_project(project_id).id
         self.pipeline = engine.pipeline(self.project_id)
-        self._durations: dict[str, dict[str, float]] = {stage.id: {} for stage in self.pipeline}
-        for job in engine.get_jobs(project_id=self.project_id, status=JobStatus.COMPLETED):
-            self._add_duration(job)
+        self._medians: dict[str, float | None] | None = self._stage_medians()
         self._dirty = False
         self._resend = False
         self._sent = self._state()
@@ -77,14 +64,13 @@ class GraphFeed(Feed):
         self.subscribe(engine.on_subject_update(self._on_subject))
         self.subscribe(engine.on_job_update(self._on_job))
 
-    def _add_duration(self, job: Job) -> bool:
-        if job.status is not JobStatus.COMPLETED or job.start_time is None or job.end_time is None:
-            return False
-        durations = self._durations.get(job.stage_id)
-        if durations is None or job.id in durations:
-            return False
-        durations[job.id] = job.end_time - job.start_time
-        return True
+    def _stage_medians(self) -> dict[str, float | None]:
+        stats = {s.stage_id: s.median_run_time for s in self.engine.stage_stats(self.project_id)}
+        medians: dict[str, float | None] = {}
+        for stage in self.pipeline:
+            median = stats.get(stage.id)
+            medians[stage.id] = None if median is None else round(median, 3)
+        return medians
 
     def _touch(self) -> None:
         self._dirty = True
@@ -99,17 +85,18 @@ class GraphFeed(Feed):
             self._touch()
 
     def _on_job(self, job: Job) -> None:
-        if job.project_id == self.project_id and self._add_duration(job):
+        # a completed job changes its stage's median; the others are counted from statuses
+        if job.project_id == self.project_id and job.status is JobStatus.COMPLETED:
+            self._medians = None
             self._touch()
 
     def _state(self) -> dict[str, Any]:
+        if self._medians is None:
+            self._medians = self._stage_medians()
         subjects = self.engine.get_subjects(self.project_id)
         return {
             "counts": stage_counts(self.pipeline, subjects),
-            "median": {
-                stage_id: round(statistics.median(d.values()), 3) if d else None
-                for stage_id, d in self._durations.items()
-            },
+            "median": self._medians,
             "blocked": blocked_edges(self.pipeline, subjects),
             "subjects": len(subjects),
         }
