@@ -99,6 +99,12 @@ export interface Scene {
 }
 
 /**
+ * Seconds by which a job may start before the previous job of its slot ended: times are rounded
+ * to the millisecond, and the engine stamps a job's end just after it started the next one.
+ */
+const SLOT_SLACK = 0.005;
+
+/**
  * Lay the started jobs out in lanes: by start time, each job takes the lowest lane free at its
  * start (greedy interval partitioning, so the lanes are as many as the most jobs that ran at
  * once: one per execution slot used). A running job keeps its lane busy until it ends; a job
@@ -136,7 +142,7 @@ export function buildScene(state: TimelineState): Scene {
     const start = row[5] as number;
     const running = row[3] === "running";
     const end = running ? NaN : (row[6] ?? start);
-    let lane = laneEnds.findIndex((e) => e <= start);
+    let lane = laneEnds.findIndex((e) => e <= start + SLOT_SLACK);
     if (lane < 0) {
       lane = laneEnds.length;
       laneEnds.push(0);
