@@ -82,6 +82,19 @@ function drawAxis(ctx: CanvasRenderingContext2D, view: Viewport, width: number, 
   ctx.stroke();
 }
 
+/** Index in `indices` (a lane's jobs by start) of the first job that may show from `t0` on
+ * (a job that started earlier has its queue wait out of view). */
+function firstVisible(scene: Scene, indices: number[], t0: number): number {
+  let lo = 0;
+  let hi = indices.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (scene.start[indices[mid]] < t0) lo = mid + 1;
+    else hi = mid;
+  }
+  return Math.max(lo - 1, 0); // the job before may still run into view
+}
+
 /** Draw every visible bar: stage colours batched (one fill per colour), marks on top. */
 function drawScene(
   canvas: HTMLCanvasElement,
@@ -101,43 +114,78 @@ function drawScene(
   const scale = width / (view.t1 - view.t0);
   const n = scene.ids.length;
   const x = (t: number) => (t - view.t0) * scale;
-  // queue waits: a thin line in the top of the lane, from queued to started
-  ctx.strokeStyle = colours.text;
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  for (let i = 0; i < n; i++) {
-    if (scene.start[i] < view.t0 || scene.queued[i] > view.t1 || scene.start[i] - scene.queued[i] <= 0) continue;
-    const y = AXIS + scene.lane[i] * LANE + 3.5;
-    ctx.moveTo(Math.max(x(scene.queued[i]), 0), y);
-    ctx.lineTo(x(scene.start[i]), y);
-  }
-  ctx.stroke();
-  // run bars, by stage colour
-  const buckets: number[][] = Array.from({ length: PALETTE_SIZE }, () => []);
-  for (let i = 0; i < n; i++) {
-    const end = Number.isNaN(scene.end[i]) ? now : scene.end[i];
-    if (end < view.t0 || scene.start[i] > view.t1) continue;
-    buckets[scene.stage[i] % PALETTE_SIZE].push(i);
-  }
   const top = (i: number) => AXIS + scene.lane[i] * LANE + 6;
   const barH = LANE - 8;
-  for (let c = 0; c < PALETTE_SIZE; c++) {
-    if (!buckets[c].length) continue;
-    ctx.fillStyle = colours.stages[c];
-    ctx.beginPath();
-    for (const i of buckets[c]) {
-      const end = Number.isNaN(scene.end[i]) ? now : scene.end[i];
+  // Lane by lane, from the first job visible: queue waits merged where they overlap (a thin
+  // line at the top of the lane), bars under 3 px merged where they touch within half a pixel
+  // (one path per stage colour), so that a frame costs about one rect per pixel column, however
+  // many jobs.
+  const waits = new Path2D();
+  const paths = Array.from({ length: PALETTE_SIZE }, () => new Path2D());
+  const special: number[] = []; // failed, cancelled or running: marked on top
+  const wide: number[] = []; // bars wide enough for step marks
+  for (let lane = 0; lane < scene.lanes; lane++) {
+    const indices = scene.byLane[lane];
+    const yWait = AXIS + lane * LANE + 3.5;
+    const yBar = AXIS + lane * LANE + 6;
+    let k = firstVisible(scene, indices, view.t0);
+    let waitFrom = NaN;
+    let waitTo = NaN;
+    const runFrom = new Float64Array(PALETTE_SIZE).fill(NaN);
+    const runTo = new Float64Array(PALETTE_SIZE).fill(NaN);
+    const flushRun = (c: number) => {
+      if (!Number.isNaN(runFrom[c])) paths[c].rect(runFrom[c], yBar, Math.max(runTo[c] - runFrom[c], 1), barH);
+    };
+    for (; k < indices.length; k++) {
+      const i = indices[k];
+      const q = x(scene.queued[i]);
       const x0 = x(scene.start[i]);
-      ctx.rect(x0, top(i), Math.max(x(end) - x0, 1), barH);
+      if (x0 - q >= 1 && q <= width) {
+        if (!Number.isNaN(waitFrom) && q <= waitTo + 0.5) {
+          waitFrom = Math.min(waitFrom, q);
+          waitTo = Math.max(waitTo, x0);
+        } else {
+          if (!Number.isNaN(waitFrom)) {
+            waits.moveTo(Math.max(waitFrom, 0), yWait);
+            waits.lineTo(waitTo, yWait);
+          }
+          waitFrom = q;
+          waitTo = x0;
+        }
+      }
+      if (scene.start[i] > view.t1) continue;
+      const x1 = x(Number.isNaN(scene.end[i]) ? now : scene.end[i]);
+      const c = scene.stage[i] % PALETTE_SIZE;
+      if (x1 - x0 >= 3) {
+        paths[c].rect(x0, yBar, x1 - x0 - 1, barH); // a 1 px gap tells one job from the next
+      } else if (!Number.isNaN(runFrom[c]) && x0 <= runTo[c] + 0.5) {
+        runTo[c] = Math.max(runTo[c], x1);
+      } else {
+        flushRun(c);
+        runFrom[c] = x0;
+        runTo[c] = x1;
+      }
+      if (scene.status[i] === FAILED || scene.status[i] === CANCELLED || scene.status[i] === RUNNING) special.push(i);
+      if (x1 - x0 >= 8) wide.push(i);
     }
-    ctx.fill();
+    if (!Number.isNaN(waitFrom)) {
+      waits.moveTo(Math.max(waitFrom, 0), yWait);
+      waits.lineTo(waitTo, yWait);
+    }
+    for (let c = 0; c < PALETTE_SIZE; c++) flushRun(c);
+  }
+  ctx.strokeStyle = colours.text;
+  ctx.lineWidth = 1;
+  ctx.stroke(waits);
+  for (let c = 0; c < PALETTE_SIZE; c++) {
+    ctx.fillStyle = colours.stages[c];
+    ctx.fill(paths[c]);
   }
   // failed (outline and a cross), cancelled (a slash), running (an open right edge)
   ctx.lineWidth = 1.5;
-  for (let c = 0; c < PALETTE_SIZE; c++) {
-    for (const i of buckets[c]) {
+  {
+    for (const i of special) {
       const status = scene.status[i];
-      if (status !== FAILED && status !== CANCELLED && status !== RUNNING) continue;
       const end = Number.isNaN(scene.end[i]) ? now : scene.end[i];
       const x0 = x(scene.start[i]);
       const x1 = Math.max(x(end), x0 + 1);
@@ -168,8 +216,8 @@ function drawScene(
   ctx.strokeStyle = colours.surface;
   ctx.lineWidth = 1;
   ctx.beginPath();
-  for (let c = 0; c < PALETTE_SIZE; c++) {
-    for (const i of buckets[c]) {
+  {
+    for (const i of wide) {
       const list = marks[scene.ids[i]];
       if (!list || list.length < 2) continue;
       const end = Number.isNaN(scene.end[i]) ? now : scene.end[i];
