@@ -52,6 +52,9 @@ async def test_live_rows_give_each_started_job_its_wait_and_run(study, wire):
     # the second stage waited for the first: a visible queue wait
     assert any(r["start_time"] - r["queued_at"] > 0.005 for r in rows.values() if r["stage_id"] == "t1_fit")
     assert len(w.patches) <= 15
+    # a row goes when its bar changes (queued, started, ended), never for progress alone
+    sent = [r[0] for p in w.patches for r in p["parts"].get("timeline", {}).get("jobs", [])]
+    assert max(sent.count(job_id) for job_id in rows) <= 3
 
 
 async def test_step_changes_become_marks(study, wire):

@@ -88,7 +88,7 @@ class TimelineFeed(Feed):
     "order": [stage ids, pipeline order], "marks": {job_id: [[time, step], ...]},
     "resources": [[second, cpu, rss], ...]}``; jobs oldest first.
 
-    Patch: ``{"jobs": [changed rows], "subjects": {new id: name}, "marks": {job_id: [new
+    Patch: ``{"jobs": [rows that changed], "subjects": {new id: name}, "marks": {job_id: [new
     marks]}, "resources": [changed seconds]}`` (keys only when non-empty). A changed job's row is
     sent whole (it is short); a view keeps a job's marks in time order and skips those it has.
     Marks are the job's step changes while it runs (p-brain's log
@@ -119,8 +119,12 @@ class TimelineFeed(Feed):
     def _on_job(self, job: Job) -> None:
         if not self.scope.covers(job.project_id, job.subject_id, job.id):
             return
-        self._changed.add(job.id)
-        self._rows[job.id] = timeline_row(job)
+        changed = False
+        row = timeline_row(job)
+        if self._rows.get(job.id) != row:  # progress alone changes no bar
+            self._rows[job.id] = row
+            self._changed.add(job.id)
+            changed = True
         step = job.current_step
         if job.status is JobStatus.RUNNING and step and self._steps.get(job.id) != step:
             self._steps[job.id] = step
@@ -129,10 +133,11 @@ class TimelineFeed(Feed):
                 mark = [round(time.time(), 3), step[:MAX_MARK_CHARS]]
                 marks.append(mark)
                 self._new_marks.setdefault(job.id, []).append(mark)
+                changed = True
         elif job.status is not JobStatus.RUNNING:
             self._steps.pop(job.id, None)
-        self._resources.add(job)
-        self._wake()
+        if self._resources.add(job) or changed:
+            self._wake()
 
     def _on_subject(self, subject: Subject) -> None:
         if self.scope.covers(subject.project_id, subject.id):
