@@ -77,8 +77,10 @@ describe("PipelineGraph view", () => {
     expect(nodes[0].querySelector(".pw-graph-label")?.textContent).toBe(EVIL);
     expect(el.querySelector("img")).toBeNull();
     expect(el.querySelector('.pw-graph-edge[data-blocked="true"]')).not.toBeNull();
-    await act(() => nodes[1].dispatchEvent(new MouseEvent("click", { bubbles: true })));
-    expect(model.sent.at(-1)).toMatchObject({ action: "focus", payload: { stage_id: "b" } });
+    await act(() => {
+      nodes[1].dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    });
+    expect(model.sent[model.sent.length - 1]).toMatchObject({ action: "focus", payload: { stage_id: "b" } });
   });
 });
 
