@@ -56,15 +56,25 @@ from .runners import (
 
 if TYPE_CHECKING:
     from .runners.dask import DaskExecutor
-    from .widgets import ConnectionStatus, JobMonitor, LogStream, ProjectDashboard, SubjectDetail
+    from .widgets import (
+        ConnectionStatus,
+        JobMonitor,
+        LogStream,
+        PipelineGraph,
+        ProjectDashboard,
+        SubjectDetail,
+        Timeline,
+    )
 
 _LAZY = {
     "DaskExecutor": ".runners.dask",
     "ConnectionStatus": ".widgets",
     "JobMonitor": ".widgets",
     "LogStream": ".widgets",
+    "PipelineGraph": ".widgets",
     "ProjectDashboard": ".widgets",
     "SubjectDetail": ".widgets",
+    "Timeline": ".widgets",
 }
 
 __version__ = "0.1.0"
@@ -96,6 +106,7 @@ __all__ = [
     "PbrainWidgetsError",
     "Pipeline",
     "PipelineError",
+    "PipelineGraph",
     "Project",
     "ProjectDashboard",
     "Runner",
@@ -109,6 +120,7 @@ __all__ = [
     "Subject",
     "SubjectDetail",
     "TaskContext",
+    "Timeline",
     "UnknownJobError",
     "UnknownProjectError",
     "UnknownStageError",

@@ -8,9 +8,11 @@ import { type ModelLike, SyncClient } from "./sync";
 import { ConnectionStatus } from "./views/ConnectionStatus";
 import { JobMonitor, jobMonitorReducers } from "./views/JobMonitor";
 import { LogStream, logStreamReducers } from "./views/LogStream";
+import { graphReducers, PipelineGraph } from "./views/PipelineGraph";
 import { dashboardReducers, ProjectDashboard } from "./views/ProjectDashboard";
 import { SubjectDetail } from "./views/SubjectDetail";
 import { subjectReducers } from "./views/SubjectPanel";
+import { Timeline, timelineReducers } from "./views/Timeline";
 
 /** A monitor view inside the frame that shows the kernel's liveness. */
 function framed(client: SyncClient<any>, view: ComponentChild): ComponentChild {
@@ -45,6 +47,16 @@ function mount(model: ModelLike, el: HTMLElement): SyncClient<any> {
     case "subject_detail": {
       const client = new SyncClient(model, subjectReducers);
       render(framed(client, h(SubjectDetail, { client })), el);
+      return client;
+    }
+    case "pipeline_graph": {
+      const client = new SyncClient(model, graphReducers);
+      render(framed(client, h(PipelineGraph, { client })), el);
+      return client;
+    }
+    case "timeline": {
+      const client = new SyncClient(model, timelineReducers);
+      render(framed(client, h(Timeline, { client })), el);
       return client;
     }
     default:

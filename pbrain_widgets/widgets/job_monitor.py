@@ -5,13 +5,14 @@ from __future__ import annotations
 import traitlets
 
 from ..engine import Engine
-from .feeds import JobsFeed, LogFeed
+from .feeds import FocusFeed, JobsFeed, LogFeed
 from .guarded import GuardedWidget
 
 
 class JobMonitor(GuardedWidget):
     """Stats, filter tabs with live counts, a virtualised list of job cards, expandable to the
-    job's details and live log; Cancel, Retry and Kill all act on the engine.
+    job's details and live log; Cancel, Retry and Kill all act on the engine. Shows only the
+    stage in focus when a :class:`PipelineGraph` of the same engine focuses one.
 
     Args:
         engine: the engine to follow.
@@ -26,5 +27,6 @@ class JobMonitor(GuardedWidget):
     def __init__(self, engine: Engine, project_id: str | None = None, sounds: bool = False) -> None:
         self.jobs_feed = JobsFeed(engine, project_id)
         logs = LogFeed(engine, self.jobs_feed.scope)
-        super().__init__(engine, [self.jobs_feed, logs], sounds=sounds)
+        focus = FocusFeed(engine, self.jobs_feed.scope)
+        super().__init__(engine, [self.jobs_feed, logs, focus], sounds=sounds)
         self.set_trait("project_id", project_id)

@@ -9,7 +9,7 @@ import traitlets
 from ..engine import Engine, Project
 from ..errors import UnknownSubjectError
 from .feed import Action
-from .feeds import LogFeed, ProjectFeed, SubjectFeed
+from .feeds import FocusFeed, LogFeed, ProjectFeed, SubjectFeed
 from .guarded import GuardedWidget
 from .scope import Scope
 from .validation import BadTraitValue, Field
@@ -20,7 +20,8 @@ class ProjectDashboard(GuardedWidget):
     active-jobs badge, Run all (with a choice of stages), per-row run, batch selection with Run
     selected. Clicking a subject opens its detail (the same view as :class:`SubjectDetail`)
     inside the dashboard; ``selected_subject`` is that subject's id (settable from Python and
-    from a view, only to a subject of this project).
+    from a view, only to a subject of this project). The stage in focus in a
+    :class:`PipelineGraph` of the same engine and project is the only stage column shown.
 
     Args:
         engine: the engine to follow.
@@ -36,10 +37,11 @@ class ProjectDashboard(GuardedWidget):
             project_id = project_id.id
         self.project_feed = ProjectFeed(engine, project_id)
         self.subject_feed = SubjectFeed(engine, None)
+        scope = Scope.of_project(engine, project_id)
         open_subject = Action({"subject_id": Field(str, nullable=True, max_len=64)}, self._open_subject)
         super().__init__(
             engine,
-            [self.project_feed, self.subject_feed, LogFeed(engine, Scope.of_project(engine, project_id))],
+            [self.project_feed, self.subject_feed, LogFeed(engine, scope), FocusFeed(engine, scope)],
             actions={"open_subject": open_subject},
         )
         self.set_trait("project_id", self.project_feed.project_id)

@@ -63,13 +63,17 @@ export function countJobs(state: JobsState): Counts {
   return counts;
 }
 
-/** Ids of the jobs with `status` whose subject, stage (label or id) or job id contains `query`. */
-export function filterJobs(state: JobsState, status: JobStatus | "all", query = ""): string[] {
+/**
+ * Ids of the jobs with `status` whose subject, stage (label or id) or job id contains `query`,
+ * of stage `stage` only if one is given (the stage in focus).
+ */
+export function filterJobs(state: JobsState, status: JobStatus | "all", query = "", stage: string | null = null): string[] {
   const q = query.trim().toLowerCase();
-  if (status === "all" && !q) return state.order;
+  if (status === "all" && !q && !stage) return state.order;
   return state.order.filter((id) => {
     const job = state.byId[id];
     if (status !== "all" && job.status !== status) return false;
+    if (stage && job.stage_id !== stage) return false;
     if (!q) return true;
     const text = `${state.subjects[job.subject_id] ?? ""} ${state.stages[job.stage_id] ?? ""} ${job.stage_id} ${job.id}`;
     return text.toLowerCase().includes(q);

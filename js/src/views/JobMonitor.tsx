@@ -1,9 +1,11 @@
 // JobMonitor: stats, filter tabs with live counts, a virtualised list of job cards, Kill all.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { FocusChip } from "../components/FocusChip";
 import { Notice, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
 import { logLoaders, useNow, useStore, useWatch } from "../hooks";
+import { focusReducer } from "../state/focus";
 import { countJobs, filterJobs, type JobsState, jobsReducer } from "../state/jobs";
 import { logsReducer } from "../state/logs";
 import { chime, newlyEnded } from "../sounds";
@@ -11,7 +13,7 @@ import type { ModelLike, SyncClient } from "../sync";
 import type { JobStatus } from "../types";
 import { CARD_HEIGHT, EXPANDED_HEIGHT, JobCard } from "./JobCard";
 
-export const jobMonitorReducers = { jobs: jobsReducer, logs: logsReducer };
+export const jobMonitorReducers = { jobs: jobsReducer, logs: logsReducer, focus: focusReducer };
 type Client = SyncClient<typeof jobMonitorReducers>;
 
 /** At most this many cards open at once (each one watches its job's log). */
@@ -52,7 +54,8 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   useWatch(client, expanded, state.ready);
   const jobs = state.parts.jobs;
   useSounds(model, state.ready ? jobs : undefined);
-  const ids = useMemo(() => (state.ready ? filterJobs(jobs, tab, query) : []), [jobs, tab, query, state.ready]);
+  const stage = state.parts.focus?.stage_id ?? null;
+  const ids = useMemo(() => (state.ready ? filterJobs(jobs, tab, query, stage) : []), [jobs, tab, query, stage, state.ready]);
   const sizes = useMemo(() => ids.map((id) => (expanded.includes(id) ? EXPANDED_HEIGHT : CARD_HEIGHT)), [ids, expanded]);
   if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
   const counts = countJobs(jobs);
@@ -94,6 +97,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
       <header class="pw-header">
         <h3 class="pw-title">Jobs</h3>
         <span class="pw-muted">{active ? `${active} active` : "idle"}</span>
+        <FocusChip focus={state.parts.focus} client={client} />
         <span class="pw-spacer" />
         {confirmKill ? (
           <span class="pw-confirm" role="alertdialog" aria-label="Confirm kill all">

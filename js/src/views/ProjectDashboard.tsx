@@ -2,17 +2,19 @@
 
 import { useMemo, useRef, useState } from "preact/hooks";
 import { Badge } from "../components/Badge";
+import { FocusChip } from "../components/FocusChip";
 import { Icon, STAGE_LABELS, StatusMark } from "../components/Icons";
 import { Notice, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
 import { useStore } from "../hooks";
+import { focusReducer } from "../state/focus";
 import { logsReducer } from "../state/logs";
 import { activeTotal, projectReducer, selectRows } from "../state/project";
 import { subjectReducer } from "../state/subject";
 import type { SyncClient } from "../sync";
 import { ModalityBadges, SubjectPanel } from "./SubjectPanel";
 
-export const dashboardReducers = { project: projectReducer, subject: subjectReducer, logs: logsReducer };
+export const dashboardReducers = { project: projectReducer, subject: subjectReducer, logs: logsReducer, focus: focusReducer };
 type Client = SyncClient<typeof dashboardReducers>;
 
 const ROW_HEIGHT = 30;
@@ -30,7 +32,10 @@ export function ProjectDashboard({ client }: { client: Client }) {
   if (!state.ready || !project?.project) return <div class="pw-root pw-loading" data-ready="false">Loading project...</div>;
   const stages = project.stages;
   const chosen = stages.filter((s) => !excluded.has(s.id)).map((s) => s.id);
-  const columns = `28px minmax(120px, 1.5fr) 120px repeat(${stages.length}, 30px) 36px`;
+  const focus = state.parts.focus;
+  // the stage in focus in a PipelineGraph is the only column shown
+  const columnStages = stages.filter((s) => !focus.stage_id || s.id === focus.stage_id);
+  const columns = `28px minmax(120px, 1.5fr) 120px repeat(${columnStages.length}, 30px) 36px`;
   const active = activeTotal(project);
   const allSelected = ids.length > 0 && ids.every((id) => selected.has(id));
 
@@ -63,6 +68,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
           </Badge>
         </span>
         <span class="pw-muted">{`${subjects.length} subjects`}</span>
+        <FocusChip focus={focus} client={client} />
         <span class="pw-spacer" />
         <details class="pw-stage-choice">
           <summary class="pw-btn">{`Stages (${chosen.length}/${stages.length})`}</summary>
@@ -102,7 +108,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
             </span>
             <span role="columnheader">Subject</span>
             <span role="columnheader">Data</span>
-            {stages.map((s) => (
+            {columnStages.map((s) => (
               <span role="columnheader" class="pw-stage-head" key={s.id} title={s.label}>
                 {s.label}
               </span>
@@ -140,7 +146,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
                   <span role="gridcell">
                     <ModalityBadges t1={s.has_t1} dce={s.has_dce} dwi={s.has_diffusion} />
                   </span>
-                  {stages.map((st) => {
+                  {columnStages.map((st) => {
                     const status = s.statuses[st.id] ?? "not_run";
                     return (
                       <span role="gridcell" key={st.id} class="pw-cell" data-subject-id={s.id} data-stage-id={st.id} data-status={status}>

@@ -1,9 +1,21 @@
 """The feeds that the widgets are made of (see :mod:`pbrain_widgets.widgets.feed`)."""
 
+from .focus import FocusFeed
+from .graph import GraphFeed
 from .job import JobFeed
 from .jobs import JobsFeed
 from .logs import LogFeed
 from .project import ProjectFeed
 from .subject import SubjectFeed
+from .timeline import TimelineFeed
 
-__all__ = ["JobFeed", "JobsFeed", "LogFeed", "ProjectFeed", "SubjectFeed"]
+__all__ = [
+    "FocusFeed",
+    "GraphFeed",
+    "JobFeed",
+    "JobsFeed",
+    "LogFeed",
+    "ProjectFeed",
+    "SubjectFeed",
+    "TimelineFeed",
+]

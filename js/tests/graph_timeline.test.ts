@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { focusReducer } from "../src/state/focus";
+import { countsText, graphReducer, layoutGraph, NODE_WIDTH, stackSegments } from "../src/state/graph";
+import { filterJobs, jobsReducer } from "../src/state/jobs";
+import {
+  buildScene,
+  fitViewport,
+  hitTest,
+  mergeMarks,
+  mergeResources,
+  panViewport,
+  stepAt,
+  type TimelineRow,
+  timelineReducer,
+  timeTicks,
+  zoomViewport,
+} from "../src/state/timeline";
+
+const stages = [
+  { id: "a", label: "A", depends_on: [] },
+  { id: "b", label: "B", depends_on: ["a"] },
+  { id: "c", label: "C", depends_on: ["a"] },
+  { id: "d", label: "D", depends_on: ["b", "c"] },
+];
+const zero = { done: 0, stale: 0, running: 0, queued: 0, waiting: 0, failed: 0, not_run: 0 };
+
+describe("pipeline graph", () => {
+  it("lays the DAG out left to right, every edge from a dependency to its dependent", () => {
+    const layout = layoutGraph(stages);
+    const x = Object.fromEntries(layout.nodes.map((n) => [n.id, n.x]));
+    expect(x.a).toBeLessThan(x.b);
+    expect(x.b).toBe(x.c);
+    expect(x.c).toBeLessThan(x.d);
+    expect(layout.edges.map((e) => `${e.from}>${e.to}`).sort()).toEqual(["a>b", "a>c", "b>d", "c>d"]);
+    expect(layout.width).toBeGreaterThanOrEqual(3 * NODE_WIDTH);
+  });
+  it("stacks the non-empty counts in order, as fractions", () => {
+    const segs = stackSegments({ ...zero, done: 2, failed: 1, not_run: 1 });
+    expect(segs.map((s) => [s.key, s.start, s.width])).toEqual([
+      ["done", 0, 0.5],
+      ["failed", 0.5, 0.25],
+      ["not_run", 0.75, 0.25],
+    ]);
+    expect(stackSegments({ ...zero })).toEqual([]);
+    expect(countsText({ ...zero, done: 2, not_run: 1 })).toBe("2 done, 1 not run");
+  });
+  it("patches only the stages that changed", () => {
+    const state = graphReducer.init(
+      { project: { id: "p", name: "P" }, stages, counts: { a: zero, b: zero }, median: { a: null }, blocked: [], subjects: 1 },
+      undefined,
+    );
+    const next = graphReducer.patch(state, { counts: { a: { ...zero, done: 1 } }, blocked: [["a", "b"]] });
+    expect(next.counts.a.done).toBe(1);
+    expect(next.counts.b).toBe(state.counts.b);
+    expect(next.blocked).toEqual([["a", "b"]]);
+    expect(next.median).toBe(state.median);
+  });
+  it("focus patches replace the focus; the job list filters to it", () => {
+    expect(focusReducer.patch(focusReducer.init({ stage_id: "a", label: "A" }, undefined), { stage_id: null, label: null })).toEqual({
+      stage_id: null,
+      label: null,
+    });
+    const row = (id: string, stage_id: string, seq: number) => ({ id, stage_id, subject_id: "s", status: "queued", seq }) as any;
+    const jobs = jobsReducer.init({ jobs: [row("j1", "a", 1), row("j2", "b", 2)], subjects: {}, stages: {} }, undefined);
+    expect(filterJobs(jobs, "all", "", "b")).toEqual(["j2"]);
+    expect(filterJobs(jobs, "all", "", null)).toEqual(["j2", "j1"]);
+  });
+});
+
+const row = (id: string, stage: string, status: string, queued: number, start: number | null, end: number | null): TimelineRow =>
+  [id, "s", stage, status, queued, start, end, 1] as TimelineRow;
+
+function state(rows: TimelineRow[]) {
+  return timelineReducer.init({ jobs: rows, subjects: { s: "sub" }, stages: { a: "A", b: "B" }, order: ["a", "b"], marks: {}, resources: [] }, undefined);
+}
+
+describe("timeline", () => {
+  const rows = [
+    row("j1", "a", "completed", 0, 0, 10),
+    row("j2", "a", "completed", 0, 1, 5),
+    row("j3", "b", "failed", 0, 6, 8), // reuses j2's slot
+    row("j4", "b", "running", 2, 11, null), // reuses j1's slot, runs on
+    row("j5", "b", "queued", 3, null, null),
+  ];
+  it("puts every started job in the lowest free slot, queued ones nowhere", () => {
+    const scene = buildScene(state(rows));
+    expect(scene.ids).toEqual(["j1", "j2", "j3", "j4"]);
+    expect([...scene.lane]).toEqual([0, 1, 1, 0]);
+    expect(scene.lanes).toBe(2);
+    expect(scene.waiting).toBe(1);
+    expect(Number.isNaN(scene.end[3])).toBe(true);
+    expect([...scene.stage]).toEqual([0, 0, 1, 1]);
+    expect(scene.first).toBe(0);
+  });
+  it("finds the job under the pointer: its bar or its queue wait", () => {
+    const scene = buildScene(state(rows));
+    expect(scene.ids[hitTest(scene, 1, 7, 20)]).toBe("j3");
+    expect(scene.ids[hitTest(scene, 0, 15, 20)]).toBe("j4"); // running: up to now
+    expect(hitTest(scene, 0, 25, 20)).toBe(-1);
+    expect(scene.ids[hitTest(scene, 0, 10.5, 20)]).toBe("j4"); // waiting since 2, in the gap
+    expect(hitTest(scene, 5, 1, 20)).toBe(-1);
+  });
+  it("zooms around the pointer, pans by a fraction, fits the run", () => {
+    const view = { t0: 0, t1: 100 };
+    expect(zoomViewport(view, 0.5, 0.5)).toEqual({ t0: 25, t1: 75 });
+    expect(zoomViewport(view, 0.5, 0)).toEqual({ t0: 0, t1: 50 });
+    expect(panViewport(view, 0.1)).toEqual({ t0: 10, t1: 110 });
+    const fit = fitViewport(buildScene(state(rows)), 30);
+    expect(fit.t0).toBeLessThan(0);
+    expect(fit.t1).toBeGreaterThan(30);
+  });
+  it("merges marks and resources idempotently", () => {
+    expect(mergeMarks([[1, "x"]], [[1, "x"], [2, "y"]])).toEqual([
+      [1, "x"],
+      [2, "y"],
+    ]);
+    expect(mergeResources([[1, 10, 5], [3, 1, 1]], [[2, 5, 5], [3, 2, 2]])).toEqual([
+      [1, 10, 5],
+      [2, 5, 5],
+      [3, 2, 2],
+    ]);
+    const next = timelineReducer.patch(state(rows), { jobs: [row("j5", "b", "running", 3, 12, null)], marks: { j5: [[12, "go"]] } });
+    expect(next.rows.j5[3]).toBe("running");
+    expect(stepAt(next.marks.j5, 13)).toBe("go");
+    expect(stepAt(next.marks.j5, 11)).toBeNull();
+  });
+  it("ticks at round steps", () => {
+    expect(timeTicks({ t0: 0, t1: 60 }, 6)).toEqual({ step: 10, ticks: [0, 10, 20, 30, 40, 50, 60] });
+  });
+  it("builds a scene of 10,000 jobs fast", () => {
+    const many: TimelineRow[] = [];
+    for (let i = 0; i < 10000; i++) many.push(row(`j${i}`, i % 2 ? "a" : "b", "completed", i, i + 0.5, i + 8));
+    const started = performance.now();
+    const scene = buildScene(state(many));
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(scene.lanes).toBe(8);
+  });
+});

@@ -1,0 +1,185 @@
+"""Every started or queued job on a time axis, the steps inside them, and the resources of the
+running jobs over time, for the Timeline."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+from ...engine import Engine, Job, JobStatus, Subject
+from ..feed import Feed
+from ..scope import Scope
+
+MAX_MARKS = 64
+"""Step marks kept per job (the first ones: a step that repeats fast is one mark per change)."""
+MAX_MARK_CHARS = 120
+RESOURCE_SECONDS = 3600
+"""Seconds of the resources strip kept (one bucket per second)."""
+
+
+def timeline_row(job: Job) -> list[Any]:
+    """``[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt]``: a list,
+    since a timeline of 10,000 jobs sends them all at once."""
+    return [
+        job.id,
+        job.subject_id,
+        job.stage_id,
+        job.status.value,
+        round(job.queued_at, 3),
+        None if job.start_time is None else round(job.start_time, 3),
+        None if job.end_time is None else round(job.end_time, 3),
+        job.attempt,
+    ]
+
+
+class ResourceBuckets:
+    """Total CPU and memory of the running jobs, per second.
+
+    Each job's samples (``resource_history``: ``(time, cpu_percent, rss_bytes)``) land in the
+    bucket of their second, the job's latest sample of that second counting once; a bucket's
+    totals are the sums over jobs. Only the last :data:`RESOURCE_SECONDS` seconds are kept.
+    """
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, dict[str, tuple[float, int]]] = {}
+        self._order: deque[int] = deque()
+        self._seen: dict[str, float] = {}
+        self.changed: set[int] = set()
+
+    def add(self, job: Job) -> bool:
+        """Take the job's samples not seen yet; whether any was new."""
+        last = self._seen.get(job.id, float("-inf"))
+        new = [s for s in job.resource_history if s[0] > last]
+        if not new:
+            return False
+        self._seen[job.id] = new[-1][0]
+        for t, cpu, rss in new:
+            second = int(t)
+            bucket = self._buckets.get(second)
+            if bucket is None:
+                bucket = self._buckets[second] = {}
+                self._insert(second)
+            bucket[job.id] = (cpu, rss)
+            self.changed.add(second)
+        return True
+
+    def _insert(self, second: int) -> None:
+        self._order.append(second)
+        if len(self._order) > 1 and self._order[-2] > second:  # late sample: keep seconds sorted
+            self._order = deque(sorted(self._order))
+        while len(self._order) > RESOURCE_SECONDS:
+            dropped = self._order.popleft()
+            self._buckets.pop(dropped, None)
+            self.changed.discard(dropped)
+
+    def rows(self, seconds: Any = None) -> list[list[float]]:
+        """``[second, total cpu percent, total rss bytes]`` for these seconds (default: all), in order."""
+        wanted = self._order if seconds is None else sorted(s for s in seconds if s in self._buckets)
+        out = []
+        for second in wanted:
+            bucket = self._buckets[second].values()
+            out.append([second, round(sum(c for c, _ in bucket), 1), sum(r for _, r in bucket)])
+        return out
+
+
+class TimelineFeed(Feed):
+    """Snapshot: ``{"jobs": [timeline rows], "subjects": {id: name}, "stages": {id: label},
+    "order": [stage ids, pipeline order], "marks": {job_id: [[time, step], ...]},
+    "resources": [[second, cpu, rss], ...]}``; jobs oldest first.
+
+    Patch: ``{"jobs": [rows that changed], "subjects": {new id: name}, "marks": {job_id: [new
+    marks]}, "resources": [changed seconds]}`` (keys only when non-empty). A changed job's row is
+    sent whole (it is short); a view keeps a job's marks in time order and skips those it has.
+    Marks are the job's step changes while it runs (p-brain's log
+    messages, a simulated runner's steps), gathered while the widget exists.
+    """
+
+    name = "timeline"
+
+    def __init__(self, engine: Engine, project_id: str | None = None) -> None:
+        super().__init__(engine)
+        self.scope = Scope.of_project(engine, project_id) if project_id is not None else Scope()
+        self.project_id = self.scope.project_id
+        self._steps: dict[str, str] = {}
+        self._marks: dict[str, list[list[Any]]] = {}
+        self._new_marks: dict[str, list[list[Any]]] = {}
+        self._changed: set[str] = set()
+        self._new_subjects: dict[str, str] = {}
+        self._resources = ResourceBuckets()
+        # every job's row, oldest first, kept up to date: a snapshot of 10,000 jobs is a copy
+        self._rows: dict[str, list[Any]] = {}
+        for job in reversed(engine.get_jobs(project_id=self.project_id)):
+            self._rows[job.id] = timeline_row(job)
+            self._resources.add(job)
+        self._resources.changed.clear()
+        self.subscribe(engine.on_job_update(self._on_job))
+        self.subscribe(engine.on_subject_update(self._on_subject))
+
+    def _on_job(self, job: Job) -> None:
+        if not self.scope.covers(job.project_id, job.subject_id, job.id):
+            return
+        changed = False
+        row = timeline_row(job)
+        if self._rows.get(job.id) != row:  # progress alone changes no bar
+            self._rows[job.id] = row
+            self._changed.add(job.id)
+            changed = True
+        step = job.current_step
+        if job.status is JobStatus.RUNNING and step and self._steps.get(job.id) != step:
+            self._steps[job.id] = step
+            marks = self._marks.setdefault(job.id, [])
+            if len(marks) < MAX_MARKS:
+                mark = [round(time.time(), 3), step[:MAX_MARK_CHARS]]
+                marks.append(mark)
+                self._new_marks.setdefault(job.id, []).append(mark)
+                changed = True
+        elif job.status is not JobStatus.RUNNING:
+            self._steps.pop(job.id, None)
+        if self._resources.add(job) or changed:
+            self._wake()
+
+    def _on_subject(self, subject: Subject) -> None:
+        if self.scope.covers(subject.project_id, subject.id):
+            self._new_subjects[subject.id] = subject.name
+            self._wake()
+
+    def _projects(self) -> list[str]:
+        if self.project_id is not None:
+            return [self.project_id]
+        return [p.id for p in self.engine.get_projects()]
+
+    def snapshot(self) -> dict[str, Any]:
+        subjects: dict[str, str] = {}
+        stages: dict[str, str] = {}
+        order: list[str] = []
+        for project_id in self._projects():
+            subjects.update((s.id, s.name) for s in self.engine.get_subjects(project_id))
+            for stage in self.engine.pipeline(project_id):
+                stages.setdefault(stage.id, stage.label)
+                if stage.id not in order:
+                    order.append(stage.id)
+        return {
+            "jobs": list(self._rows.values()),
+            "subjects": subjects,
+            "stages": stages,
+            "order": order,
+            "marks": {job_id: list(marks) for job_id, marks in self._marks.items()},
+            "resources": self._resources.rows(),
+        }
+
+    def take_patch(self) -> dict[str, Any] | None:
+        patch: dict[str, Any] = {}
+        if self._changed:
+            patch["jobs"] = [self._rows[job_id] for job_id in self._changed]
+            self._changed = set()
+        if self._new_subjects:
+            patch["subjects"] = self._new_subjects
+            self._new_subjects = {}
+        if self._new_marks:
+            patch["marks"] = self._new_marks
+            self._new_marks = {}
+        if self._resources.changed:
+            patch["resources"] = self._resources.rows(self._resources.changed)
+            self._resources.changed = set()
+        return patch or None

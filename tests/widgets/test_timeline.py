@@ -1,0 +1,106 @@
+"""Timeline: job rows with wait and run times, step marks, resources per second, logs in scope."""
+
+from __future__ import annotations
+
+from widget_helpers import settle
+
+from pbrain_widgets import Job, JobStatus
+from pbrain_widgets.widgets import Timeline
+from pbrain_widgets.widgets.feeds.timeline import RESOURCE_SECONDS, ResourceBuckets
+
+ROW = ["id", "subject_id", "stage_id", "status", "queued_at", "start_time", "end_time", "attempt"]
+
+
+def rows_of(snapshot, patches):
+    """Job id -> row as a view holds it after the snapshot and these patches."""
+    rows = {r[0]: dict(zip(ROW, r, strict=True)) for r in snapshot["jobs"]}
+    for patch in patches:
+        for r in patch["parts"].get("timeline", {}).get("jobs", []):
+            rows[r[0]] = dict(zip(ROW, r, strict=True))
+    return rows
+
+
+async def test_snapshot_has_every_job_oldest_first_with_names(study, wire):
+    engine, project, subjects = study
+    jobs = engine.run_pipeline(project.id, [subjects[0].id], ["import", "t1_fit"])
+    await engine.wait(timeout=5)
+    w = wire(Timeline(engine, project.id))
+    snap = w.ok("snapshot")["parts"]["timeline"]
+    assert [r[0] for r in snap["jobs"]] == [j.id for j in jobs]
+    first = dict(zip(ROW, snap["jobs"][0], strict=True))
+    assert first["status"] == "completed" and first["queued_at"] <= first["start_time"] <= first["end_time"]
+    assert snap["subjects"][subjects[0].id] == "sub-01"
+    assert snap["stages"]["t1_fit"] == "T1/M0 Fitting" and snap["order"][:2] == ["import", "t1_fit"]
+    assert snap["resources"] == [] and w.widget.project_id == project.id
+
+
+async def test_live_rows_give_each_started_job_its_wait_and_run(study, wire):
+    engine, project, subjects = study
+    engine.max_concurrent = 2
+    w = wire(Timeline(engine))
+    snap = w.ok("snapshot")["parts"]["timeline"]
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit"])
+    await engine.wait(timeout=10)
+    await settle()
+    rows = rows_of(snap, w.patches)
+    assert set(rows) == {j.id for j in engine.get_jobs()}
+    for row in rows.values():
+        job = engine.get_job(row["id"])
+        assert row["status"] == "completed"
+        assert row["start_time"] == round(job.start_time, 3) and row["end_time"] == round(job.end_time, 3)
+        assert row["queued_at"] <= row["start_time"]
+    # the second stage waited for the first: a visible queue wait
+    assert any(r["start_time"] - r["queued_at"] > 0.005 for r in rows.values() if r["stage_id"] == "t1_fit")
+    assert len(w.patches) <= 15
+    # a row goes when its bar changes (queued, started, ended), never for progress alone
+    sent = [r[0] for p in w.patches for r in p["parts"].get("timeline", {}).get("jobs", [])]
+    assert max(sent.count(job_id) for job_id in rows) <= 3
+
+
+async def test_step_changes_become_marks(study, wire):
+    engine, project, subjects = study
+    w = wire(Timeline(engine, project.id))
+    (job,) = engine.run_pipeline(project.id, [subjects[0].id], ["import"])
+    await engine.wait(timeout=5)
+    await settle()
+    marks = [m for p in w.patches for m in p["parts"].get("timeline", {}).get("marks", {}).get(job.id, [])]
+    assert len(marks) >= 2 and [m[0] for m in marks] == sorted(m[0] for m in marks)
+    done = engine.get_job(job.id)
+    assert all(done.start_time - 0.01 <= t <= done.end_time + 0.01 for t, _ in marks)
+    assert w.ok("snapshot")["parts"]["timeline"]["marks"][job.id] == marks
+
+
+def sampled(job_id: str, samples: list[tuple[float, float, int]]) -> Job:
+    return Job(job_id, "p", "s", "import", status=JobStatus.RUNNING, resource_history=samples)
+
+
+def test_resources_sum_the_running_jobs_per_second():
+    buckets = ResourceBuckets()
+    assert buckets.add(sampled("a", [(100.2, 50.0, 1000), (101.1, 80.0, 2000)]))
+    assert buckets.add(sampled("b", [(101.5, 20.0, 500)]))
+    assert not buckets.add(sampled("b", [(101.5, 20.0, 500)]))  # nothing new
+    buckets.add(sampled("a", [(101.1, 80.0, 2000), (101.9, 90.0, 2500)]))  # latest of a second wins
+    assert buckets.rows() == [[100, 50.0, 1000], [101, 110.0, 3000]]
+    assert buckets.changed == {100, 101}
+    assert buckets.rows({101, 7}) == [[101, 110.0, 3000]]
+
+
+def test_resources_keep_the_last_hour_only():
+    buckets = ResourceBuckets()
+    buckets.add(sampled("a", [(float(t), 1.0, 1) for t in range(RESOURCE_SECONDS + 10)]))
+    rows = buckets.rows()
+    assert len(rows) == RESOURCE_SECONDS and rows[0][0] == 10
+
+
+async def test_logs_are_served_only_in_scope(study, wire):
+    engine, project, subjects = study
+    other = engine.create_project("other")
+    (extra,) = engine.add_subjects(other.id, ["x-01"])
+    mine = engine.run_stage(project.id, subjects[0].id, "import")
+    theirs = engine.run_stage(other.id, extra.id, "import")
+    await engine.wait(timeout=5)
+    w = wire(Timeline(engine, project.id))
+    assert w.ok("logs", {"job_id": mine.id, "before": None, "limit": 10})["lines"]
+    reply = w.request("logs", {"job_id": theirs.id, "before": None, "limit": 10})
+    assert not reply["ok"] and "unknown here" in reply["error"]
+    assert [r[0] for r in w.ok("snapshot")["parts"]["timeline"]["jobs"]] == [mine.id]
