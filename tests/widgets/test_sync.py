@@ -197,7 +197,7 @@ async def test_snapshot_carries_the_last_revision(study, wire):
     await settle()
     snap = w.ok("snapshot")
     assert snap["rev"] == w.patches[-1]["rev"] == w.widget.revision
-    assert set(snap["parts"]) == {"jobs", "logs"}
+    assert set(snap["parts"]) == {"jobs", "logs", "focus"}
 
 
 async def test_close_unsubscribes_and_stops_sending(study, wire):

@@ -9,7 +9,15 @@ import pytest
 from widget_helpers import over_the_wire
 
 from pbrain_widgets import widgets
-from pbrain_widgets.widgets import ConnectionStatus, JobMonitor, LogStream, ProjectDashboard, SubjectDetail
+from pbrain_widgets.widgets import (
+    ConnectionStatus,
+    JobMonitor,
+    LogStream,
+    PipelineGraph,
+    ProjectDashboard,
+    SubjectDetail,
+    Timeline,
+)
 from pbrain_widgets.widgets.guarded import GuardedWidget
 
 LOGGER = "pbrain_widgets.widgets"
@@ -31,6 +39,8 @@ MAKERS = {
     "log_stream": lambda engine, project, subjects, job: LogStream(engine, job.id),
     "project_dashboard": lambda engine, project, subjects, job: ProjectDashboard(engine, project.id),
     "subject_detail": lambda engine, project, subjects, job: SubjectDetail(engine, subjects[0].id),
+    "pipeline_graph": lambda engine, project, subjects, job: PipelineGraph(engine, project.id),
+    "timeline": lambda engine, project, subjects, job: Timeline(engine, project.id),
 }
 
 SETTABLE = {
@@ -39,6 +49,8 @@ SETTABLE = {
     "log_stream": [],
     "project_dashboard": ["selected_subject"],
     "subject_detail": [],
+    "pipeline_graph": [],
+    "timeline": [],
 }
 
 
