@@ -1,6 +1,7 @@
 // Preact hooks over the sync layer: state subscription, a ticking clock, log watching.
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import { canAct } from "./link";
 import { fromTail, prependLines, type LogsState } from "./state/logs";
 import type { Store } from "./store";
 import type { Reducers, SyncClient } from "./sync";
@@ -12,14 +13,24 @@ export function useStore<S>(store: Store<S>): S {
   return store.get();
 }
 
-/** The current time in seconds, re-rendering every `ms` (for live durations). */
-export function useNow(ms = 1000): number {
+/**
+ * The current time in seconds, re-rendering every `ms` (for live durations). While `ticking` is
+ * false (kernel gone, engine closed) the clock stands still, and so do the durations drawn with it.
+ */
+export function useNow(ms = 1000, ticking = true): number {
   const [now, setNow] = useState(() => Date.now() / 1000);
   useEffect(() => {
+    if (!ticking) return undefined;
+    setNow(Date.now() / 1000);
     const timer = setInterval(() => setNow(Date.now() / 1000), ms);
     return () => clearInterval(timer);
-  }, [ms]);
+  }, [ms, ticking]);
   return now;
+}
+
+/** Whether this view's kernel acts now: its clocks tick and its buttons work (see link.ts). */
+export function useCanAct(client: SyncClient<any>): boolean {
+  return canAct(useStore(client.link));
 }
 
 /** Re-send a watch this often, so that the kernel's lease (30 s) does not lapse. */

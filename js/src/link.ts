@@ -16,6 +16,8 @@ export interface Link {
   latencyMs: number | null;
   /** Why the engine cannot write its store now (changes kept in memory and retried), or null. */
   storeError: string | null;
+  /** The kernel said the widget's engine was closed: nothing will change, every action fails. */
+  engineClosed: boolean;
 }
 
 export interface LinkTiming {
@@ -53,6 +55,13 @@ export const LINK_LABELS: Record<LinkState, string> = {
   busy: "Kernel busy",
   disconnected: "Disconnected",
 };
+
+/** Whether the view shows a kernel that acts: clocks tick and buttons work (busy counts). */
+export function canAct(link: Link): boolean {
+  return !link.engineClosed && link.state !== "disconnected";
+}
+
+export const ENGINE_CLOSED_BANNER = "The engine was closed — create a new one and re-run this cell.";
 
 /** One sentence for a tooltip or banner. */
 export function linkExplanation(link: Link, timeoutMs: number): string {

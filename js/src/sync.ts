@@ -115,7 +115,7 @@ export class SyncClient<R extends Reducers> {
   readonly viewId = randomPrefix();
   readonly store: Store<ViewState<R>>;
   /** Live, busy or disconnected (see link.ts); views grey out and disable actions when not live. */
-  readonly link = new Store<Link>({ state: "connecting", answers: true, latencyMs: null, storeError: null });
+  readonly link = new Store<Link>({ state: "connecting", answers: true, latencyMs: null, storeError: null, engineClosed: false });
   private heard: Heard = { started: Date.now(), lastHeard: null, busy: false, unansweredSince: null };
   private timing: LinkTiming = DEFAULT_TIMING;
   private linkTimer: ReturnType<typeof setInterval> | undefined;
@@ -148,6 +148,7 @@ export class SyncClient<R extends Reducers> {
     this.request("snapshot", {}, SNAPSHOT_TIMEOUT_MS)
       .then((snap) => {
         this.resyncing = false;
+        this.noteClosed(snap.closed);
         const complete = this.revisions.snapshot(snap.rev, snap.t, snap.parts);
         const storeError = typeof snap.store_error === "string" ? snap.store_error : null;
         if (storeError !== this.link.get().storeError) this.link.set({ ...this.link.get(), storeError });
@@ -193,8 +194,9 @@ export class SyncClient<R extends Reducers> {
     this.probing = true;
     if (this.heard.unansweredSince == null) this.heard.unansweredSince = sent;
     this.request("ping", {}, this.timing.timeoutMs)
-      .then((result: { busy?: boolean; store_error?: string | null }) => {
+      .then((result: { busy?: boolean; store_error?: string | null; closed?: boolean }) => {
         this.heard.busy = Boolean(result?.busy);
+        this.noteClosed(result?.closed);
         this.link.set({ ...this.link.get(), latencyMs: Date.now() - sent, storeError: result?.store_error ?? null });
       })
       .catch(() => undefined)
@@ -225,6 +227,11 @@ export class SyncClient<R extends Reducers> {
     });
   }
 
+  /** The kernel said whether the engine is closed; a closed engine stays closed. */
+  private noteClosed(closed: unknown): void {
+    if (closed === true && !this.link.get().engineClosed) this.link.set({ ...this.link.get(), engineClosed: true });
+  }
+
   /** Apply a change of this view's own (e.g. the log tail a `watch` reply brought). */
   local(fn: (parts: StateOf<R>) => StateOf<R>): void {
     this.revisions.local(fn);
@@ -238,6 +245,7 @@ export class SyncClient<R extends Reducers> {
       this.heard.busy = Boolean(msg.busy);
       const storeError = typeof msg.store_error === "string" ? msg.store_error : null;
       if (storeError !== this.link.get().storeError) this.link.set({ ...this.link.get(), storeError });
+      this.noteClosed(msg.closed);
       if (this.linkTimer !== undefined) this.checkLink();
       return;
     }

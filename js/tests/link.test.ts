@@ -79,3 +79,18 @@ describe("SyncClient link", () => {
     client.dispose();
   });
 });
+
+describe("SyncClient and a closed engine", () => {
+  it("a ping reply saying closed marks the engine closed for good", async () => {
+    const model = new Model();
+    const client = new SyncClient(model, {});
+    client.startLink({ probeMs: 40, timeoutMs: 5000 });
+    const ping = model.sent.find((m) => m.action === "ping");
+    model.deliver({ kind: "reply", id: ping.id, ok: true, result: { t: 1, busy: false, closed: true } });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(client.link.get()).toMatchObject({ state: "live", engineClosed: true });
+    model.deliver({ kind: "beat", busy: false, closed: false, t: 1 });
+    expect(client.link.get().engineClosed).toBe(true);
+    client.dispose();
+  });
+});

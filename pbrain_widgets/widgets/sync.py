@@ -21,14 +21,19 @@ Messages from the kernel to the views (sent to every view of the widget)::
     {"kind": "reply", "id": "<request id>", "ok": false, "error": "<why>"}
     {"kind": "reply", "id": null, "ok": false, "error": "<why>"}   (the request had no valid id)
     {"kind": "patch", "rev": <int>, "t": <kernel time>, "parts": {"<feed>": <feed patch>, ...}}
-    {"kind": "beat", "busy": <bool>, "store_error": <str or null>, "t": <kernel time>}
+    {"kind": "beat", "busy": <bool>, "store_error": <str or null>, "closed": <bool>, "t": <kernel time>}
 
 A ``beat`` tells the kernel's health: it goes out when a cell starts or ends, every second while
 a cell runs (see :mod:`pbrain_widgets.widgets.kernel_activity`), and when writing to the
 engine's store starts failing or works again (``Engine.store_error``). The ``ping`` reply is
-``{"t": <kernel time>, "busy": <bool>, "store_error": <str or null>}``, and a snapshot carries
-``store_error`` too. Anything heard from the kernel proves it alive: a view
-shows "busy" (not "disconnected") while beats come, and "disconnected" only after silence.
+``{"t": <kernel time>, "busy": <bool>, "store_error": <str or null>, "closed": <bool>}``, and a
+snapshot carries ``store_error`` and ``closed`` too. Anything heard from the kernel proves it
+alive: a view shows "busy" (not "disconnected") while beats come, and "disconnected" only after
+silence. ``closed`` says that the widget's engine was closed (``engine.close()``): the kernel
+still answers, but nothing will change and every action fails, so a view says so and disables
+its buttons. The beat when the cell that closed the engine ends tells the views at once; pings
+and snapshots tell the ones that missed it. Once the engine is closed, every request but
+``snapshot`` and ``ping`` gets the error :data:`ENGINE_CLOSED`.
 
 A view ignores replies whose id does not carry its prefix. The ``snapshot`` result is
 ``{"rev": R, "t": <kernel time>, "parts": {"<feed>": <feed snapshot>, ...}}``: the full state
@@ -84,7 +89,7 @@ import anywidget
 import traitlets
 
 from ..engine import Engine
-from ..errors import PbrainWidgetsError
+from ..errors import EngineClosedError, PbrainWidgetsError
 from .feed import Action, Feed, check_engine
 from .kernel_activity import kernel_activity
 from .validation import BadRequest, check_encodable, check_payload, check_request_id
@@ -93,6 +98,9 @@ log = logging.getLogger("pbrain_widgets.widgets")
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 UNENCODABLE = "internal error: the reply is not encodable as JSON; see the kernel's log"
+ENGINE_CLOSED = "the engine was closed; create a new one and re-run this cell"
+"""The error of every request (but ``snapshot`` and ``ping``) once the widget's engine is closed."""
+_ALWAYS_ANSWERED = frozenset({"snapshot", "ping"})
 BEAT_SECONDS = 1.0
 """While a cell runs, seconds between two beats of a widget."""
 
@@ -171,11 +179,13 @@ class SyncWidget(anywidget.AnyWidget):
             "rev": self._rev,
             "t": time.time(),
             "store_error": self.engine.store_error,
+            "closed": self.engine.closed,
             "parts": {name: feed.snapshot() for name, feed in self._feeds.items()},
         }
 
     def _health(self) -> dict[str, Any]:
-        return {"busy": kernel_activity.busy, "store_error": self.engine.store_error}
+        engine = self.engine
+        return {"busy": kernel_activity.busy, "store_error": engine.store_error, "closed": engine.closed}
 
     # -- kernel -> views ---------------------------------------------------------------------
 
@@ -225,8 +235,20 @@ class SyncWidget(anywidget.AnyWidget):
 
     def _on_activity(self, _busy: bool) -> None:
         # called on the kernel's main thread when a cell starts or ends
-        if not self._closed and not self.engine.closed:
+        if self._closed:
+            return
+        try:
             self.engine.call_soon(self._beat)
+        except PbrainWidgetsError:  # the engine is closed: its loop is gone, beat from here
+            self._send_beat()
+
+    def _send_beat(self) -> dict[str, Any]:
+        health = self._health()
+        try:
+            self._send_to_views({"kind": "beat", **health, "t": time.time()})
+        except Exception:
+            log.exception("%s: sending a beat failed", type(self).__name__)
+        return health
 
     def _beat(self) -> None:
         if self._beat_handle is not None:
@@ -234,12 +256,8 @@ class SyncWidget(anywidget.AnyWidget):
             self._beat_handle = None
         if self._closed:
             return
-        health = self._health()
-        try:
-            self._send_to_views({"kind": "beat", **health, "t": time.time()})
-        except Exception:
-            log.exception("%s: sending a beat failed", type(self).__name__)
-        if health["busy"]:
+        health = self._send_beat()
+        if health["busy"] and not health["closed"]:
             self._beat_handle = asyncio.get_running_loop().call_later(BEAT_SECONDS, self._beat)
 
     # -- views -> kernel ---------------------------------------------------------------------
@@ -299,6 +317,8 @@ class SyncWidget(anywidget.AnyWidget):
         name = content.get("action")
         if not isinstance(name, str) or name not in self._actions:
             raise BadRequest(f"unknown action {str(name)[:80]!r}; valid actions: {', '.join(self.actions)}")
+        if self.engine.closed and name not in _ALWAYS_ANSWERED:
+            raise EngineClosedError(ENGINE_CLOSED)
         action = self._actions[name]
         payload = check_payload(name, content.get("payload"), action.schema)
         return action.handler(payload)

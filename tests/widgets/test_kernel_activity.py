@@ -81,3 +81,24 @@ async def test_a_failing_store_is_told_to_the_views_and_its_recovery_too(tmp_pat
         assert [m["store_error"] for m in monitor.messages if m["kind"] == "beat"][-1] is None
     finally:
         await engine.aclose()
+
+
+async def test_a_closed_engine_is_told_to_the_views(study, wire):
+    """After engine.close(): the beat at the end of the cell, pings and snapshots say closed, and
+    every action is refused in plain words."""
+    engine, project, subjects = study
+    monitor = wire(JobMonitor(engine, project.id))
+    job = engine.run_stage(project.id, subjects[0].id, "import", run_dependencies=False)
+    assert monitor.ok("ping")["closed"] is False and monitor.ok("snapshot")["closed"] is False
+    try:
+        kernel_activity._set(True)
+        engine.close()
+    finally:
+        kernel_activity._set(False)  # the cell that closed the engine ends
+    assert [m["closed"] for m in monitor.messages if m["kind"] == "beat"][-1] is True
+    assert monitor.ok("ping")["closed"] is True
+    snapshot = monitor.ok("snapshot")
+    assert snapshot["closed"] is True and snapshot["parts"]["jobs"]["jobs"][0]["id"] == job.id
+    reply = monitor.request("retry", {"job_id": job.id})
+    assert reply["ok"] is False
+    assert reply["error"] == "the engine was closed; create a new one and re-run this cell"

@@ -16,6 +16,8 @@ interface Props {
   stage: string;
   subject: string;
   now: number;
+  /** The kernel acts: actions enabled, ETA shown (a stale ETA is worse than none). */
+  live: boolean;
   expanded: boolean;
   log: LogWindow | undefined;
   onToggle: () => void;
@@ -24,7 +26,7 @@ interface Props {
   reloadTail: () => Promise<void>;
 }
 
-export function JobCard({ job, stage, subject, now, expanded, log, onToggle, onAction, loadOlder, reloadTail }: Props) {
+export function JobCard({ job, stage, subject, now, live, expanded, log, onToggle, onAction, loadOlder, reloadTail }: Props) {
   const active = job.status === "queued" || job.status === "running";
   const retryable = job.status === "failed" || job.status === "cancelled";
   const duration = jobDuration(job.start_time, job.end_time, now);
@@ -60,7 +62,7 @@ export function JobCard({ job, stage, subject, now, expanded, log, onToggle, onA
                 <span class="pw-step">{job.current_step}</span>
                 <span class="pw-pct">{formatPercent(job.progress)}</span>
                 <ProgressBar value={job.progress} label={`${stage} for ${subject}`} />
-                <span class="pw-muted">{formatEta(job.eta_seconds)}</span>
+                <span class="pw-muted">{live ? formatEta(job.eta_seconds) : ""}</span>
               </>
             ) : job.error ? (
               <span class="pw-error-text" title={job.error}>
@@ -78,12 +80,12 @@ export function JobCard({ job, stage, subject, now, expanded, log, onToggle, onA
           </span>
           <span class="pw-card-actions">
             {active && (
-              <button type="button" class="pw-btn pw-btn-small" onClick={() => onAction("cancel")} aria-label={`Cancel ${stage} for ${subject}`}>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live} onClick={() => onAction("cancel")} aria-label={`Cancel ${stage} for ${subject}`}>
                 Cancel
               </button>
             )}
             {retryable && (
-              <button type="button" class="pw-btn pw-btn-small" onClick={() => onAction("retry")} aria-label={`Retry ${stage} for ${subject}`}>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live} onClick={() => onAction("retry")} aria-label={`Retry ${stage} for ${subject}`}>
                 Retry
               </button>
             )}

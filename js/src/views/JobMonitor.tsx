@@ -4,8 +4,9 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { FocusChip } from "../components/FocusChip";
 import { Notice, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
-import { logLoaders, useNow, useStore, useWatch } from "../hooks";
+import { logLoaders, useNow, useStore, useWatch, useCanAct } from "../hooks";
 import { focusReducer } from "../state/focus";
+import { failure } from "../errors";
 import { countJobs, filterJobs, type JobsState, jobsReducer } from "../state/jobs";
 import { logsReducer } from "../state/logs";
 import { chime, newlyEnded } from "../sounds";
@@ -45,7 +46,9 @@ function useSounds(model: ModelLike, jobs: JobsState | undefined): void {
 
 export function JobMonitor({ client, model }: { client: Client; model: ModelLike }) {
   const state = useStore(client.store);
-  const now = useNow() + state.clockOffset;
+  const link = useStore(client.link);
+  const live = useCanAct(client);
+  const now = useNow(1000, live) + state.clockOffset;
   const [tab, setTab] = useState<JobStatus | "all">("all");
   const [expanded, setExpanded] = useState<string[]>([]);
   const [confirmKill, setConfirmKill] = useState(false);
@@ -69,13 +72,13 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
     client
       .request(action, { job_id: id })
       .then(() => say(`${action === "cancel" ? "Cancelled" : "Retrying"} ${label(id)}`, "ok"))
-      .catch((e: Error) => say(e.message, "error"));
+      .catch((e: Error) => say(failure(action, e, link), "error"));
   const killAll = () => {
     setConfirmKill(false);
     client
       .request("cancel_all")
       .then((r: { cancelled: number }) => say(`Cancelled ${r.cancelled} job${r.cancelled === 1 ? "" : "s"}`, "ok"))
-      .catch((e: Error) => say(e.message, "error"));
+      .catch((e: Error) => say(failure("cancel the jobs", e, link), "error"));
   };
   const toggle = (id: string) =>
     setExpanded((open) => (open.includes(id) ? open.filter((x) => x !== id) : [...open, id].slice(-MAX_EXPANDED)));
@@ -102,7 +105,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
         {confirmKill ? (
           <span class="pw-confirm" role="alertdialog" aria-label="Confirm kill all">
             <span>{`Cancel all ${active} queued and running jobs?`}</span>
-            <button type="button" class="pw-btn pw-btn-danger" onClick={killAll}>
+            <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={killAll}>
               Kill all
             </button>
             <button type="button" class="pw-btn" onClick={() => setConfirmKill(false)}>
@@ -110,7 +113,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
             </button>
           </span>
         ) : (
-          <button type="button" class="pw-btn pw-btn-danger" disabled={!active} onClick={() => setConfirmKill(true)}>
+          <button type="button" class="pw-btn pw-btn-danger" disabled={!active || !live} onClick={() => setConfirmKill(true)}>
             Kill all
           </button>
         )}
@@ -166,6 +169,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
                   stage={jobs.stages[job.stage_id] ?? job.stage_id}
                   subject={jobs.subjects[job.subject_id] ?? job.subject_id}
                   now={now}
+                  live={live}
                   expanded={expanded.includes(job.id)}
                   log={state.parts.logs[job.id]}
                   onToggle={() => toggle(job.id)}

@@ -3,7 +3,7 @@
 import { Badge } from "../components/Badge";
 import { LogView } from "../components/LogView";
 import { formatDuration, formatEta, formatPercent, jobDuration, shortId } from "../format";
-import { logLoaders, useNow, useStore } from "../hooks";
+import { logLoaders, useCanAct, useNow, useStore } from "../hooks";
 import { jobReducer } from "../state/job";
 import { logsReducer } from "../state/logs";
 import type { SyncClient } from "../sync";
@@ -12,7 +12,8 @@ export const logStreamReducers = { job: jobReducer, logs: logsReducer };
 
 export function LogStream({ client, jobId }: { client: SyncClient<typeof logStreamReducers>; jobId: string }) {
   const state = useStore(client.store);
-  const now = useNow() + state.clockOffset;
+  const live = useCanAct(client);
+  const now = useNow(1000, live) + state.clockOffset;
   if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading log...</div>;
   const { job, subject, stage } = state.parts.job;
   const loaders = logLoaders(client, jobId);
@@ -25,7 +26,7 @@ export function LogStream({ client, jobId }: { client: SyncClient<typeof logStre
           <span class="pw-muted">{`· ${subject} ·`}</span>
           <code class="pw-muted">{shortId(job.id)}</code>
           <Badge tone={job.status}>{job.status}</Badge>
-          {job.status === "running" && <span class="pw-muted">{`${formatPercent(job.progress)} ${job.current_step} ${formatEta(job.eta_seconds)}`}</span>}
+          {job.status === "running" && <span class="pw-muted">{`${formatPercent(job.progress)} ${job.current_step} ${live ? formatEta(job.eta_seconds) : ""}`}</span>}
           <span class="pw-spacer" />
           <span class="pw-muted">{formatDuration(duration)}</span>
         </header>

@@ -6,8 +6,9 @@ import { FocusChip } from "../components/FocusChip";
 import { Icon, STAGE_LABELS, StatusMark } from "../components/Icons";
 import { Notice, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
-import { useStore } from "../hooks";
+import { useStore, useCanAct } from "../hooks";
 import { focusReducer } from "../state/focus";
+import { failure } from "../errors";
 import { logsReducer } from "../state/logs";
 import { activeTotal, projectReducer, selectRows } from "../state/project";
 import { subjectReducer } from "../state/subject";
@@ -21,6 +22,8 @@ const ROW_HEIGHT = 30;
 
 export function ProjectDashboard({ client }: { client: Client }) {
   const state = useStore(client.store);
+  const link = useStore(client.link);
+  const live = useCanAct(client);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [excluded, setExcluded] = useState<Set<string>>(new Set());
   const anchor = useRef<number | null>(null);
@@ -47,9 +50,10 @@ export function ProjectDashboard({ client }: { client: Client }) {
     client
       .request("run_pipeline", { subject_ids: subjectIds, stage_ids: chosen })
       .then((r: { jobs: number }) => say(`${what}: ${r.jobs} job${r.jobs === 1 ? "" : "s"} queued or already active`, "ok"))
-      .catch((e: Error) => say(e.message, "error"));
+      .catch((e: Error) => say(failure("run", e, link), "error"));
   };
-  const open = (subjectId: string | null) => client.request("open_subject", { subject_id: subjectId }).catch((e: Error) => say(e.message, "error"));
+  const open = (subjectId: string | null) =>
+    client.request("open_subject", { subject_id: subjectId }).catch((e: Error) => say(failure(subjectId ? "open the subject" : "close the subject", e, link), "error"));
   const toggleStage = (id: string) =>
     setExcluded((prev) => {
       const next = new Set(prev);
@@ -82,10 +86,10 @@ export function ProjectDashboard({ client }: { client: Client }) {
             ))}
           </fieldset>
         </details>
-        <button type="button" class="pw-btn" disabled={!selected.size} onClick={() => run([...selected], "Run selected")}>
+        <button type="button" class="pw-btn" disabled={!live || !selected.size} onClick={() => run([...selected], "Run selected")}>
           {`Run selected (${selected.size})`}
         </button>
-        <button type="button" class="pw-btn pw-btn-primary" disabled={!subjects.length} onClick={() => run(null, "Run all")}>
+        <button type="button" class="pw-btn pw-btn-primary" disabled={!live || !subjects.length} onClick={() => run(null, "Run all")}>
           Run all
         </button>
       </header>
@@ -158,7 +162,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
                     <button
                       type="button"
                       class="pw-icon-btn"
-                      disabled={busy}
+                      disabled={busy || !live}
                       aria-label={busy ? `${s.name} is running` : `Run ${s.name}`}
                       onClick={() => run([s.id], `Run ${s.name}`)}
                     >

@@ -8,7 +8,8 @@ import { LogView } from "../components/LogView";
 import { Notice, useNotice } from "../components/Notice";
 import { ProgressRing } from "../components/ProgressBar";
 import { formatDateTime, formatDuration, formatPercent, jobDuration, shortId } from "../format";
-import { logLoaders, useNow, useWatch } from "../hooks";
+import { failure } from "../errors";
+import { logLoaders, useCanAct, useNow, useStore, useWatch } from "../hooks";
 import type { LogsState } from "../state/logs";
 import { logsReducer } from "../state/logs";
 import { canRun, type SubjectState, stageProgress, subjectReducer } from "../state/subject";
@@ -37,7 +38,9 @@ interface Props<R extends WithSubject> {
 }
 
 export function SubjectPanel<R extends WithSubject>({ client, subject: state, logs, ready, clockOffset, onClose }: Props<R>) {
-  const now = useNow() + clockOffset;
+  const link = useStore(client.link);
+  const live = useCanAct(client);
+  const now = useNow(1000, live) + clockOffset;
   const [selected, setSelected] = useState<string | null>(null);
   const [notice, say] = useNotice();
   const stage = state.stages.find((s) => s.id === selected) ?? null;
@@ -50,12 +53,12 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
     client
       .request("run_stage", { stage_id: stageId })
       .then(() => say(`Queued ${state.stages.find((s) => s.id === stageId)?.label ?? stageId}`, "ok"))
-      .catch((e: Error) => say(e.message, "error"));
+      .catch((e: Error) => say(failure("run", e, link), "error"));
   const cancel = (jobId: string) =>
     client
       .request("cancel_job", { job_id: jobId })
       .then(() => say("Cancelled", "ok"))
-      .catch((e: Error) => say(e.message, "error"));
+      .catch((e: Error) => say(failure("cancel", e, link), "error"));
   const loaders = job ? logLoaders(client, job.id) : null;
 
   return (
@@ -102,14 +105,14 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
             {job && <code class="pw-muted">{shortId(job.id)}</code>}
             <span class="pw-spacer" />
             {job && (job.status === "queued" || job.status === "running") && (
-              <button type="button" class="pw-btn" onClick={() => cancel(job.id)}>
+              <button type="button" class="pw-btn" disabled={!live} onClick={() => cancel(job.id)}>
                 Cancel
               </button>
             )}
             <button
               type="button"
               class="pw-btn pw-btn-primary"
-              disabled={!canRun(state, stage)}
+              disabled={!live || !canRun(state, stage)}
               title={canRun(state, stage) ? "" : "Its dependencies are not done yet, or it is already queued or running"}
               onClick={() => run(stage.id)}
             >

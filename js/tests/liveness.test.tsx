@@ -1,0 +1,107 @@
+// @vitest-environment jsdom
+// A closed engine and a gone kernel: the banner, disabled buttons, frozen clocks, plain errors.
+import { act } from "preact/test-utils";
+import { afterEach, describe, expect, it } from "vitest";
+import { failure } from "../src/errors";
+import widget from "../src/index";
+import type { Link } from "../src/link";
+import type { ModelLike } from "../src/sync";
+import type { JobRow } from "../src/types";
+
+class FakeModel implements ModelLike {
+  sent: any[] = [];
+  handlers: ((msg: any) => void)[] = [];
+  constructor(private traits: Record<string, unknown>) {}
+  get(name: string) {
+    return this.traits[name];
+  }
+  send(content: any) {
+    this.sent.push(content);
+  }
+  on(_e: string, cb: (msg: any) => void) {
+    this.handlers.push(cb);
+  }
+  off(_e: string, cb: (msg: any) => void) {
+    this.handlers = this.handlers.filter((x) => x !== cb);
+  }
+  deliver(msg: any) {
+    for (const cb of this.handlers) cb(msg);
+  }
+  async reply(action: string, result: unknown) {
+    const request = this.sent.find((m) => m.action === action);
+    await act(async () => {
+      this.deliver({ kind: "reply", id: request.id, ok: true, result });
+      await new Promise((r) => setTimeout(r, 0));
+    });
+  }
+}
+
+function running(start: number): JobRow {
+  return {
+    id: "job000000000001", project_id: "p", subject_id: "s", stage_id: "import", status: "running", progress: 40,
+    current_step: "step", queued_at: start, start_time: start, end_time: null, error: null, log_path: null,
+    eta_seconds: 2, attempt: 1, retry_of: null, blocked_by: null, cpu_percent: null, memory_rss: null,
+    peak_memory_rss: null, seq: 1,
+  };
+}
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+  cleanup?.();
+  document.body.innerHTML = "";
+});
+
+async function monitor() {
+  const model = new FakeModel({ _view_kind: "job_monitor" });
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  await act(() => {
+    cleanup = widget.render({ model, el });
+  });
+  const now = Date.now() / 1000;
+  await model.reply("snapshot", { rev: 0, t: now, closed: false, parts: { jobs: { jobs: [running(now - 5)], subjects: { s: "sub-01" }, stages: { import: "Import" } }, logs: { tails: {} } } });
+  return { model, el };
+}
+
+describe("a closed engine", () => {
+  it("a beat saying closed shows the banner, disables every action and hides the ETA", async () => {
+    const { model, el } = await monitor();
+    const cancel = el.querySelector<HTMLButtonElement>('button[aria-label="Cancel Import for sub-01"]');
+    expect(cancel?.disabled).toBe(false);
+    expect(el.textContent).toContain("left");
+    await act(() => model.deliver({ kind: "beat", busy: false, closed: true, t: Date.now() / 1000 }));
+    expect(el.querySelector("[data-link]")?.getAttribute("data-link")).toBe("closed");
+    expect(el.textContent).toContain("The engine was closed — create a new one and re-run this cell");
+    expect(el.querySelector<HTMLButtonElement>('button[aria-label="Cancel Import for sub-01"]')?.disabled).toBe(true);
+    expect([...el.querySelectorAll<HTMLButtonElement>(".pw-btn-danger")].every((b) => b.disabled)).toBe(true);
+    expect(el.textContent).not.toContain("left");
+  });
+
+  it("a snapshot saying closed does the same for a view opened late", async () => {
+    const model = new FakeModel({ _view_kind: "job_monitor" });
+    const el = document.createElement("div");
+    document.body.appendChild(el);
+    await act(() => {
+      cleanup = widget.render({ model, el });
+    });
+    await model.reply("snapshot", { rev: 0, t: 0, closed: true, parts: { jobs: { jobs: [], subjects: {}, stages: {} }, logs: { tails: {} } } });
+    expect(el.querySelector("[data-link]")?.getAttribute("data-link")).toBe("closed");
+  });
+});
+
+describe("plain-language failures", () => {
+  const live: Link = { state: "live", answers: true, latencyMs: 1, storeError: null, engineClosed: false };
+  it("names the action and a reason a user can act on", () => {
+    expect(failure("cancel", new Error("the kernel is not running (its connection is closed)"), live)).toBe(
+      "Cannot cancel: the kernel is not running",
+    );
+    expect(failure("cancel", new Error("anything"), { ...live, state: "disconnected" })).toBe("Cannot cancel: the kernel is not running");
+    expect(failure("retry", new Error("the engine was closed; create a new one and re-run this cell"), live)).toBe(
+      "Cannot retry: the engine was closed — create a new one and re-run this cell",
+    );
+    expect(failure("run", new Error("no answer from the kernel to run_pipeline within 15 s"), live)).toMatch(/^Cannot run: the kernel did not answer/);
+    expect(failure("retry", new Error("job 'x' is completed; only failed or cancelled jobs can be retried"), live)).toBe(
+      "Cannot retry: job 'x' is completed; only failed or cancelled jobs can be retried",
+    );
+  });
+});
