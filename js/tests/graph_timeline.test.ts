@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { focusReducer } from "../src/state/focus";
 import { countsText, graphReducer, layoutGraph, NODE_WIDTH, stackSegments } from "../src/state/graph";
-import { filterJobs, jobsReducer } from "../src/state/jobs";
+import { jobsReducer, listJobs } from "../src/state/jobs";
 import {
   buildScene,
   fitViewport,
@@ -62,8 +62,8 @@ describe("pipeline graph", () => {
     });
     const row = (id: string, stage_id: string, seq: number) => ({ id, stage_id, subject_id: "s", status: "queued", seq }) as any;
     const jobs = jobsReducer.init({ jobs: [row("j1", "a", 1), row("j2", "b", 2)], subjects: {}, stages: {} }, undefined);
-    expect(filterJobs(jobs, "all", "", "b")).toEqual(["j2"]);
-    expect(filterJobs(jobs, "all", "", null)).toEqual(["j2", "j1"]);
+    expect(listJobs(jobs, "all", { stage: "b" })).toEqual(["j2"]);
+    expect(listJobs(jobs, "all", { stage: null })).toEqual(["j2", "j1"]);
   });
 });
 

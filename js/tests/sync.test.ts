@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { jobsReducer, countJobs, filterJobs } from "../src/state/jobs";
+import { countJobs, earlierAttempts, isNewest, jobsReducer, listJobs } from "../src/state/jobs";
 import { Revisions, SNAPSHOT_RETRY_MS, SNAPSHOT_TIMEOUT_MS, SyncClient, type ModelLike } from "../src/sync";
 import type { JobRow } from "../src/types";
 
@@ -11,7 +11,9 @@ function job(id: string, seq: number, status: JobRow["status"] = "queued", progr
   };
 }
 
-const snap = (jobs: JobRow[]) => ({ jobs: { jobs, subjects: { s: "sub-01" }, stages: { import: "Import" } } });
+const snap = (jobs: JobRow[]) => ({ jobs: { jobs, subjects: { s: "sub-01", s2: "sub-02" }, stages: { import: "Import", t1: "T1" } } });
+/** A job of its own subject x stage (`stage` defaults to the job id), so that it is nobody's attempt. */
+const own = (row: JobRow, stage = row.id): JobRow => ({ ...row, stage_id: stage });
 
 describe("Revisions", () => {
   it("buffers patches until the snapshot, then drops those it covers", () => {
@@ -48,17 +50,42 @@ describe("Revisions", () => {
 
 describe("jobs state", () => {
   it("counts and filters by status", () => {
-    const state = jobsReducer.init(snap([job("a", 1, "running"), job("b", 2, "failed"), job("c", 3, "failed")]).jobs, undefined);
+    const state = jobsReducer.init(snap([own(job("a", 1, "running")), own(job("b", 2, "failed")), own(job("c", 3, "failed"))]).jobs, undefined);
     const counts = countJobs(state);
     expect(counts).toMatchObject({ all: 3, running: 1, failed: 2, queued: 0, completed: 0, cancelled: 0 });
-    expect(filterJobs(state, "failed")).toEqual(["c", "b"]);
+    expect(listJobs(state, "failed")).toEqual(["c", "b"]);
   });
   it("filters by subject, stage or id text", () => {
-    const state = jobsReducer.init(snap([job("abc123", 1, "failed"), job("def456", 2, "running")]).jobs, undefined);
-    expect(filterJobs(state, "all", "SUB-01")).toEqual(["def456", "abc123"]);
-    expect(filterJobs(state, "all", "def4")).toEqual(["def456"]);
-    expect(filterJobs(state, "failed", "import")).toEqual(["abc123"]);
-    expect(filterJobs(state, "all", "nothing")).toEqual([]);
+    const state = jobsReducer.init(snap([own(job("abc123", 1, "failed"), "import"), own(job("def456", 2, "running"), "t1")]).jobs, undefined);
+    expect(listJobs(state, "all", { query: "SUB-01" })).toEqual(["def456", "abc123"]);
+    expect(listJobs(state, "all", { query: "def4" })).toEqual(["def456"]);
+    expect(listJobs(state, "failed", { query: "import" })).toEqual(["abc123"]);
+    expect(listJobs(state, "all", { query: "nothing" })).toEqual([]);
+  });
+  it("counts only the newest attempt of each subject x stage and folds the others under it", () => {
+    const first = { ...job("a1", 1, "failed"), attempt: 1 };
+    const second = { ...job("a2", 2, "completed"), attempt: 2, retry_of: "a1" };
+    const other = own(job("b", 3, "failed"));
+    let state = jobsReducer.init(snap([first, other]).jobs, undefined);
+    expect(countJobs(state)).toMatchObject({ all: 2, failed: 2 });
+    state = jobsReducer.patch(state, { jobs: [second] });
+    expect(countJobs(state)).toMatchObject({ all: 2, failed: 1, completed: 1 });
+    expect(isNewest(state, "a2") && !isNewest(state, "a1")).toBe(true);
+    expect(earlierAttempts(state, "a2").map((j) => j.id)).toEqual(["a1"]);
+    expect(earlierAttempts(state, "a1")).toEqual([]);
+    expect(listJobs(state, "failed")).toEqual(["b"]);
+    expect(listJobs(state, "all")).toEqual(["b", "a2"]);
+    expect(listJobs(state, "all", { history: true })).toEqual(["b", "a1", "a2"]);
+  });
+  it("lists running first, then failed, queued, completed, cancelled; an open job keeps its place", () => {
+    const statuses: JobRow["status"][] = ["completed", "queued", "cancelled", "running", "failed", "queued", "running"];
+    const jobs = statuses.map((status, i) => own(job(`j${i}`, i, status)));
+    const state = jobsReducer.init(snap(jobs).jobs, undefined);
+    expect(listJobs(state, "all")).toEqual(["j6", "j3", "j4", "j5", "j1", "j0", "j2"]);
+    const done = jobsReducer.patch(state, { changes: [{ id: "j3", status: "completed" }] });
+    expect(listJobs(done, "all")).toEqual(["j6", "j4", "j5", "j1", "j3", "j0", "j2"]);
+    expect(listJobs(done, "all", { pinned: { j3: "running" } })).toEqual(["j6", "j3", "j4", "j5", "j1", "j0", "j2"]);
+    expect(listJobs(done, "running", { pinned: { j3: "running" } })).toEqual(["j6", "j3"]);
   });
   it("applies changed fields on top of a known row", () => {
     const state = jobsReducer.init(snap([job("a", 1, "running", 10)]).jobs, undefined);

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from playwright.sync_api import expect
-from widget_dom import dashboard, job_monitor
+from widget_dom import dashboard, job_monitor, tab
 
 CLOSED = "The engine was closed — create a new one and re-run this cell"
 
@@ -31,7 +31,10 @@ def test_closed_engine_greys_out_and_disables_actions(notebook):
 
     nb.kernel.run("engine.close()")  # the beat at the end of this cell tells the views
 
-    for frame in (nb.page.locator(".pw-frame").filter(has=monitor), nb.page.locator(".pw-frame").filter(has=view)):
+    for frame in (
+        nb.page.locator(".pw-frame").filter(has=monitor),
+        nb.page.locator(".pw-frame").filter(has=view),
+    ):
         expect(frame).to_have_attribute("data-link", "closed")
         expect(frame.get_by_role("status").first).to_contain_text(CLOSED)
     expect(monitor.get_by_role("button", name="Kill all")).to_be_disabled()
@@ -40,3 +43,69 @@ def test_closed_engine_greys_out_and_disables_actions(notebook):
     stamp = monitor.locator(".pw-card .pw-card-side .pw-small").first.inner_text()
     nb.page.wait_for_timeout(1200)  # a ticking clock would have moved on by now
     assert monitor.locator(".pw-card .pw-card-side .pw-small").first.inner_text() == stamp
+
+
+def test_retried_failures_clear_and_running_jobs_come_first(notebook):
+    """Retries leave Failed at 0 with the earlier attempts folded under the newest; the running
+    jobs head the default list; an open card stays open and in view when its job ends."""
+    nb = notebook(
+        [
+            """
+            from pbrain_widgets.widgets import JobMonitor
+            behaviours = {"f-1": "flaky", "f-2": "flaky", "h-1": "hang", "h-2": "hang"}
+            engine = Engine(db_path=":memory:", runner=ScriptedRunner(behaviours), max_concurrent=2)
+            project = engine.create_project("attempts", pipeline=MINI_PIPELINE)
+            names = [*behaviours, *(f"q-{i}" for i in range(10))]
+            subjects = {s.name: s for s in engine.add_subjects(project.id, names)}
+            def start(name):
+                return engine.run_stage(project.id, subjects[name].id, "import", run_dependencies=False)
+            flaky = [start("f-1"), start("f-2")]
+            await engine.wait(flaky)
+            """,
+            "JobMonitor(engine, project.id)",
+        ]
+    )
+    monitor = job_monitor(nb.page)
+    expect(tab(monitor, "failed").locator(".pw-count")).to_have_text("2")
+    for name in ("f-1", "f-2"):
+        monitor.get_by_role("button", name=f"Retry Import & Index for {name}").click()
+    nb.kernel.wait_until("job_counts(engine, project.id) == {'completed': 2, 'failed': 2}")
+    expect(tab(monitor, "failed").locator(".pw-count")).to_have_text("0")
+    expect(tab(monitor, "completed").locator(".pw-count")).to_have_text("2")
+    expect(tab(monitor, "all").locator(".pw-count")).to_have_text("2")
+    expect(monitor.locator(".pw-card")).to_have_count(2)
+    first = nb.kernel.value("flaky[0].id")
+    newest = monitor.locator(".pw-card", has_text="f-1")
+    expect(newest).to_contain_text("attempt 2 — retried after failure")
+    expect(newest.get_by_role("button", name="Retry Import & Index for f-1")).to_have_count(0)
+    newest.locator(".pw-card-toggle").click()
+    expect(newest.get_by_role("list", name="Earlier attempts")).to_contain_text("1: failed")
+    expect(
+        newest.get_by_role("list", name="Earlier attempts").locator(f'[data-job-id="{first}"]')
+    ).to_have_count(1)
+    monitor.get_by_role("button", name="All attempts").click()
+    expect(monitor.locator(".pw-card")).to_have_count(4)
+    superseded = monitor.locator(f'.pw-card[data-job-id="{first}"]')
+    expect(superseded).to_contain_text("superseded")
+    expect(superseded.get_by_role("button", name="Retry Import & Index for f-1")).to_have_count(0)
+    monitor.get_by_role("button", name="All attempts").click()
+    newest.locator(".pw-card-toggle").click()
+
+    # two jobs that run until cancelled, then ten that queue behind them
+    nb.kernel.run("hang = [start('h-1'), start('h-2')]\nqueued = [start(f'q-{i}') for i in range(10)]")
+    nb.kernel.wait_until("job_counts(engine, project.id).get('running') == 2")
+    expect(tab(monitor, "running").locator(".pw-count")).to_have_text("2")
+    expect(monitor.locator(".pw-card").nth(0)).to_have_attribute("data-status", "running")
+    expect(monitor.locator(".pw-card").nth(1)).to_have_attribute("data-status", "running")
+    expect(monitor.locator(".pw-card").nth(2)).to_have_attribute("data-status", "queued")
+    nb.screenshot("retried_failures_clear_and_running_jobs_come_first")
+
+    tab(monitor, "running").click()
+    hang = nb.kernel.value("hang[0].id")
+    running_card = monitor.locator(f'.pw-card[data-job-id="{hang}"]')
+    running_card.locator(".pw-card-toggle").click()
+    nb.kernel.run("engine.cancel(hang[0].id)")
+    expect(running_card).to_have_attribute("data-status", "cancelled")
+    expect(running_card.locator(".pw-card-toggle")).to_have_attribute("aria-expanded", "true")
+    expect(running_card).to_be_in_viewport()
+    nb.kernel.run("engine.cancel_all(project.id)")

@@ -75,6 +75,23 @@ async def test_cancel_and_retry_from_the_view_act_on_the_engine(make_engine, wir
     assert job_states(w.patches)[job.id]["status"] == "cancelled"
 
 
+async def test_a_superseded_attempt_cannot_be_retried(make_engine, wire):
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.2, failure_rate=0))
+    project = engine.create_project("p")
+    (subject,) = engine.add_subjects(project.id, ["sub-01"])
+    w = wire(JobMonitor(engine, project.id))
+    job = engine.run_stage(project.id, subject.id, "import")
+    engine.cancel(job.id)
+    second = engine.retry(job.id)
+    engine.cancel(second.id)
+    reply = w.request("retry", {"job_id": job.id})
+    assert not reply["ok"]
+    why = f"attempt 1 of import for sub-01 was superseded: attempt 2 ({second.id}) is cancelled"
+    assert reply["error"] == why
+    assert [j.id for j in engine.get_jobs(project_id=project.id)] == [second.id, job.id]
+    assert w.ok("retry", {"job_id": second.id})["attempt"] == 3
+
+
 async def test_kill_all_cancels_only_this_project(make_engine, wire):
     engine = make_engine(runner=SimulatedRunner(step_seconds=0.5, failure_rate=0))
     project = engine.create_project("p")

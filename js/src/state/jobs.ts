@@ -1,4 +1,5 @@
-// The jobs feed: every job of the monitor's scope, newest first, with status counts.
+// The jobs feed: every job of the monitor's scope, its attempts per subject x stage, status counts
+// over the newest attempts, and the order of the list (what needs eyes first).
 
 import type { PartReducer } from "../sync";
 import { JOB_STATUSES, type JobRow, type JobStatus } from "../types";
@@ -7,6 +8,9 @@ export interface JobsState {
   byId: Record<string, JobRow>;
   /** Job ids, newest (highest seq) first. */
   order: string[];
+  /** Per subject x stage, its job ids newest first: the first is the newest attempt, the others
+   * are superseded (folded under it, counted nowhere, never retried). */
+  attempts: Record<string, string[]>;
   subjects: Record<string, string>;
   stages: Record<string, string>;
 }
@@ -28,11 +32,22 @@ function newestFirst(byId: Record<string, JobRow>): string[] {
   return Object.keys(byId).sort((a, b) => byId[b].seq - byId[a].seq);
 }
 
+function attemptKey(job: JobRow): string {
+  return `${job.subject_id}\u0000${job.stage_id}`;
+}
+
+function groupAttempts(byId: Record<string, JobRow>, order: string[]): Record<string, string[]> {
+  const attempts: Record<string, string[]> = {};
+  for (const id of order) (attempts[attemptKey(byId[id])] ??= []).push(id);
+  return attempts;
+}
+
 export const jobsReducer: PartReducer<JobsState> = {
   init(snapshot: JobsSnapshot) {
     const byId: Record<string, JobRow> = {};
     for (const job of snapshot?.jobs ?? []) byId[job.id] = job;
-    return { byId, order: newestFirst(byId), subjects: snapshot?.subjects ?? {}, stages: snapshot?.stages ?? {} };
+    const order = newestFirst(byId);
+    return { byId, order, attempts: groupAttempts(byId, order), subjects: snapshot?.subjects ?? {}, stages: snapshot?.stages ?? {} };
   },
   patch(state, patch: JobsPatch) {
     const byId = { ...state.byId };
@@ -45,37 +60,73 @@ export const jobsReducer: PartReducer<JobsState> = {
       const known = byId[change.id];
       if (known) byId[change.id] = { ...known, ...change };
     }
+    const order = added ? newestFirst(byId) : state.order;
     return {
       byId,
-      order: added ? newestFirst(byId) : state.order,
+      order,
+      attempts: added ? groupAttempts(byId, order) : state.attempts,
       subjects: patch.subjects ? { ...state.subjects, ...patch.subjects } : state.subjects,
       stages: state.stages,
     };
   },
 };
 
+/** Whether no newer job exists for the job's subject x stage. */
+export function isNewest(state: JobsState, id: string): boolean {
+  return state.attempts[attemptKey(state.byId[id])]?.[0] === id;
+}
+
+/** The attempts a newer one superseded, newest first (none for a superseded job). */
+export function earlierAttempts(state: JobsState, id: string): JobRow[] {
+  const group = state.attempts[attemptKey(state.byId[id])] ?? [];
+  return group[0] === id ? group.slice(1).map((other) => state.byId[other]) : [];
+}
+
 export type Counts = Record<JobStatus | "all", number>;
 
+/** Jobs per status, counting only the newest attempt of each subject x stage. */
 export function countJobs(state: JobsState): Counts {
-  const counts = { all: state.order.length } as Counts;
+  const counts = { all: 0 } as Counts;
   for (const status of JOB_STATUSES) counts[status] = 0;
-  for (const id of state.order) counts[state.byId[id].status] += 1;
+  for (const group of Object.values(state.attempts)) {
+    counts.all += 1;
+    counts[state.byId[group[0]].status] += 1;
+  }
   return counts;
 }
 
+/** The order of the list: what needs eyes first. */
+export const STATUS_RANK: Record<JobStatus, number> = { running: 0, failed: 1, queued: 2, completed: 3, cancelled: 4 };
+
+export interface ListOptions {
+  /** Text to find in the subject, the stage (label or id) or the job id. */
+  query?: string;
+  /** Every attempt, not only the newest of each subject x stage. */
+  history?: boolean;
+  /** Open jobs and the status each had when it was opened: they keep that place in the list
+   * (and stay in their tab) when their status changes, so that an open card never jumps away. */
+  pinned?: Record<string, JobStatus>;
+  /** Only the jobs of this stage (the stage in focus), if one is given. */
+  stage?: string | null;
+}
+
 /**
- * Ids of the jobs with `status` whose subject, stage (label or id) or job id contains `query`,
- * of stage `stage` only if one is given (the stage in focus).
+ * Ids of the jobs to list under the tab `status`: the newest attempts (every attempt with
+ * `history`; open jobs always), of the stage in focus if any, running first, then failed, queued, completed and cancelled,
+ * newest first within each status.
  */
-export function filterJobs(state: JobsState, status: JobStatus | "all", query = "", stage: string | null = null): string[] {
+export function listJobs(state: JobsState, status: JobStatus | "all", { query = "", history = false, pinned = {}, stage = null }: ListOptions = {}): string[] {
   const q = query.trim().toLowerCase();
-  if (status === "all" && !q && !stage) return state.order;
-  return state.order.filter((id) => {
+  const shown = (id: string) => pinned[id] ?? state.byId[id].status;
+  const ids = state.order.filter((id) => {
     const job = state.byId[id];
-    if (status !== "all" && job.status !== status) return false;
+    if (!history && !(id in pinned) && !isNewest(state, id)) return false;
+    if (status !== "all" && shown(id) !== status) return false;
     if (stage && job.stage_id !== stage) return false;
     if (!q) return true;
     const text = `${state.subjects[job.subject_id] ?? ""} ${state.stages[job.stage_id] ?? ""} ${job.stage_id} ${job.id}`;
     return text.toLowerCase().includes(q);
   });
+  // a stable sort of the newest-first order
+  return ids.sort((a, b) => STATUS_RANK[shown(a)] - STATUS_RANK[shown(b)]);
 }

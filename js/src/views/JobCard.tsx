@@ -19,6 +19,10 @@ interface Props {
   /** The kernel acts: actions enabled, ETA shown (a stale ETA is worse than none). */
   live: boolean;
   expanded: boolean;
+  /** The attempts this job superseded, newest first. */
+  earlier: JobRow[];
+  /** A newer attempt of the same subject x stage exists: this one is history (no Retry). */
+  superseded: boolean;
   log: LogWindow | undefined;
   onToggle: () => void;
   onAction: (action: "cancel" | "retry") => void;
@@ -26,14 +30,23 @@ interface Props {
   reloadTail: () => Promise<void>;
 }
 
-export function JobCard({ job, stage, subject, now, live, expanded, log, onToggle, onAction, loadOlder, reloadTail }: Props) {
+/** `attempt 2 — retried after failure`, or nothing for a first attempt. */
+export function attemptNote(job: JobRow, earlier: JobRow[]): string {
+  if (job.attempt <= 1 && !earlier.length) return "";
+  const previous = earlier[0]?.status;
+  const why = previous === "failed" ? "retried after failure" : previous === "cancelled" ? "retried after cancel" : previous ? "run again" : "";
+  return why ? `attempt ${job.attempt} — ${why}` : `attempt ${job.attempt}`;
+}
+
+export function JobCard({ job, stage, subject, now, live, expanded, earlier, superseded, log, onToggle, onAction, loadOlder, reloadTail }: Props) {
   const active = job.status === "queued" || job.status === "running";
-  const retryable = job.status === "failed" || job.status === "cancelled";
+  const retryable = (job.status === "failed" || job.status === "cancelled") && !superseded;
+  const note = attemptNote(job, earlier);
   const duration = jobDuration(job.start_time, job.end_time, now);
   const detailsId = `pw-job-${job.id}`;
   return (
     <div
-      class={`pw-card pw-card-${job.status}${expanded ? " pw-expanded" : ""}${now - job.queued_at < 1.5 ? " pw-new" : ""}`}
+      class={`pw-card pw-card-${job.status}${superseded ? " pw-superseded" : ""}${expanded ? " pw-expanded" : ""}${now - job.queued_at < 1.5 ? " pw-new" : ""}`}
       role="listitem"
       data-job-id={job.id}
       data-status={job.status}
@@ -55,6 +68,7 @@ export function JobCard({ job, stage, subject, now, live, expanded, log, onToggl
             <span class="pw-strong">{stage}</span>
             <span class="pw-muted"> · {subject} · </span>
             <code class="pw-muted">{shortId(job.id)}</code>
+            {note && <span class="pw-muted">{` · ${note}`}</span>}
           </span>
           <span class="pw-card-line">
             {job.status === "running" ? (
@@ -74,7 +88,14 @@ export function JobCard({ job, stage, subject, now, live, expanded, log, onToggl
           </span>
         </button>
         <div class="pw-card-side">
-          <Badge tone={job.status}>{job.status}</Badge>
+          <span>
+            {superseded && (
+              <Badge tone="off" title="A newer attempt of this stage for this subject replaced it">
+                superseded
+              </Badge>
+            )}
+            <Badge tone={job.status}>{job.status}</Badge>
+          </span>
           <span class="pw-muted pw-small" title={job.start_time ? `started ${formatDateTime(job.start_time)}` : "not started"}>
             {duration != null ? `${formatDuration(duration)} · ${formatClock(job.start_time)}` : `queued ${formatClock(job.queued_at)}`}
           </span>
@@ -111,6 +132,22 @@ export function JobCard({ job, stage, subject, now, live, expanded, log, onToggl
             <dd>{formatDateTime(job.end_time) || "—"}</dd>
             <dt>Attempt</dt>
             <dd>{job.retry_of ? `${job.attempt} (retry of ${shortId(job.retry_of)})` : String(job.attempt)}</dd>
+            {earlier.length > 0 && (
+              <>
+                <dt>Earlier attempts</dt>
+                <dd class="pw-earlier">
+                  <ul aria-label="Earlier attempts">
+                    {earlier.map((e) => (
+                      <li key={e.id} data-job-id={e.id}>
+                        {`${e.attempt}: ${e.status} ${formatClock(e.end_time ?? e.queued_at)} `}
+                        <code>{shortId(e.id)}</code>
+                        {e.error ? ` — ${e.error}` : ""}
+                      </li>
+                    ))}
+                  </ul>
+                </dd>
+              </>
+            )}
             <dt>Resources</dt>
             <dd>
               {job.cpu_percent != null

@@ -1,17 +1,18 @@
-// JobMonitor: stats, filter tabs with live counts, a virtualised list of job cards, Kill all.
+// JobMonitor: stats, filter tabs with live counts (newest attempts only), a virtualised list of
+// job cards (running first; earlier attempts folded under the newest), all attempts on demand, Kill all.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { FocusChip } from "../components/FocusChip";
 import { Notice, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
-import { logLoaders, useNow, useStore, useWatch, useCanAct } from "../hooks";
-import { focusReducer } from "../state/focus";
 import { failure } from "../errors";
-import { countJobs, filterJobs, type JobsState, jobsReducer } from "../state/jobs";
+import { logLoaders, useCanAct, useNow, useStore, useWatch } from "../hooks";
+import { focusReducer } from "../state/focus";
+import { countJobs, earlierAttempts, isNewest, type JobsState, jobsReducer, listJobs } from "../state/jobs";
 import { logsReducer } from "../state/logs";
 import { chime, newlyEnded } from "../sounds";
 import type { ModelLike, SyncClient } from "../sync";
-import type { JobStatus } from "../types";
+import type { JobRow, JobStatus } from "../types";
 import { CARD_HEIGHT, EXPANDED_HEIGHT, JobCard } from "./JobCard";
 
 export const jobMonitorReducers = { jobs: jobsReducer, logs: logsReducer, focus: focusReducer };
@@ -44,22 +45,35 @@ function useSounds(model: ModelLike, jobs: JobsState | undefined): void {
   }, [jobs, model]);
 }
 
+/** `o` with the key `from` replaced by `to` (dropped when `to` is null), keeping its place. */
+function renameKey(o: Record<string, JobStatus>, from: string, to: string | null, status: JobStatus): Record<string, JobStatus> {
+  return Object.fromEntries(
+    Object.entries(o).flatMap(([k, v]): [string, JobStatus][] => (k !== from ? [[k, v]] : to ? [[to, status]] : [])),
+  );
+}
+
 export function JobMonitor({ client, model }: { client: Client; model: ModelLike }) {
   const state = useStore(client.store);
   const link = useStore(client.link);
   const live = useCanAct(client);
   const now = useNow(1000, live) + state.clockOffset;
   const [tab, setTab] = useState<JobStatus | "all">("all");
-  const [expanded, setExpanded] = useState<string[]>([]);
+  /** Open cards, in the order they were opened, with the status each job had then. */
+  const [open, setOpen] = useState<Record<string, JobStatus>>({});
+  const [history, setHistory] = useState(false);
   const [confirmKill, setConfirmKill] = useState(false);
   const [query, setQuery] = useState("");
   const [notice, say] = useNotice();
+  const expanded = Object.keys(open);
   useWatch(client, expanded, state.ready);
   const jobs = state.parts.jobs;
   useSounds(model, state.ready ? jobs : undefined);
   const stage = state.parts.focus?.stage_id ?? null;
-  const ids = useMemo(() => (state.ready ? filterJobs(jobs, tab, query, stage) : []), [jobs, tab, query, stage, state.ready]);
-  const sizes = useMemo(() => ids.map((id) => (expanded.includes(id) ? EXPANDED_HEIGHT : CARD_HEIGHT)), [ids, expanded]);
+  const ids = useMemo(
+    () => (state.ready ? listJobs(jobs, tab, { query, history, pinned: open, stage }) : []),
+    [jobs, tab, query, history, open, stage, state.ready],
+  );
+  const sizes = useMemo(() => ids.map((id) => (id in open ? EXPANDED_HEIGHT : CARD_HEIGHT)), [ids, open]);
   if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
   const counts = countJobs(jobs);
   const active = counts.running + counts.queued;
@@ -71,7 +85,11 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const act = (action: "cancel" | "retry", id: string) =>
     client
       .request(action, { job_id: id })
-      .then(() => say(`${action === "cancel" ? "Cancelled" : "Retrying"} ${label(id)}`, "ok"))
+      .then((row: JobRow) => {
+        say(`${action === "cancel" ? "Cancelled" : "Retrying"} ${label(id)}`, "ok");
+        // an open card follows its job to the new attempt
+        if (action === "retry" && id in open) setOpen((o) => renameKey(o, id, row.id, row.status));
+      })
       .catch((e: Error) => say(failure(action, e, link), "error"));
   const killAll = () => {
     setConfirmKill(false);
@@ -81,7 +99,10 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
       .catch((e: Error) => say(failure("cancel the jobs", e, link), "error"));
   };
   const toggle = (id: string) =>
-    setExpanded((open) => (open.includes(id) ? open.filter((x) => x !== id) : [...open, id].slice(-MAX_EXPANDED)));
+    setOpen((o) => {
+      if (id in o) return renameKey(o, id, null, "queued");
+      return Object.fromEntries([...Object.entries(o), [id, jobs.byId[id].status]].slice(-MAX_EXPANDED));
+    });
 
   const onTabKey = (e: KeyboardEvent) => {
     const i = TABS.findIndex((t) => t.key === tab);
@@ -150,6 +171,15 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
         value={query}
         onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
       />
+      <button
+        type="button"
+        class="pw-btn pw-btn-small pw-history-toggle"
+        aria-pressed={history}
+        title="Show every attempt of each subject x stage, not only the newest"
+        onClick={() => setHistory((h) => !h)}
+      >
+        All attempts
+      </button>
       <Notice notice={notice} />
       <div role="tabpanel" aria-label={`${current.label} jobs`}>
         {ids.length === 0 ? (
@@ -170,7 +200,9 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
                   subject={jobs.subjects[job.subject_id] ?? job.subject_id}
                   now={now}
                   live={live}
-                  expanded={expanded.includes(job.id)}
+                  expanded={job.id in open}
+                  earlier={earlierAttempts(jobs, job.id)}
+                  superseded={!isNewest(jobs, job.id)}
                   log={state.parts.logs[job.id]}
                   onToggle={() => toggle(job.id)}
                   onAction={(action) => act(action, job.id)}

@@ -5,12 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import Engine, Job, Subject
+from ...errors import InvalidTransitionError
 from ..feed import Action, Feed
 from ..records import RowChanges, job_row
 from ..scope import Scope
 from ..validation import Field
 
 JOB_ID = {"job_id": Field(str, max_len=64)}
+
+
+def retry_newest(engine: Engine, job: Job) -> Job:
+    """Retry ``job`` if it is the newest attempt of its subject x stage. An attempt that a newer
+    one superseded is refused in words that say which attempt to look at instead."""
+    newest = engine.get_jobs(subject_id=job.subject_id, stage_id=job.stage_id)[0]
+    if newest.id != job.id:
+        subject = engine.get_subject(job.subject_id).name
+        raise InvalidTransitionError(
+            f"attempt {job.attempt} of {job.stage_id} for {subject} was superseded: attempt "
+            f"{newest.attempt} ({newest.id}) is {newest.status.value}"
+        )
+    return engine.retry(job.id)
 
 
 class JobsFeed(Feed):
@@ -78,9 +92,13 @@ class JobsFeed(Feed):
     def actions(self) -> dict[str, Action]:
         return {
             "cancel": Action(JOB_ID, lambda p: job_row(self.engine.cancel(self._job_id(p)))),
-            "retry": Action(JOB_ID, lambda p: job_row(self.engine.retry(self._job_id(p)))),
+            "retry": Action(JOB_ID, self._retry),
             "cancel_all": Action({}, self._cancel_all),
         }
+
+    def _retry(self, payload: dict[str, Any]) -> dict[str, Any]:
+        job = self.scope.check_job(self.engine, payload["job_id"])
+        return job_row(retry_newest(self.engine, job))
 
     def _cancel_all(self, _payload: dict[str, Any]) -> dict[str, Any]:
         return {"cancelled": len(self.engine.cancel_all(self.project_id))}

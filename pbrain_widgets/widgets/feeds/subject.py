@@ -9,8 +9,7 @@ from ..feed import Action, Feed
 from ..records import job_row, stage_rows, subject_row
 from ..scope import Scope
 from ..validation import BadRequest, Field
-
-JOB_ID = {"job_id": Field(str, max_len=64)}
+from .jobs import JOB_ID, retry_newest
 
 
 class SubjectFeed(Feed):
@@ -80,7 +79,7 @@ class SubjectFeed(Feed):
         return {
             "run_stage": Action({"stage_id": Field(str, max_len=128)}, self._run_stage),
             "cancel_job": Action(JOB_ID, lambda p: job_row(self.engine.cancel(self._job(p["job_id"]).id))),
-            "retry_job": Action(JOB_ID, lambda p: job_row(self.engine.retry(self._job(p["job_id"]).id))),
+            "retry_job": Action(JOB_ID, lambda p: job_row(retry_newest(self.engine, self._job(p["job_id"])))),
         }
 
     def _open_subject_id(self) -> str:
