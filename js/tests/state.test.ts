@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activeTotal, projectReducer, selectRows } from "../src/state/project";
+import { activeTotal, planRun, planStages, projectReducer, selectRows } from "../src/state/project";
 import { canRun, stageProgress, subjectReducer } from "../src/state/subject";
 
 const ids = ["a", "b", "c", "d", "e"];
@@ -52,5 +52,32 @@ describe("job state", () => {
     const state = jobReducer.init({ job: { id: "j", progress: 1, status: "running" }, subject: "s", stage: "Import" }, undefined);
     expect(jobReducer.patch(state, { change: { id: "j", progress: 50 } }).job).toMatchObject({ progress: 50, status: "running" });
     expect(jobReducer.patch(state, {})).toBe(state);
+  });
+});
+
+describe("safe runs", () => {
+  const stages = [
+    { id: "import", label: "Import", depends_on: [] },
+    { id: "t1", label: "T1", depends_on: ["import"] },
+    { id: "fit", label: "Fit", depends_on: ["t1"] },
+    { id: "dwi", label: "DWI", depends_on: ["import"] },
+  ];
+  it("plans the chosen stages that are not done, with their dependencies that are not either", () => {
+    expect(planStages(stages, { import: "done", t1: "failed", fit: "not_run", dwi: "done" }, ["import", "t1", "fit", "dwi"])).toEqual({
+      missing: ["t1", "fit"],
+      done: ["import", "dwi"],
+    });
+    expect(planStages(stages, { import: "not_run" }, ["fit"])).toEqual({ missing: ["import", "t1", "fit"], done: [] });
+    expect(planStages(stages, { import: "running", t1: "queued", fit: "stale" }, ["fit"]).missing).toEqual(["fit"]);
+  });
+  it("adds up over the subjects of the run", () => {
+    const subject = (id: string, statuses: Record<string, any>) => ({ id, name: id, has_t1: true, has_dce: true, has_diffusion: true, statuses });
+    const state = projectReducer.init(
+      { project: { id: "p", name: "P" }, stages, subjects: [subject("a", { import: "done", t1: "done" }), subject("b", {})], active: {} },
+      undefined,
+    );
+    const all = stages.map((s) => s.id);
+    expect(planRun(state, null, all)).toEqual({ missing: 6, done: 2, doneSubjects: 1 });
+    expect(planRun(state, new Set(["a"]), all)).toEqual({ missing: 2, done: 2, doneSubjects: 1 });
   });
 });

@@ -36,7 +36,7 @@ def test_full_pipeline_run_from_the_dashboard(notebook):
     record_history(nb.page, "cells", ".pw-dashboard .pw-cell [role='img']", "aria-label", ": ")
     record_history(nb.page, "badge", ".pw-dashboard .pw-header .pw-badge[title^='running']")
 
-    view.get_by_role("button", name="Run all", exact=True).click()
+    view.get_by_role("button", name=f"Run all · {len(SUBJECTS) * len(stages)} missing", exact=True).click()
 
     nb.kernel.run("await engine.wait(timeout=60)")
     statuses = nb.kernel.value(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 from widget_dom import dashboard, job_monitor, tab
 
@@ -27,7 +29,7 @@ def test_closed_engine_greys_out_and_disables_actions(notebook):
     view = dashboard(nb.page, "closing")
     cancel = monitor.get_by_role("button", name="Cancel Import & Index for sub-01")
     expect(cancel).to_be_enabled()
-    expect(view.get_by_role("button", name="Run all")).to_be_enabled()
+    expect(view.get_by_role("button", name="Run all · 3 missing")).to_be_enabled()
 
     nb.kernel.run("engine.close()")  # the beat at the end of this cell tells the views
 
@@ -38,8 +40,8 @@ def test_closed_engine_greys_out_and_disables_actions(notebook):
         expect(frame).to_have_attribute("data-link", "closed")
         expect(frame.get_by_role("status").first).to_contain_text(CLOSED)
     expect(monitor.get_by_role("button", name="Kill all")).to_be_disabled()
-    expect(view.get_by_role("button", name="Run all")).to_be_disabled()
-    expect(view.get_by_role("button", name="Run sub-02")).to_be_disabled()
+    expect(view.get_by_role("button", name=re.compile(r"^Run all · \d+ missing$"))).to_be_disabled()
+    expect(view.get_by_role("button", name="Run 2 missing stages of sub-02")).to_be_disabled()
     stamp = monitor.locator(".pw-card .pw-card-side .pw-small").first.inner_text()
     nb.page.wait_for_timeout(1200)  # a ticking clock would have moved on by now
     assert monitor.locator(".pw-card .pw-card-side .pw-small").first.inner_text() == stamp
@@ -109,3 +111,40 @@ def test_retried_failures_clear_and_running_jobs_come_first(notebook):
     expect(running_card.locator(".pw-card-toggle")).to_have_attribute("aria-expanded", "true")
     expect(running_card).to_be_in_viewport()
     nb.kernel.run("engine.cancel_all(project.id)")
+
+
+def test_runs_queue_only_missing_stages_and_reruns_ask_first(notebook):
+    """Run selected on a half-done subject queues only its missing stages; redoing done stages is
+    a separate action that says what it will redo and asks first."""
+    nb = notebook(
+        [
+            """
+            from pbrain_widgets import STUDIO_PIPELINE
+            from pbrain_widgets.widgets import ProjectDashboard
+            engine = Engine(db_path=":memory:", runner=ScriptedRunner(steps=1, step_seconds=0.01))
+            project = engine.create_project("safe")
+            half, fresh = engine.add_subjects(project.id, ["half", "fresh"])
+            done = ["import", "t1_fit", "input_functions", "time_shift"]
+            await engine.wait(engine.run_pipeline(project.id, [half.id], done))
+            """,
+            "ProjectDashboard(engine, project.id)",
+        ]
+    )
+    view = dashboard(nb.page, "safe")
+    expect(view.get_by_role("button", name="Run all · 16 missing")).to_be_enabled()
+    expect(view.get_by_role("button", name="Run 6 missing stages of half")).to_be_enabled()
+    view.get_by_role("checkbox", name="Select half").check()
+    view.get_by_role("button", name="Run selected · 6 missing").click()
+    expect(view.get_by_role("status").filter(has_text="Run selected")).to_contain_text("6 jobs queued")
+    nb.kernel.run("await engine.wait(timeout=60)")
+    ran = nb.kernel.value("sorted(j.stage_id for j in engine.get_jobs(subject_id=half.id))")
+    assert ran == sorted(nb.kernel.value("[s.id for s in STUDIO_PIPELINE]")), ran  # each stage once
+    expect(view.get_by_role("button", name="Run selected · 0 missing")).to_be_disabled()
+
+    view.get_by_role("button", name="Rerun done…").click()
+    confirm = view.get_by_role("alertdialog", name="Confirm rerun of done stages")
+    expect(confirm).to_contain_text("Redo 10 done stages of 1 selected subject?")
+    nb.screenshot("runs_queue_only_missing_stages_and_reruns_ask_first")
+    confirm.get_by_role("button", name="Keep results").click()
+    expect(confirm).to_have_count(0)
+    assert nb.kernel.value("len(engine.get_jobs(subject_id=half.id))") == 10

@@ -57,6 +57,22 @@ async def test_run_all_with_a_choice_of_stages(study, wire):
     engine.cancel_all()
 
 
+async def test_a_run_from_the_view_keeps_done_stages_unless_asked_to_redo_them(study, wire):
+    engine, project, subjects = study
+    engine.run_pipeline(project.id, [subjects[0].id], ["import", "t1_fit"])
+    await engine.wait(timeout=5)
+    w = wire(ProjectDashboard(engine, project.id))
+    stages = ["import", "t1_fit", "input_functions"]
+    assert w.ok("run_pipeline", {"subject_ids": [subjects[0].id], "stage_ids": stages}) == {"jobs": 1}
+    assert [j.stage_id for j in engine.get_jobs(status="queued") + engine.get_jobs(status="running")] == [
+        "input_functions"
+    ]
+    await engine.wait(timeout=5)
+    payload = {"subject_ids": [subjects[0].id], "stage_ids": stages, "rerun_done": True}
+    assert w.ok("run_pipeline", payload) == {"jobs": 3}
+    await engine.wait(timeout=5)
+
+
 async def test_opening_a_subject_sends_its_detail(study, wire):
     engine, project, subjects = study
     engine.run_pipeline(project.id, [subjects[0].id], ["import"])

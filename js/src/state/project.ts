@@ -1,7 +1,7 @@
 // The project feed: the subjects x stages grid and the active jobs per subject.
 
 import type { PartReducer } from "../sync";
-import type { StageRow, SubjectRow } from "../types";
+import type { StageRow, StageStatus, SubjectRow } from "../types";
 
 export interface ProjectState {
   project: { id: string; name: string } | null;
@@ -55,4 +55,50 @@ export function selectRows(
     else next.delete(ids[i]);
   }
   return next;
+}
+
+/** Stages that hold a result or are on their way to one: a run leaves them alone. */
+const SETTLED: ReadonlySet<StageStatus> = new Set<StageStatus>(["done", "queued", "running"]);
+
+/**
+ * What a run of the `chosen` stages would queue for one subject, as the engine plans it
+ * (Engine.run_pipeline): the chosen stages that are not done, queued or running ("missing":
+ * not run, failed, cancelled, waiting, stale) with their dependencies that are not either; and
+ * the chosen stages that are done, which only an explicit rerun redoes.
+ */
+export function planStages(stages: StageRow[], statuses: Record<string, StageStatus>, chosen: string[]): { missing: string[]; done: string[] } {
+  const byId = new Map(stages.map((s) => [s.id, s]));
+  const status = (id: string) => statuses[id] ?? "not_run";
+  const missing = new Set<string>();
+  const visit = (id: string) => {
+    if (missing.has(id) || SETTLED.has(status(id))) return;
+    missing.add(id);
+    for (const dep of byId.get(id)?.depends_on ?? []) visit(dep);
+  };
+  for (const id of chosen) visit(id);
+  return {
+    missing: stages.map((s) => s.id).filter((id) => missing.has(id)),
+    done: chosen.filter((id) => status(id) === "done"),
+  };
+}
+
+export interface RunPlan {
+  /** Stages a safe run queues, over every subject of the run. */
+  missing: number;
+  /** Done stages an explicit rerun would redo, and the subjects they belong to. */
+  done: number;
+  doneSubjects: number;
+}
+
+/** The totals of `planStages` over the subjects `subjectIds`. */
+export function planRun(state: ProjectState, subjectIds: ReadonlySet<string> | null, chosen: string[]): RunPlan {
+  const plan: RunPlan = { missing: 0, done: 0, doneSubjects: 0 };
+  for (const subject of state.subjects) {
+    if (subjectIds && !subjectIds.has(subject.id)) continue;
+    const { missing, done } = planStages(state.stages, subject.statuses, chosen);
+    plan.missing += missing.length;
+    plan.done += done.length;
+    if (done.length) plan.doneSubjects += 1;
+  }
+  return plan;
 }

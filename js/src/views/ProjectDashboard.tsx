@@ -10,7 +10,7 @@ import { useStore, useCanAct } from "../hooks";
 import { focusReducer } from "../state/focus";
 import { failure } from "../errors";
 import { logsReducer } from "../state/logs";
-import { activeTotal, projectReducer, selectRows } from "../state/project";
+import { activeTotal, planRun, planStages, projectReducer, selectRows } from "../state/project";
 import { subjectReducer } from "../state/subject";
 import type { SyncClient } from "../sync";
 import { ModalityBadges, SubjectPanel } from "./SubjectPanel";
@@ -28,6 +28,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const [excluded, setExcluded] = useState<Set<string>>(new Set());
   const anchor = useRef<number | null>(null);
   const [notice, say] = useNotice();
+  const [confirmRerun, setConfirmRerun] = useState(false);
   const project = state.parts.project;
   const subjects = project?.subjects ?? [];
   const ids = useMemo(() => subjects.map((s) => s.id), [subjects]);
@@ -41,15 +42,21 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const columns = `28px minmax(120px, 1.5fr) 120px repeat(${columnStages.length}, 30px) 36px`;
   const active = activeTotal(project);
   const allSelected = ids.length > 0 && ids.every((id) => selected.has(id));
+  const selectedPlan = planRun(project, selected, chosen);
+  const allPlan = planRun(project, null, chosen);
+  const rerunPlan = selected.size ? selectedPlan : allPlan;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-  const run = (subjectIds: string[] | null, what: string) => {
+  /** Queue the chosen stages that are not done (done ones too with `rerunDone`). */
+  const run = (subjectIds: string[] | null, what: string, rerunDone = false) => {
+    setConfirmRerun(false);
     if (!chosen.length) {
       say("Choose at least one stage to run", "error");
       return;
     }
     client
-      .request("run_pipeline", { subject_ids: subjectIds, stage_ids: chosen })
-      .then((r: { jobs: number }) => say(`${what}: ${r.jobs} job${r.jobs === 1 ? "" : "s"} queued or already active`, "ok"))
+      .request("run_pipeline", { subject_ids: subjectIds, stage_ids: chosen, rerun_done: rerunDone })
+      .then((r: { jobs: number }) => say(`${what}: ${plural(r.jobs, "job")} queued or already active`, "ok"))
       .catch((e: Error) => say(failure("run", e, link), "error"));
   };
   const open = (subjectId: string | null) =>
@@ -86,13 +93,53 @@ export function ProjectDashboard({ client }: { client: Client }) {
             ))}
           </fieldset>
         </details>
-        <button type="button" class="pw-btn" disabled={!live || !selected.size} onClick={() => run([...selected], "Run selected")}>
-          {`Run selected (${selected.size})`}
+        <button
+          type="button"
+          class="pw-btn"
+          disabled={!live || !selectedPlan.missing}
+          title="Queue the chosen stages of the selected subjects that are not done; done stages keep their results"
+          onClick={() => run([...selected], "Run selected")}
+        >
+          {`Run selected · ${selectedPlan.missing} missing`}
         </button>
-        <button type="button" class="pw-btn pw-btn-primary" disabled={!live || !subjects.length} onClick={() => run(null, "Run all")}>
-          Run all
+        <button
+          type="button"
+          class="pw-btn pw-btn-primary"
+          disabled={!live || !allPlan.missing}
+          title="Queue the chosen stages of every subject that are not done; done stages keep their results"
+          onClick={() => run(null, "Run all")}
+        >
+          {`Run all · ${allPlan.missing} missing`}
+        </button>
+        <button
+          type="button"
+          class="pw-btn"
+          disabled={!live || !rerunPlan.done}
+          aria-expanded={confirmRerun}
+          title="Compute done stages again (asks first)"
+          onClick={() => setConfirmRerun((c) => !c)}
+        >
+          Rerun done…
         </button>
       </header>
+      {confirmRerun && (
+        <div class="pw-confirm pw-confirm-bar" role="alertdialog" aria-label="Confirm rerun of done stages">
+          <span>
+            {`Redo ${plural(rerunPlan.done, "done stage")} of ${plural(rerunPlan.doneSubjects, selected.size ? "selected subject" : "subject")}? Their results are computed again${rerunPlan.missing ? `, and ${rerunPlan.missing} missing stages run` : ""}.`}
+          </span>
+          <button
+            type="button"
+            class="pw-btn pw-btn-danger"
+            disabled={!live}
+            onClick={() => run(selected.size ? [...selected] : null, "Rerun", true)}
+          >
+            {`Redo ${plural(rerunPlan.done, "stage")}`}
+          </button>
+          <button type="button" class="pw-btn" onClick={() => setConfirmRerun(false)}>
+            Keep results
+          </button>
+        </div>
+      )}
       <Notice notice={notice} />
       {subjects.length === 0 ? (
         <p class="pw-empty">No subjects in this project yet</p>
@@ -129,6 +176,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
             renderRow={(i) => {
               const s = subjects[i];
               const busy = (project.active[s.id] ?? 0) > 0;
+              const missing = planStages(stages, s.statuses, chosen).missing.length;
               return (
                 <div class="pw-grid-row" role="row" key={s.id} style={{ gridTemplateColumns: columns, height: `${ROW_HEIGHT}px` }}>
                   <span role="gridcell">
@@ -162,8 +210,9 @@ export function ProjectDashboard({ client }: { client: Client }) {
                     <button
                       type="button"
                       class="pw-icon-btn"
-                      disabled={busy || !live}
-                      aria-label={busy ? `${s.name} is running` : `Run ${s.name}`}
+                      disabled={busy || !live || !missing}
+                      aria-label={busy ? `${s.name} is running` : `Run ${plural(missing, "missing stage")} of ${s.name}`}
+                      title={busy || missing ? undefined : `Every chosen stage of ${s.name} is done`}
                       onClick={() => run([s.id], `Run ${s.name}`)}
                     >
                       <Icon name={busy ? "spinner" : "play"} className={busy ? "pw-spin" : ""} />

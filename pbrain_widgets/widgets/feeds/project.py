@@ -89,11 +89,14 @@ class ProjectFeed(Feed):
                 {
                     "subject_ids": Field(list, required=False, nullable=True, max_len=64),
                     "stage_ids": Field(list, required=False, nullable=True, max_items=100, max_len=128),
+                    "rerun_done": Field(bool, required=False, nullable=True),
                 },
                 self._run_pipeline,
             )
         }
 
     def _run_pipeline(self, payload: dict[str, Any]) -> dict[str, Any]:
-        jobs = self.engine.run_pipeline(self.project_id, payload["subject_ids"], payload["stage_ids"])
+        jobs = self.engine.run_pipeline(
+            self.project_id, payload["subject_ids"], payload["stage_ids"], rerun_done=bool(payload["rerun_done"])
+        )
         return {"jobs": len(jobs)}
