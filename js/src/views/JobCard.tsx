@@ -134,7 +134,7 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
             <dd>{job.retry_of ? `${job.attempt} (retry of ${shortId(job.retry_of)})` : String(job.attempt)}</dd>
             {earlier.length > 0 && (
               <>
-                <dt>Earlier attempts</dt>
+                <dt>History</dt>
                 <dd class="pw-earlier">
                   <ul aria-label="Earlier attempts">
                     {earlier.map((e) => (
