@@ -1,21 +1,23 @@
 // Human-readable durations, ETAs, sizes and times.
 
-/** `5s`, `3m 05s`, `2h 04m`: seconds rounded down, never negative. */
+/** `0.2 s`, `5 s`, `3 min 05 s`, `2 h 04 min`: rounded down, never negative. */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds == null || !Number.isFinite(seconds)) return "";
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s}s`;
+  const exact = Math.max(0, seconds);
+  if (exact < 10) return `${(Math.floor(exact * 10) / 10).toFixed(1)} s`;
+  const s = Math.floor(exact);
+  if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, "0")} s`;
   const h = Math.floor(m / 60);
-  return `${h}h ${String(m % 60).padStart(2, "0")}m`;
+  return `${h} h ${String(m % 60).padStart(2, "0")} min`;
 }
 
-/** `~12s left`, rounded up; `almost done` rather than `~0s left`. */
+/** The time left as a number (`~12 s`, rounded up to whole seconds), or nothing when unknown. */
 export function formatEta(seconds: number | null | undefined): string {
   if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return "";
-  if (seconds === 0) return "almost done";
-  return `~${formatDuration(Math.ceil(seconds))} left`;
+  const whole = Math.max(1, Math.ceil(seconds));
+  return `~${whole < 60 ? `${whole} s` : formatDuration(whole)}`;
 }
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];

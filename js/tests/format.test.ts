@@ -3,13 +3,15 @@ import { formatBytes, formatDuration, formatEta, formatPercent, jobDuration, sho
 
 describe("formatDuration", () => {
   it.each([
-    [0, "0s"],
-    [59.9, "59s"],
-    [60, "1m 00s"],
-    [185, "3m 05s"],
-    [3600, "1h 00m"],
-    [7440, "2h 04m"],
-    [-3, "0s"],
+    [0, "0.0 s"],
+    [0.24, "0.2 s"],
+    [9.99, "9.9 s"],
+    [59.9, "59 s"],
+    [60, "1 min 00 s"],
+    [185, "3 min 05 s"],
+    [3600, "1 h 00 min"],
+    [7440, "2 h 04 min"],
+    [-3, "0.0 s"],
   ])("%s s -> %s", (s, out) => expect(formatDuration(s)).toBe(out));
   it("is empty for missing values", () => {
     expect(formatDuration(null)).toBe("");
@@ -18,9 +20,12 @@ describe("formatDuration", () => {
 });
 
 describe("formatEta", () => {
-  it("rounds up so that a running job never shows ~0s", () => expect(formatEta(0.2)).toBe("~1s left"));
-  it("formats minutes", () => expect(formatEta(125)).toBe("~2m 05s left"));
-  it("says almost done at zero", () => expect(formatEta(0)).toBe("almost done"));
+  it("rounds up to whole seconds, never ~0", () => {
+    expect(formatEta(0.2)).toBe("~1 s");
+    expect(formatEta(0)).toBe("~1 s");
+    expect(formatEta(12.1)).toBe("~13 s");
+  });
+  it("formats minutes", () => expect(formatEta(125)).toBe("~2 min 05 s"));
   it("is empty without an estimate", () => {
     expect(formatEta(null)).toBe("");
     expect(formatEta(-1)).toBe("");

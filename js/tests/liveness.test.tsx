@@ -68,13 +68,13 @@ describe("a closed engine", () => {
     const { model, el } = await monitor();
     const cancel = el.querySelector<HTMLButtonElement>('button[aria-label="Cancel Import for sub-01"]');
     expect(cancel?.disabled).toBe(false);
-    expect(el.textContent).toContain("left");
+    expect(el.textContent).toContain("~2 s");
     await act(() => model.deliver({ kind: "beat", busy: false, closed: true, t: Date.now() / 1000 }));
     expect(el.querySelector("[data-link]")?.getAttribute("data-link")).toBe("closed");
     expect(el.textContent).toContain("The engine was closed — create a new one and re-run this cell");
     expect(el.querySelector<HTMLButtonElement>('button[aria-label="Cancel Import for sub-01"]')?.disabled).toBe(true);
     expect([...el.querySelectorAll<HTMLButtonElement>(".pw-btn-danger")].every((b) => b.disabled)).toBe(true);
-    expect(el.textContent).not.toContain("left");
+    expect(el.textContent).not.toContain("~2 s");
   });
 
   it("a snapshot saying closed does the same for a view opened late", async () => {

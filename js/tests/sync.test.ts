@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { countJobs, earlierAttempts, isNewest, jobsReducer, listJobs } from "../src/state/jobs";
+import { countJobs, earlierAttempts, isNewest, jobsReducer, listJobs, sortJobs } from "../src/state/jobs";
 import { Revisions, SNAPSHOT_RETRY_MS, SNAPSHOT_TIMEOUT_MS, SyncClient, type ModelLike } from "../src/sync";
 import type { JobRow } from "../src/types";
 
@@ -186,5 +186,17 @@ describe("SyncClient", () => {
     vi.advanceTimersByTime(3001);
     await expect(answer).rejects.toThrow("no answer");
     vi.useRealTimers();
+  });
+});
+
+describe("job table sorting", () => {
+  it("sorts by a column, stable, either way", () => {
+    const rows = [own(job("a", 1, "running", 50)), own(job("b", 2, "completed", 100)), own(job("c", 3, "running", 10))];
+    const state = jobsReducer.init(snap(rows).jobs, undefined);
+    const ids = listJobs(state, "all");
+    expect(ids).toEqual(["c", "a", "b"]);
+    expect(sortJobs(state, ids, { key: "progress", descending: false }, 0)).toEqual(["c", "a", "b"]);
+    expect(sortJobs(state, ids, { key: "progress", descending: true }, 0)).toEqual(["b", "a", "c"]);
+    expect(sortJobs(state, ids, { key: "status", descending: true }, 0)).toEqual(["b", "c", "a"]);
   });
 });

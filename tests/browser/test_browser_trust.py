@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+from lab_notebook import ARTIFACTS
 from playwright.sync_api import expect
+from test_browser_dark_theme import change_theme
 from widget_dom import dashboard, job_monitor, tab
 
+COLLAPSE_PANELS = "() => { const s = window.jupyterapp.shell; s.collapseLeft(); s.collapseRight(); }"
 CLOSED = "The engine was closed — create a new one and re-run this cell"
 
 
@@ -42,9 +45,9 @@ def test_closed_engine_greys_out_and_disables_actions(notebook):
     expect(monitor.get_by_role("button", name="Kill all")).to_be_disabled()
     expect(view.get_by_role("button", name=re.compile(r"^Run all · \d+ missing$"))).to_be_disabled()
     expect(view.get_by_role("button", name="Run 2 missing stages of sub-02")).to_be_disabled()
-    stamp = monitor.locator(".pw-card .pw-card-side .pw-small").first.inner_text()
+    stamp = monitor.locator(".pw-job-row .pw-num").first.inner_text()
     nb.page.wait_for_timeout(1200)  # a ticking clock would have moved on by now
-    assert monitor.locator(".pw-card .pw-card-side .pw-small").first.inner_text() == stamp
+    assert monitor.locator(".pw-job-row .pw-num").first.inner_text() == stamp
 
 
 def test_retried_failures_clear_and_running_jobs_come_first(notebook):
@@ -148,3 +151,59 @@ def test_runs_queue_only_missing_stages_and_reruns_ask_first(notebook):
     confirm.get_by_role("button", name="Keep results").click()
     expect(confirm).to_have_count(0)
     assert nb.kernel.value("len(engine.get_jobs(subject_id=half.id))") == 10
+
+
+def test_screenshots_light_and_dark_at_600_and_1400_px(notebook):
+    """Each monitor, light and dark, 600 and 1400 px wide, in tests/browser/artifacts/; the job
+    table's rows stay dense (28 px) and its columns line up with the header."""
+    nb = notebook(
+        [
+            """
+            from pbrain_widgets.widgets import ConnectionStatus, JobMonitor, LogStream
+            from pbrain_widgets.widgets import ProjectDashboard, SubjectDetail
+            behaviours = {"sub-01": "ok", "sub-02": "fail", "sub-03": "hang", "sub-04": "flaky"}
+            engine = Engine(db_path=":memory:", runner=ScriptedRunner(behaviours, steps=3), max_concurrent=2)
+            project = engine.create_project("shots", pipeline=MINI_PIPELINE)
+            subjects = engine.add_subjects(project.id, [*behaviours, "sub-05", "sub-06"])
+            jobs = engine.run_pipeline(project.id)
+            await asyncio.sleep(1.5)
+            """,
+            "JobMonitor(engine, project.id)",
+            "ProjectDashboard(engine, project.id)",
+            "SubjectDetail(engine, subjects[1].id)",
+            "LogStream(engine, jobs[0])",
+            "ConnectionStatus(engine)",
+        ]
+    )
+    monitor = job_monitor(nb.page)
+    dashboard(nb.page, "shots")
+    nb.kernel.wait_until("job_counts(engine, project.id).get('running', 0) >= 1")
+    rows = monitor.locator(".pw-job-row")
+    expect(rows.first).to_be_visible()
+    assert rows.first.bounding_box()["height"] <= 28
+    header = monitor.locator(".pw-job-head").get_by_role("button", name="Sort by subject")
+    cells = [rows.nth(i).locator(":scope > *").nth(2).bounding_box()["x"] for i in range(rows.count())]
+    assert all(abs(x - header.bounding_box()["x"]) < 1 for x in cells), cells
+    monitor.locator(".pw-card .pw-card-toggle").first.click()
+    widgets = {
+        "job_monitor": ".pw-monitor",
+        "project_dashboard": ".pw-dashboard",
+        "subject_detail": ".pw-subject",
+        "log_stream": ".pw-logstream",
+        "connection_status": ".pw-conn",
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    for theme in ("JupyterLab Light", "JupyterLab Dark"):
+        change_theme(nb.page, theme)
+        for width in (600, 1400):
+            nb.page.set_viewport_size({"width": width, "height": 1000})
+            # the notebook alone, as at 600 px a user closes the side panels
+            nb.page.evaluate(COLLAPSE_PANELS)
+            for name, selector in widgets.items():
+                target = nb.page.locator(selector).first
+                target.scroll_into_view_if_needed()
+                shot = ARTIFACTS / f"{name}-{theme.split()[-1].lower()}-{width}.png"
+                target.screenshot(path=str(shot))
+    change_theme(nb.page, "JupyterLab Light")
+    nb.screenshots.append(ARTIFACTS / "job_monitor-light-1400.png")
+    nb.kernel.run("engine.cancel_all()")

@@ -56,8 +56,8 @@ def job_list(monitor: Locator) -> Locator:
 
 
 def card(monitor: Locator, job_id: str) -> Locator:
-    """The card of a job (it must be in the rendered window of the list)."""
-    return monitor.locator(".pw-card").filter(has=monitor.page.locator("code", has_text=short_id(job_id)))
+    """The row (or open card) of a job (it must be in the rendered window of the list)."""
+    return monitor.locator(f'.pw-card[data-job-id="{job_id}"]')
 
 
 def detail(card_locator: Locator, name: str) -> Locator:
@@ -70,7 +70,7 @@ def rendered_cards(monitor: Locator) -> list[Card]:
     """The cards in the DOM now, in order."""
     rows = job_list(monitor).evaluate(
         """(list) => Array.from(list.querySelectorAll('.pw-card')).map((card) => [
-            card.querySelector('.pw-card-title code').textContent,
+            card.dataset.jobId.slice(0, 8),
             Array.from(card.classList).find((c) => c.startsWith('pw-card-') && c !== 'pw-card-head')
                 .slice('pw-card-'.length),
         ])"""

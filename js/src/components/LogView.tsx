@@ -7,22 +7,30 @@ import type { LogWindow } from "../state/logs";
 import { computeWindow, fixedOffsets } from "../virtual";
 
 const LINE_HEIGHT = 18;
+const MIN_HEIGHT = 40;
+
+/** A log box grows with its lines, from two lines' height up to `max` (then it scrolls). */
+export function logBoxHeight(lines: number, max: number): number {
+  return Math.min(max, Math.max(MIN_HEIGHT, lines * LINE_HEIGHT + 2));
+}
 
 interface Props {
   window: LogWindow | undefined;
+  /** The most the box grows to, in pixels. */
   height?: number;
   label: string;
   loadOlder: (before: number) => Promise<void>;
   reloadTail: () => Promise<void>;
 }
 
-export function LogView({ window: win, height = 280, label, loadOlder, reloadTail }: Props) {
+export function LogView({ window: win, height: maxHeight = 280, label, loadOlder, reloadTail }: Props) {
   const ref = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   const busy = useRef(false);
   const firstSeq = useRef<number | null>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const lines = win?.lines ?? [];
+  const height = logBoxHeight(lines.length, maxHeight);
 
   useLayoutEffect(() => {
     const el = ref.current;

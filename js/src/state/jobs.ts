@@ -130,3 +130,34 @@ export function listJobs(state: JobsState, status: JobStatus | "all", { query = 
   // a stable sort of the newest-first order
   return ids.sort((a, b) => STATUS_RANK[shown(a)] - STATUS_RANK[shown(b)]);
 }
+
+export type SortKey = "stage" | "subject" | "status" | "progress" | "elapsed" | "eta";
+export interface Sort {
+  key: SortKey;
+  descending: boolean;
+}
+
+/** `ids` sorted by one column (stable: ties keep the list's order); `now` is kernel time. */
+export function sortJobs(state: JobsState, ids: string[], sort: Sort, now: number): string[] {
+  const value = (id: string): number | string => {
+    const job = state.byId[id];
+    switch (sort.key) {
+      case "stage":
+        return (state.stages[job.stage_id] ?? job.stage_id).toLowerCase();
+      case "subject":
+        return (state.subjects[job.subject_id] ?? job.subject_id).toLowerCase();
+      case "status":
+        return STATUS_RANK[job.status];
+      case "progress":
+        return job.progress;
+      case "elapsed":
+        return job.start_time == null ? -1 : (job.end_time ?? now) - job.start_time;
+      case "eta":
+        return job.status === "running" && job.eta_seconds != null ? job.eta_seconds : Number.POSITIVE_INFINITY;
+    }
+  };
+  const keyed = ids.map((id) => [value(id), id] as const);
+  const sign = sort.descending ? -1 : 1;
+  keyed.sort(([a], [b]) => (a < b ? -sign : a > b ? sign : 0));
+  return keyed.map(([, id]) => id);
+}

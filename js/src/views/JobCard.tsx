@@ -1,15 +1,25 @@
-// One job in the JobMonitor list: summary row, expandable details with the job's live log.
+// One job in the JobMonitor: a dense, aligned row (stage, subject, status, progress, elapsed,
+// ETA, actions) that opens into a card with the job's details, its attempts and its live log.
 
 import { Badge } from "../components/Badge";
 import { Icon, JobStatusIcon } from "../components/Icons";
-import { LogView } from "../components/LogView";
+import { LogView, logBoxHeight } from "../components/LogView";
 import { ProgressBar } from "../components/ProgressBar";
 import { formatBytes, formatClock, formatDateTime, formatDuration, formatEta, formatPercent, jobDuration, shortId } from "../format";
 import type { LogWindow } from "../state/logs";
 import type { JobRow } from "../types";
 
-export const CARD_HEIGHT = 68;
-export const EXPANDED_HEIGHT = CARD_HEIGHT + 420;
+export const ROW_HEIGHT = 28;
+const DETAILS_HEIGHT = 150;
+const LOG_MAX_HEIGHT = 260;
+
+/** The height of an open card whose log has `lines` lines (its log box grows with them). */
+export function expandedHeight(lines: number): number {
+  return ROW_HEIGHT + DETAILS_HEIGHT + logBoxHeight(lines, LOG_MAX_HEIGHT) + 14;
+}
+
+/** The columns of the job table, shared by its header and its rows. */
+export const JOB_COLUMNS = "34px minmax(84px, 1.3fr) minmax(56px, 1fr) 80px minmax(80px, 1.3fr) 52px 44px 58px";
 
 interface Props {
   job: JobRow;
@@ -38,12 +48,33 @@ export function attemptNote(job: JobRow, earlier: JobRow[]): string {
   return why ? `attempt ${job.attempt} — ${why}` : `attempt ${job.attempt}`;
 }
 
+/** What the progress column says: a bar while running, else the error or the step as text. */
+function Progress({ job, label }: { job: JobRow; label: string }) {
+  if (job.status === "running") {
+    return (
+      <span class="pw-progress-cell" title={job.current_step}>
+        <ProgressBar value={job.progress} label={label} />
+        <span class="pw-pct">{formatPercent(job.progress)}</span>
+      </span>
+    );
+  }
+  const text = job.error ?? (job.status === "completed" ? "" : job.current_step);
+  // a cancelled job (or one skipped because a dependency failed or was cancelled) is not an error
+  return (
+    <span class={job.status === "failed" ? "pw-error-text" : "pw-muted"} title={text}>
+      {text}
+    </span>
+  );
+}
+
 export function JobCard({ job, stage, subject, now, live, expanded, earlier, superseded, log, onToggle, onAction, loadOlder, reloadTail }: Props) {
   const active = job.status === "queued" || job.status === "running";
   const retryable = (job.status === "failed" || job.status === "cancelled") && !superseded;
   const note = attemptNote(job, earlier);
   const duration = jobDuration(job.start_time, job.end_time, now);
   const detailsId = `pw-job-${job.id}`;
+  const what = `${stage} for ${subject}`;
+  const lines = log?.lines.length ?? 0;
   return (
     <div
       class={`pw-card pw-card-${job.status}${superseded ? " pw-superseded" : ""}${expanded ? " pw-expanded" : ""}${now - job.queued_at < 1.5 ? " pw-new" : ""}`}
@@ -51,67 +82,55 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
       data-job-id={job.id}
       data-status={job.status}
       data-attempt={job.attempt}
-      style={{ height: `${(expanded ? EXPANDED_HEIGHT : CARD_HEIGHT) - 6}px` }}
+      style={{ height: `${expanded ? expandedHeight(lines) : ROW_HEIGHT}px` }}
     >
-      <div class="pw-card-head">
+      <div class="pw-job-row" style={{ gridTemplateColumns: JOB_COLUMNS }}>
         <button
           type="button"
           class="pw-card-toggle"
           aria-expanded={expanded}
           aria-controls={detailsId}
-          onClick={onToggle}
+          aria-label={`Details of ${what}`}
           title={expanded ? "Hide details" : "Show details and log"}
+          onClick={onToggle}
         >
           <Icon name="chevron" className={expanded ? "pw-rot" : ""} />
           <JobStatusIcon status={job.status} />
-          <span class="pw-card-title">
-            <span class="pw-strong">{stage}</span>
-            <span class="pw-muted"> · {subject} · </span>
-            <code class="pw-muted">{shortId(job.id)}</code>
-            {note && <span class="pw-muted">{` · ${note}`}</span>}
-          </span>
-          <span class="pw-card-line">
-            {job.status === "running" ? (
-              <>
-                <span class="pw-step">{job.current_step}</span>
-                <span class="pw-pct">{formatPercent(job.progress)}</span>
-                <ProgressBar value={job.progress} label={`${stage} for ${subject}`} />
-                <span class="pw-muted">{live ? formatEta(job.eta_seconds) : ""}</span>
-              </>
-            ) : job.error ? (
-              <span class="pw-error-text" title={job.error}>
-                {job.error}
-              </span>
-            ) : (
-              <span class="pw-step pw-muted">{job.current_step}</span>
-            )}
-          </span>
         </button>
-        <div class="pw-card-side">
-          <span>
-            {superseded && (
-              <Badge tone="off" title="A newer attempt of this stage for this subject replaced it">
-                superseded
-              </Badge>
-            )}
-            <Badge tone={job.status}>{job.status}</Badge>
-          </span>
-          <span class="pw-muted pw-small" title={job.start_time ? `started ${formatDateTime(job.start_time)}` : "not started"}>
-            {duration != null ? `${formatDuration(duration)} · ${formatClock(job.start_time)}` : `queued ${formatClock(job.queued_at)}`}
-          </span>
-          <span class="pw-card-actions">
-            {active && (
-              <button type="button" class="pw-btn pw-btn-small" disabled={!live} onClick={() => onAction("cancel")} aria-label={`Cancel ${stage} for ${subject}`}>
-                Cancel
-              </button>
-            )}
-            {retryable && (
-              <button type="button" class="pw-btn pw-btn-small" disabled={!live} onClick={() => onAction("retry")} aria-label={`Retry ${stage} for ${subject}`}>
-                Retry
-              </button>
-            )}
-          </span>
-        </div>
+        <span class="pw-card-title" title={note ? `${stage} · ${note}` : stage}>
+          <span class="pw-strong">{stage}</span>
+          {note && <span class="pw-muted">{` · ${note}`}</span>}
+        </span>
+        <span class="pw-ellipsis" title={subject}>
+          {subject}
+        </span>
+        <span class="pw-ellipsis">
+          {superseded && (
+            <Badge tone="off" title="A newer attempt of this stage for this subject replaced it">
+              superseded
+            </Badge>
+          )}
+          <Badge tone={job.status}>{job.status}</Badge>
+        </span>
+        <Progress job={job} label={what} />
+        <span class="pw-num" title={job.start_time ? `started ${formatDateTime(job.start_time)}` : `queued ${formatDateTime(job.queued_at)}`}>
+          {formatDuration(duration)}
+        </span>
+        <span class="pw-num" title="time left (estimate)">
+          {live && job.status === "running" ? formatEta(job.eta_seconds) : ""}
+        </span>
+        <span class="pw-card-actions">
+          {active && (
+            <button type="button" class="pw-btn pw-btn-small" disabled={!live} onClick={() => onAction("cancel")} aria-label={`Cancel ${what}`}>
+              Cancel
+            </button>
+          )}
+          {retryable && (
+            <button type="button" class="pw-btn pw-btn-small" disabled={!live} onClick={() => onAction("retry")} aria-label={`Retry ${what}`}>
+              Retry
+            </button>
+          )}
+        </span>
       </div>
       {expanded && (
         <div class="pw-card-details" id={detailsId}>
@@ -132,11 +151,31 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
             <dd>{formatDateTime(job.end_time) || "—"}</dd>
             <dt>Attempt</dt>
             <dd>{job.retry_of ? `${job.attempt} (retry of ${shortId(job.retry_of)})` : String(job.attempt)}</dd>
+            <dt>Resources</dt>
+            <dd>
+              {job.cpu_percent != null
+                ? `CPU ${Math.round(job.cpu_percent)}% · RSS ${formatBytes(job.memory_rss)} · peak ${formatBytes(job.peak_memory_rss)}`
+                : job.peak_memory_rss != null
+                  ? `peak RSS ${formatBytes(job.peak_memory_rss)}`
+                  : "—"}
+            </dd>
+            {job.status === "running" && (
+              <>
+                <dt>Step</dt>
+                <dd class="pw-wide">{job.current_step || "—"}</dd>
+              </>
+            )}
+            {job.error && (
+              <>
+                <dt>{job.status === "failed" ? "Error" : "Why"}</dt>
+                <dd class={`pw-wide ${job.status === "failed" ? "pw-error-text" : ""}`}>{job.error}</dd>
+              </>
+            )}
             {earlier.length > 0 && (
               <>
                 <dt>History</dt>
-                <dd class="pw-earlier">
-                  <ul aria-label="Earlier attempts">
+                <dd class="pw-wide">
+                  <ul class="pw-earlier" aria-label="Earlier attempts">
                     {earlier.map((e) => (
                       <li key={e.id} data-job-id={e.id}>
                         {`${e.attempt}: ${e.status} ${formatClock(e.end_time ?? e.queued_at)} `}
@@ -148,20 +187,12 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
                 </dd>
               </>
             )}
-            <dt>Resources</dt>
-            <dd>
-              {job.cpu_percent != null
-                ? `CPU ${Math.round(job.cpu_percent)}% · RSS ${formatBytes(job.memory_rss)} · peak ${formatBytes(job.peak_memory_rss)}`
-                : job.peak_memory_rss != null
-                  ? `peak RSS ${formatBytes(job.peak_memory_rss)}`
-                  : "—"}
-            </dd>
             <dt>Log file</dt>
-            <dd>
+            <dd class="pw-wide">
               <code>{job.log_path ?? "—"}</code>
             </dd>
           </dl>
-          <LogView window={log} height={250} label={`Log of ${stage} for ${subject}`} loadOlder={loadOlder} reloadTail={reloadTail} />
+          <LogView window={log} height={LOG_MAX_HEIGHT} label={`Log of ${what}`} loadOlder={loadOlder} reloadTail={reloadTail} />
         </div>
       )}
     </div>

@@ -8,12 +8,12 @@ import { VirtualList } from "../components/VirtualList";
 import { failure } from "../errors";
 import { logLoaders, useCanAct, useNow, useStore, useWatch } from "../hooks";
 import { focusReducer } from "../state/focus";
-import { countJobs, earlierAttempts, isNewest, type JobsState, jobsReducer, listJobs } from "../state/jobs";
+import { countJobs, earlierAttempts, isNewest, type JobsState, jobsReducer, listJobs, type Sort, type SortKey, sortJobs } from "../state/jobs";
 import { logsReducer } from "../state/logs";
 import { chime, newlyEnded } from "../sounds";
 import type { ModelLike, SyncClient } from "../sync";
 import type { JobRow, JobStatus } from "../types";
-import { CARD_HEIGHT, EXPANDED_HEIGHT, JobCard } from "./JobCard";
+import { expandedHeight, JOB_COLUMNS, JobCard, ROW_HEIGHT } from "./JobCard";
 
 export const jobMonitorReducers = { jobs: jobsReducer, logs: logsReducer, focus: focusReducer };
 type Client = SyncClient<typeof jobMonitorReducers>;
@@ -45,6 +45,45 @@ function useSounds(model: ModelLike, jobs: JobsState | undefined): void {
   }, [jobs, model]);
 }
 
+const COLUMNS: { key: SortKey; label: string }[] = [
+  { key: "stage", label: "Stage" },
+  { key: "subject", label: "Subject" },
+  { key: "status", label: "Status" },
+  { key: "progress", label: "Progress" },
+  { key: "elapsed", label: "Elapsed" },
+  { key: "eta", label: "ETA" },
+];
+
+/** The job table's column headers; a click sorts by a column, again reverses, a third time
+ * goes back to the default order. */
+function SortHeader({ sort, onSort }: { sort: Sort | null; onSort: (sort: Sort | null) => void }) {
+  const next = (key: SortKey): Sort | null =>
+    sort?.key !== key ? { key, descending: false } : sort.descending ? null : { key, descending: true };
+  return (
+    <div class="pw-job-head" style={{ gridTemplateColumns: JOB_COLUMNS }}>
+      <span />
+      {COLUMNS.map((c) => {
+        const on = sort?.key === c.key;
+        const state = on ? (sort.descending ? ", sorted descending" : ", sorted ascending") : "";
+        return (
+          <button
+            type="button"
+            key={c.key}
+            class={`pw-sort${c.key === "elapsed" || c.key === "eta" ? " pw-num" : ""}`}
+            aria-pressed={on}
+            aria-label={`Sort by ${c.label.toLowerCase()}${state}`}
+            onClick={() => onSort(next(c.key))}
+          >
+            {c.label}
+            {on ? (sort.descending ? " ▼" : " ▲") : ""}
+          </button>
+        );
+      })}
+      <span />
+    </div>
+  );
+}
+
 /** `o` with the key `from` replaced by `to` (dropped when `to` is null), keeping its place. */
 function renameKey(o: Record<string, JobStatus>, from: string, to: string | null, status: JobStatus): Record<string, JobStatus> {
   return Object.fromEntries(
@@ -61,6 +100,8 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   /** Open cards, in the order they were opened, with the status each job had then. */
   const [open, setOpen] = useState<Record<string, JobStatus>>({});
   const [history, setHistory] = useState(false);
+  /** A column the user sorted by; null: the default order (running, failed, queued, done). */
+  const [sort, setSort] = useState<Sort | null>(null);
   const [confirmKill, setConfirmKill] = useState(false);
   const [query, setQuery] = useState("");
   const [notice, say] = useNotice();
@@ -69,11 +110,13 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const jobs = state.parts.jobs;
   useSounds(model, state.ready ? jobs : undefined);
   const stage = state.parts.focus?.stage_id ?? null;
-  const ids = useMemo(
+  const listed = useMemo(
     () => (state.ready ? listJobs(jobs, tab, { query, history, pinned: open, stage }) : []),
     [jobs, tab, query, history, open, stage, state.ready],
   );
-  const sizes = useMemo(() => ids.map((id) => (id in open ? EXPANDED_HEIGHT : CARD_HEIGHT)), [ids, open]);
+  const ids = useMemo(() => (sort && state.ready ? sortJobs(jobs, listed, sort, now) : listed), [listed, sort, jobs, state.ready, now]);
+  const logs = state.parts.logs;
+  const sizes = useMemo(() => ids.map((id) => (id in open ? expandedHeight(logs?.[id]?.lines.length ?? 0) : ROW_HEIGHT)), [ids, open, logs]);
   if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
   const counts = countJobs(jobs);
   const active = counts.running + counts.queued;
@@ -182,6 +225,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
       </button>
       <Notice notice={notice} />
       <div role="tabpanel" aria-label={`${current.label} jobs`}>
+        {ids.length > 0 && <SortHeader sort={sort} onSort={setSort} />}
         {ids.length === 0 ? (
           <p class="pw-empty">{query.trim() ? `No ${tab === "all" ? "" : `${current.label.toLowerCase()} `}jobs match “${query.trim()}”` : current.empty}</p>
         ) : (
