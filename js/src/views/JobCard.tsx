@@ -18,9 +18,6 @@ export function expandedHeight(lines: number): number {
   return ROW_HEIGHT + DETAILS_HEIGHT + logBoxHeight(lines, LOG_MAX_HEIGHT) + 14;
 }
 
-/** The columns of the job table, shared by its header and its rows. */
-export const JOB_COLUMNS = "34px minmax(84px, 1.3fr) minmax(56px, 1fr) 80px minmax(80px, 1.3fr) 52px 44px 58px";
-
 interface Props {
   job: JobRow;
   stage: string;
@@ -84,7 +81,7 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
       data-attempt={job.attempt}
       style={{ height: `${expanded ? expandedHeight(lines) : ROW_HEIGHT}px` }}
     >
-      <div class="pw-job-row" style={{ gridTemplateColumns: JOB_COLUMNS }}>
+      <div class="pw-job-row">
         <button
           type="button"
           class="pw-card-toggle"

@@ -13,7 +13,7 @@ import { logsReducer } from "../state/logs";
 import { chime, newlyEnded } from "../sounds";
 import type { ModelLike, SyncClient } from "../sync";
 import type { JobRow, JobStatus } from "../types";
-import { expandedHeight, JOB_COLUMNS, JobCard, ROW_HEIGHT } from "./JobCard";
+import { expandedHeight, JobCard, ROW_HEIGHT } from "./JobCard";
 
 export const jobMonitorReducers = { jobs: jobsReducer, logs: logsReducer, focus: focusReducer };
 type Client = SyncClient<typeof jobMonitorReducers>;
@@ -60,7 +60,7 @@ function SortHeader({ sort, onSort }: { sort: Sort | null; onSort: (sort: Sort |
   const next = (key: SortKey): Sort | null =>
     sort?.key !== key ? { key, descending: false } : sort.descending ? null : { key, descending: true };
   return (
-    <div class="pw-job-head" style={{ gridTemplateColumns: JOB_COLUMNS }}>
+    <div class="pw-job-head">
       <span />
       {COLUMNS.map((c) => {
         const on = sort?.key === c.key;
