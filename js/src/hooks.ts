@@ -88,6 +88,9 @@ export function logLoaders<R extends WithLogs>(client: SyncClient<R>, jobId: str
         put((logs) => (logs[jobId] ? { ...logs, [jobId]: prependLines(logs[jobId], r.lines) } : logs)),
       );
     },
+    page(before: number | null, limit: number): Promise<LogLine[]> {
+      return client.request("logs", { job_id: jobId, before, limit }).then((r: { lines: LogLine[] }) => r.lines);
+    },
     tail(): Promise<void> {
       return client.request("logs", { job_id: jobId, before: null, limit: 1000 }).then((r: { lines: LogLine[] }) =>
         put((logs) => ({ ...logs, [jobId]: fromTail(r.lines) })),

@@ -45,7 +45,7 @@ def test_live_progress_steps_and_log_latency(notebook, report_figure):
     expect(log_stream(nb.page)).to_contain_text("Starting Import & Index for subject sub-01")
     record_stamped_lines(nb.page, ".pw-logstream")
     record_history(nb.page, "progress", '.pw-monitor [role="progressbar"]', "aria-valuenow")
-    record_history(nb.page, "step", ".pw-monitor .pw-card-line .pw-step")
+    record_history(nb.page, "step", ".pw-monitor .pw-progress-cell .pw-step")
 
     nb.kernel.run("runner.gate.set()")
 

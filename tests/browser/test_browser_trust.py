@@ -207,3 +207,73 @@ def test_screenshots_light_and_dark_at_600_and_1400_px(notebook):
     change_theme(nb.page, "JupyterLab Light")
     nb.screenshots.append(ARTIFACTS / "job_monitor-light-1400.png")
     nb.kernel.run("engine.cancel_all()")
+
+
+def test_log_viewer_pill_filter_search_and_whole_download(notebook, tmp_path):
+    """A paused log counts the lines that arrive (N new lines ↓); levels filter, search finds and
+    highlights, and Download saves every line of the job, not only the loaded tail."""
+    nb = notebook(
+        [
+            """
+            from pbrain_widgets import Runner
+            from pbrain_widgets.widgets import LogStream
+
+            class Chatty(Runner):
+                def __init__(self):
+                    self.more = Gate()
+
+                async def run(self, ctx):
+                    for i in range(2500):
+                        ctx.info(f"line {i}")
+                        if i % 250 == 0:
+                            await asyncio.sleep(0)
+                    ctx.warning("halfway there")
+                    await self.more.wait()
+                    for i in range(2500, 2520):
+                        ctx.info(f"line {i}")
+                        await asyncio.sleep(0.01)
+
+            runner = Chatty()
+            engine = Engine(db_path=":memory:", runner=runner)
+            project = engine.create_project("logs", pipeline=MINI_PIPELINE)
+            (subject,) = engine.add_subjects(project.id, ["sub-01"])
+            job = engine.run_stage(project.id, subject.id, "import", run_dependencies=False)
+            while not any(e.message == "halfway there" for e in engine.get_logs(job.id, tail=3)):
+                await asyncio.sleep(0.05)
+            """,
+            "LogStream(engine, job)",
+        ]
+    )
+    stream = nb.page.locator(".pw-logstream")
+    log = stream.get_by_role("log")
+    expect(log).to_contain_text("halfway there")
+    log.evaluate("(el) => { el.scrollTop = el.scrollHeight / 2; el.dispatchEvent(new Event('scroll')); }")
+    expect(stream.get_by_role("button", name="Follow")).to_have_attribute("aria-pressed", "false")
+    nb.kernel.run("runner.more.set()")
+    nb.kernel.wait_until("engine.get_job(job.id).status.value == 'completed'")
+    pill = stream.get_by_role("button", name=re.compile(r"^\d+ new lines ↓$"))
+    expect(pill).to_have_text("21 new lines ↓")  # 20 lines and the engine's last word
+    pill.click()
+    expect(pill).to_have_count(0)
+    expect(log.locator(".pw-line-msg").last).to_contain_text("completed successfully")
+
+    stream.get_by_role("button", name="INFO", exact=True).click()
+    expect(log.locator(".pw-lvl-INFO")).to_have_count(0)
+    expect(log.locator(".pw-lvl-WARNING")).to_have_count(1)
+    stream.get_by_role("button", name="INFO", exact=True).click()
+
+    stream.get_by_role("searchbox", name="Search the log").fill("line 251")
+    expect(stream.get_by_role("toolbar").get_by_text("1/10")).to_be_visible()  # 2510..2519
+    stream.get_by_role("button", name="Next match").click()
+    expect(stream.get_by_role("toolbar").get_by_text("2/10")).to_be_visible()
+    expect(log.locator(".pw-line-current mark")).to_have_text("line 251")
+    expect(log.locator(".pw-line-current")).to_contain_text("line 2511")
+
+    with nb.page.expect_download() as info:
+        stream.get_by_role("button", name="Download").click()
+    saved = tmp_path / "log.txt"
+    info.value.save_as(saved)
+    got = [line.split(maxsplit=3)[3] for line in saved.read_text().splitlines()]
+    want = nb.kernel.value("[e.message for e in engine.get_logs(job.id)]")
+    assert len(want) > 2500 and got == want
+    nb.screenshot("log_viewer_pill_filter_search_and_whole_download")

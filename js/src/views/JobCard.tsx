@@ -3,11 +3,11 @@
 
 import { Badge } from "../components/Badge";
 import { Icon, JobStatusIcon } from "../components/Icons";
-import { LogView, logBoxHeight } from "../components/LogView";
+import { LOG_TOOLS_HEIGHT, LogView, logBoxHeight } from "../components/LogView";
 import { ProgressBar } from "../components/ProgressBar";
 import { formatBytes, formatClock, formatDateTime, formatDuration, formatEta, formatPercent, jobDuration, shortId } from "../format";
 import type { LogWindow } from "../state/logs";
-import type { JobRow } from "../types";
+import type { JobRow, LogLine } from "../types";
 
 export const ROW_HEIGHT = 28;
 const DETAILS_HEIGHT = 150;
@@ -15,7 +15,7 @@ const LOG_MAX_HEIGHT = 260;
 
 /** The height of an open card whose log has `lines` lines (its log box grows with them). */
 export function expandedHeight(lines: number): number {
-  return ROW_HEIGHT + DETAILS_HEIGHT + logBoxHeight(lines, LOG_MAX_HEIGHT) + 14;
+  return ROW_HEIGHT + DETAILS_HEIGHT + LOG_TOOLS_HEIGHT + logBoxHeight(lines, LOG_MAX_HEIGHT) + 14;
 }
 
 interface Props {
@@ -35,6 +35,7 @@ interface Props {
   onAction: (action: "cancel" | "retry") => void;
   loadOlder: (before: number) => Promise<void>;
   reloadTail: () => Promise<void>;
+  fetchPage: (before: number | null, limit: number) => Promise<LogLine[]>;
 }
 
 /** `attempt 2 — retried after failure`, or nothing for a first attempt. */
@@ -52,6 +53,7 @@ function Progress({ job, label }: { job: JobRow; label: string }) {
       <span class="pw-progress-cell" title={job.current_step}>
         <ProgressBar value={job.progress} label={label} />
         <span class="pw-pct">{formatPercent(job.progress)}</span>
+        <span class="pw-step pw-muted">{job.current_step}</span>
       </span>
     );
   }
@@ -64,7 +66,7 @@ function Progress({ job, label }: { job: JobRow; label: string }) {
   );
 }
 
-export function JobCard({ job, stage, subject, now, live, expanded, earlier, superseded, log, onToggle, onAction, loadOlder, reloadTail }: Props) {
+export function JobCard({ job, stage, subject, now, live, expanded, earlier, superseded, log, onToggle, onAction, loadOlder, reloadTail, fetchPage }: Props) {
   const active = job.status === "queued" || job.status === "running";
   const retryable = (job.status === "failed" || job.status === "cancelled") && !superseded;
   const note = attemptNote(job, earlier);
@@ -189,7 +191,7 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
               <code>{job.log_path ?? "—"}</code>
             </dd>
           </dl>
-          <LogView window={log} height={LOG_MAX_HEIGHT} label={`Log of ${what}`} loadOlder={loadOlder} reloadTail={reloadTail} />
+          <LogView window={log} height={LOG_MAX_HEIGHT} label={`Log of ${what}`} loadOlder={loadOlder} reloadTail={reloadTail} fetchPage={fetchPage} />
         </div>
       )}
     </div>

@@ -252,6 +252,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
                   onAction={(action) => act(action, job.id)}
                   loadOlder={loaders.older}
                   reloadTail={loaders.tail}
+                  fetchPage={loaders.page}
                 />
               );
             }}

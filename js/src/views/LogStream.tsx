@@ -32,7 +32,7 @@ export function LogStream({ client, jobId }: { client: SyncClient<typeof logStre
         </header>
       )}
       {job?.error && <p class="pw-error-text">{job.error}</p>}
-      <LogView window={state.parts.logs[jobId]} height={320} label={`Log of ${stage} for ${subject}`} loadOlder={loaders.older} reloadTail={loaders.tail} />
+      <LogView window={state.parts.logs[jobId]} height={320} label={`Log of ${stage} for ${subject}`} loadOlder={loaders.older} reloadTail={loaders.tail} fetchPage={loaders.page} />
     </section>
   );
 }

@@ -127,7 +127,7 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
               </p>
               {job.error && <p class="pw-error-text">{job.error}</p>}
               {loaders && (
-                <LogView window={logs[job.id]} height={220} label={`Log of ${stage.label}`} loadOlder={loaders.older} reloadTail={loaders.tail} />
+                <LogView window={logs[job.id]} height={220} label={`Log of ${stage.label}`} loadOlder={loaders.older} reloadTail={loaders.tail} fetchPage={loaders.page} />
               )}
             </>
           ) : (
