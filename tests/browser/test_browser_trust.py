@@ -134,6 +134,16 @@ def test_runs_queue_only_missing_stages_and_reruns_ask_first(notebook):
         ]
     )
     view = dashboard(nb.page, "safe")
+    # the Stages popover closes on Escape and on a click outside it
+    stages = view.locator("details.pw-stage-choice")
+    stages.locator("summary").click()
+    expect(stages.get_by_role("group", name="Stages to run")).to_be_visible()
+    nb.page.keyboard.press("Escape")
+    expect(stages).not_to_have_attribute("open", "")
+    stages.locator("summary").click()
+    expect(stages).to_have_attribute("open", "")
+    view.locator(".pw-title").click()
+    expect(stages).not_to_have_attribute("open", "")
     expect(view.get_by_role("button", name="Run all · 16 missing")).to_be_enabled()
     expect(view.get_by_role("button", name="Run 6 missing stages of half")).to_be_enabled()
     view.get_by_role("checkbox", name="Select half").check()

@@ -1,4 +1,5 @@
-// A one-line, self-clearing message about the outcome of the user's last action.
+// A toast about the outcome of the user's last action: it floats over the view (never shifts
+// the content), an outcome clears itself after a few seconds, an error stays until dismissed.
 
 import { useEffect, useRef, useState } from "preact/hooks";
 
@@ -7,22 +8,35 @@ export interface NoticeValue {
   tone: "ok" | "error";
 }
 
-export function useNotice(ms = 6000): [NoticeValue | null, (text: string, tone: NoticeValue["tone"]) => void] {
+export function useNotice(ms = 6000): [NoticeValue | null, (text: string, tone: NoticeValue["tone"]) => void, () => void] {
   const [notice, setNotice] = useState<NoticeValue | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
   const say = (text: string, tone: NoticeValue["tone"]) => {
     clearTimeout(timer.current);
     setNotice({ text, tone });
-    timer.current = setTimeout(() => setNotice(null), ms);
+    if (tone === "ok") timer.current = setTimeout(() => setNotice(null), ms);
   };
-  return [notice, say];
+  const dismiss = () => {
+    clearTimeout(timer.current);
+    setNotice(null);
+  };
+  return [notice, say, dismiss];
 }
 
-export function Notice({ notice }: { notice: NoticeValue | null }) {
+export function Notice({ notice, onDismiss }: { notice: NoticeValue | null; onDismiss?: () => void }) {
   return (
-    <div class={`pw-notice${notice ? ` pw-notice-${notice.tone}` : ""}`} role="status" aria-live="polite">
-      {notice?.text ?? ""}
+    <div class="pw-toast-slot" role="status" aria-live="polite">
+      {notice && (
+        <div class={`pw-notice pw-notice-${notice.tone}`}>
+          <span>{notice.text}</span>
+          {notice.tone === "error" && onDismiss && (
+            <button type="button" class="pw-icon-btn pw-toast-close" aria-label="Dismiss" onClick={onDismiss}>
+              ×
+            </button>
+          )}
+        </div>
+      )}
     </div>
   );
 }

@@ -104,7 +104,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const [sort, setSort] = useState<Sort | null>(null);
   const [confirmKill, setConfirmKill] = useState(false);
   const [query, setQuery] = useState("");
-  const [notice, say] = useNotice();
+  const [notice, say, dismiss] = useNotice();
   const expanded = Object.keys(open);
   useWatch(client, expanded, state.ready);
   const jobs = state.parts.jobs;
@@ -223,7 +223,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
       >
         All attempts
       </button>
-      <Notice notice={notice} />
+      <Notice notice={notice} onDismiss={dismiss} />
       <div role="tabpanel" aria-label={`${current.label} jobs`}>
         {ids.length > 0 && <SortHeader sort={sort} onSort={setSort} />}
         {ids.length === 0 ? (

@@ -1,6 +1,6 @@
 // ProjectDashboard: subjects x stages grid, run controls, batch selection, the opened subject.
 
-import { useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Badge } from "../components/Badge";
 import { FocusChip } from "../components/FocusChip";
 import { Icon, STAGE_LABELS, StatusMark } from "../components/Icons";
@@ -20,6 +20,29 @@ type Client = SyncClient<typeof dashboardReducers>;
 
 const ROW_HEIGHT = 30;
 
+/** A <details> popover that closes on Escape (focus back on its summary) and on a click outside. */
+function useDismissable() {
+  const ref = useRef<HTMLDetailsElement>(null);
+  useEffect(() => {
+    const onPointer = (e: Event) => {
+      const el = ref.current;
+      if (el?.open && !el.contains(e.target as Node)) el.open = false;
+    };
+    document.addEventListener("pointerdown", onPointer, true);
+    return () => document.removeEventListener("pointerdown", onPointer, true);
+  }, []);
+  const onKeyDown = (e: KeyboardEvent) => {
+    const el = ref.current;
+    if (e.key === "Escape" && el?.open) {
+      e.preventDefault();
+      e.stopPropagation(); // JupyterLab would leave edit mode
+      el.open = false;
+      el.querySelector("summary")?.focus();
+    }
+  };
+  return { ref, onKeyDown };
+}
+
 export function ProjectDashboard({ client }: { client: Client }) {
   const state = useStore(client.store);
   const link = useStore(client.link);
@@ -27,8 +50,9 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [excluded, setExcluded] = useState<Set<string>>(new Set());
   const anchor = useRef<number | null>(null);
-  const [notice, say] = useNotice();
+  const [notice, say, dismiss] = useNotice();
   const [confirmRerun, setConfirmRerun] = useState(false);
+  const popover = useDismissable();
   const project = state.parts.project;
   const subjects = project?.subjects ?? [];
   const ids = useMemo(() => subjects.map((s) => s.id), [subjects]);
@@ -81,7 +105,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
         <span class="pw-muted">{`${subjects.length} subjects`}</span>
         <FocusChip focus={focus} client={client} />
         <span class="pw-spacer" />
-        <details class="pw-stage-choice">
+        <details class="pw-stage-choice" ref={popover.ref} onKeyDown={popover.onKeyDown}>
           <summary class="pw-btn">{`Stages (${chosen.length}/${stages.length})`}</summary>
           <fieldset class="pw-popover">
             <legend>Stages to run</legend>
@@ -140,7 +164,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
           </button>
         </div>
       )}
-      <Notice notice={notice} />
+      <Notice notice={notice} onDismiss={dismiss} />
       {subjects.length === 0 ? (
         <p class="pw-empty">No subjects in this project yet</p>
       ) : (

@@ -42,7 +42,7 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
   const live = useCanAct(client);
   const now = useNow(1000, live) + clockOffset;
   const [selected, setSelected] = useState<string | null>(null);
-  const [notice, say] = useNotice();
+  const [notice, say, dismiss] = useNotice();
   const stage = state.stages.find((s) => s.id === selected) ?? null;
   const job = stage ? state.latest[stage.id] : undefined;
   useWatch(client, job ? [job.id] : [], ready);
@@ -77,7 +77,7 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
           </button>
         )}
       </header>
-      <Notice notice={notice} />
+      <Notice notice={notice} onDismiss={dismiss} />
       <div class="pw-stage-cards" role="list" aria-label="Stages">
         {state.stages.map((s) => {
           const status = subject.statuses[s.id] ?? "not_run";
