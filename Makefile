@@ -28,8 +28,9 @@ $(STAMP): $(VENV)/bin/python pyproject.toml $(BUNDLE)
 # JupyterLab refuses to run as root unless told; machines of this kind log in as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# the repository is the server root (README and docs open in JupyterLab); the demo opens at once
 demo: $(STAMP)
-	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/demo.ipynb
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. notebooks/demo.ipynb
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pbrain_widgets tests bench
