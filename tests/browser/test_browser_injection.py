@@ -40,7 +40,7 @@ def test_html_and_script_in_data_show_as_text(notebook):
     monitor = job_monitor(page)
     for job_id, name, error in zip(ids, (IMG, SCRIPT), errors, strict=True):
         job_card = card(monitor, job_id)
-        expect(job_card.locator(".pw-card-title")).to_contain_text(name)
+        expect(job_card.locator(".pw-job-row")).to_contain_text(name)
         expect(job_card.locator(".pw-error-text")).to_have_text(error)
         job_card.get_by_role("button", expanded=False).click()
         line = job_card.get_by_role("log").locator(".pw-line-msg", has_text=f"import step 1 for {name}")

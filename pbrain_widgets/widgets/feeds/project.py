@@ -96,7 +96,8 @@ class ProjectFeed(Feed):
         }
 
     def _run_pipeline(self, payload: dict[str, Any]) -> dict[str, Any]:
+        rerun_done = bool(payload["rerun_done"])
         jobs = self.engine.run_pipeline(
-            self.project_id, payload["subject_ids"], payload["stage_ids"], rerun_done=bool(payload["rerun_done"])
+            self.project_id, payload["subject_ids"], payload["stage_ids"], rerun_done=rerun_done
         )
         return {"jobs": len(jobs)}
