@@ -105,3 +105,29 @@ describe("plain-language failures", () => {
     );
   });
 });
+
+describe("toasts", () => {
+  it("an error says what failed in plain words and stays until dismissed", async () => {
+    const model = new FakeModel({ _view_kind: "project_dashboard" });
+    const el = document.createElement("div");
+    document.body.appendChild(el);
+    await act(() => {
+      cleanup = widget.render({ model, el });
+    });
+    const stages = [{ id: "import", label: "Import", depends_on: [] }];
+    const subjects = [{ id: "s", name: "sub-01", has_t1: true, has_dce: true, has_diffusion: true, statuses: {} }];
+    await model.reply("snapshot", { rev: 0, t: 0, parts: { project: { project: { id: "p", name: "P" }, stages, subjects, active: {} }, subject: {}, logs: { tails: {} } } });
+    const runAll = [...el.querySelectorAll("button")].find((b) => b.textContent === "Run all · 1 missing");
+    await act(() => runAll?.click());
+    const request = model.sent.find((m) => m.action === "run_pipeline");
+    expect(request.payload).toEqual({ subject_ids: null, stage_ids: ["import"], rerun_done: false });
+    await act(async () => {
+      model.deliver({ kind: "reply", id: request.id, ok: false, error: "the engine was closed; create a new one and re-run this cell" });
+      await new Promise((r) => setTimeout(r, 0));
+    });
+    const toast = el.querySelector(".pw-toast-slot .pw-notice-error");
+    expect(toast?.textContent).toContain("Cannot run: the engine was closed — create a new one and re-run this cell");
+    await act(() => toast?.querySelector<HTMLButtonElement>('button[aria-label="Dismiss"]')?.click());
+    expect(el.querySelector(".pw-toast-slot .pw-notice")).toBeNull();
+  });
+});
