@@ -478,7 +478,7 @@ export function Timeline({ client }: { client: Client }) {
           <p class="pw-muted pw-small">
             {`queued ${formatClock(openedRow[4])} · started ${formatClock(openedRow[5]) || "—"} · ended ${formatClock(openedRow[6]) || "—"} · waited ${formatDuration((openedRow[5] ?? now) - openedRow[4]) || "0s"} · ran ${formatDuration(openedRow[5] == null ? null : (openedRow[6] ?? now) - openedRow[5]) || "—"}`}
           </p>
-          <LogView window={state.parts.logs[openedRow[0]]} height={200} label={`Log of ${label(openedRow[0])}`} loadOlder={loaders.older} reloadTail={loaders.tail} />
+          <LogView window={state.parts.logs[openedRow[0]]} height={200} label={`Log of ${label(openedRow[0])}`} loadOlder={loaders.older} reloadTail={loaders.tail} fetchPage={loaders.page} />
         </section>
       )}
     </section>
