@@ -26,7 +26,6 @@ export function ConnectionStatus({ client, timeoutMs }: { client: SyncClient<{}>
     >
       <span class="pw-conn-dot" aria-hidden="true" />
       <span>{LINK_LABELS[link.state]}</span>
-      {link.state === "live" && link.latencyMs != null ? <span class="pw-muted"> · {link.latencyMs} ms</span> : null}
     </span>
   );
 }
