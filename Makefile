@@ -34,6 +34,8 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pbrain_widgets tests bench
+	$(VENV)/bin/ruff format --check pbrain_widgets tests bench
+	$(VENV)/bin/mypy
 
 test-js: $(JS_STAMP)
 	cd js && npm test

@@ -502,7 +502,7 @@ class Engine:
         self._runs.start("run_pipeline", jobs)
         self._pump()
         self._store.commit()  # what the call returns is on disk: a crash now leaves it interrupted
-        copies = []
+        copies: list[Job] = []
         for job in jobs:
             if len(copies) % 500 == 0:
                 yield
