@@ -7,7 +7,6 @@ import contextlib
 import math
 import os
 import shutil
-import signal
 import string
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -16,7 +15,7 @@ from pathlib import Path
 from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
 from .lines import LineSplitter, parse_line
-from .process import GRACE_SECONDS, ProcessGroup, stop_groups
+from .process import GRACE_SECONDS, ProcessGroup, exit_description, stop_groups
 
 NEEDS_USER_ACTION_EXIT = 75
 """Exit code by which a command says the stage needs a user action (``EX_TEMPFAIL``).
@@ -172,7 +171,7 @@ class CommandRunner(Runner):
             "PYTHONUNBUFFERED": "1",
         }
         ctx.debug(f"$ {' '.join(argv)}")
-        group = await ProcessGroup.start([program, *argv[1:]], cwd=cwd, env=env)
+        group = await ProcessGroup.start([program, *argv[1:]], cwd=cwd, env=env, grace=self.grace)
         self._groups.add(group)
         ctx.track_process(group.pid)
         tail: deque[str] = deque(maxlen=TAIL_LINES)
@@ -202,13 +201,7 @@ class CommandRunner(Runner):
             return
         if code == NEEDS_USER_ACTION_EXIT:
             raise NeedsUserAction(tail[-1] if tail else f"{argv[0]} asked for a user action")
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            raise JobFailed(f"{argv[0]} was killed by {name}" + _quote(tail))
-        raise JobFailed(f"{argv[0]} exited with code {code}" + _quote(tail))
+        raise JobFailed(f"{argv[0]} {exit_description(code)}" + _quote(tail))
 
     def close(self) -> None:
         """Stop the processes of every job this runner is running (blocking, at most ~2 s)."""

@@ -17,7 +17,7 @@ from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
 from .command import existing_subject_dir
 from .lines import LineSplitter, parse_line
-from .process import GRACE_SECONDS, ProcessGroup, stop_groups
+from .process import GRACE_SECONDS, ProcessGroup, exit_description, stop_groups
 from .worker import _HEADER, END_MARK, frame
 
 if TYPE_CHECKING:
@@ -43,11 +43,12 @@ class _Worker:
         self._text = asyncio.ensure_future(self._read_text(proc.stderr))
 
     @classmethod
-    async def start(cls, preload: Iterable[str]) -> _Worker:
+    async def start(cls, preload: Iterable[str], grace: float) -> _Worker:
         group = await ProcessGroup.start(
             [sys.executable, str(WORKER), *preload],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdin=asyncio.subprocess.PIPE,
+            grace=grace,
         )
         return cls(group)
 
@@ -136,7 +137,7 @@ class _Worker:
                 await asyncio.wait_for(asyncio.shield(self._text), 2.0)
             lines = "\n".join(self.tail)
             raise JobFailed(
-                f"the worker process died (exit code {code})"
+                f"the worker process {exit_description(code)}"
                 + (f"; last lines of output:\n{lines}" if lines else "")
             ) from None
 
@@ -234,7 +235,7 @@ class FunctionRunner(Runner):
                 stop_groups([worker.group], self.grace)
                 worker._text.cancel()
         self.workers_started += 1
-        return await _Worker.start(self.preload)
+        return await _Worker.start(self.preload, self.grace)
 
     async def run(self, ctx: JobContext) -> None:
         existing_subject_dir(ctx, required=False)
@@ -266,7 +267,7 @@ class FunctionRunner(Runner):
     async def _warm_up(self, count: int) -> None:
         for _ in range(max(0, min(count, self.max_idle_workers) - len(self._idle))):
             self.workers_started += 1
-            self._idle.append(await _Worker.start(self.preload))
+            self._idle.append(await _Worker.start(self.preload, self.grace))
 
     def __getstate__(self) -> dict[str, object]:
         """Picklable settings only (e.g. to run on a Dask worker): warm workers stay here."""

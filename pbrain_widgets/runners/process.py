@@ -1,13 +1,17 @@
-"""Process groups for jobs: start a program in its own session, stop it and everything it started.
+"""Process groups for jobs: start a program in its own group, stop it and everything it started.
 
-Each job's processes live in one new session and process group whose leader is a small guard
-(``guard.py``) holding a lifeline pipe to the kernel:
+Each job's processes live in one new process group (in the kernel's session: see ``guard.py``)
+whose leader is a small guard holding a lifeline pipe to the kernel. The guard is a child
+subreaper (Linux), so every descendant of the job stays in its tree, even one that called
+``setsid`` or double-forked to become a daemon:
 
-- stopping sends SIGTERM to the group, waits up to a grace period, then SIGKILLs the group and
-  waits until no process of it is left (descendants that left the group with ``setsid`` are
-  found through the process tree and killed too);
-- if the kernel dies without stopping its jobs (even by SIGKILL), the lifeline pipe reaches
-  end-of-file and the guard SIGKILLs the group, so nothing is orphaned;
+- stopping sends SIGTERM to the group and to the descendants outside it, waits up to a grace
+  period, then closes the lifeline, on which the guard SIGKILLs its whole tree until no process
+  is left, and exits;
+- if the kernel dies without stopping its jobs (even by SIGKILL), the lifeline reaches
+  end-of-file all the same, so nothing is orphaned;
+- when the program exits by itself, the guard stops what it left behind (SIGTERM, grace,
+  SIGKILL) before it exits with the program's status;
 - an ``atexit`` hook stops whatever is still running when the interpreter exits normally.
 
 A zombie (a dead process not yet reaped by its parent) counts as gone: it runs nothing and holds
@@ -41,7 +45,7 @@ _live: set[ProcessGroup] = set()
 
 
 class ProcessGroup:
-    """A program running in its own session and process group (see the module docstring).
+    """A program running under a guard in its own process group (see the module docstring).
 
     Create with :meth:`start`; ``process`` is the asyncio process of the group leader (the
     guard), whose exit status is the program's.
@@ -66,8 +70,13 @@ class ProcessGroup:
         stdin: int = subprocess.DEVNULL,
         stdout: int = subprocess.PIPE,
         stderr: int = subprocess.PIPE,
+        grace: float = GRACE_SECONDS,
     ) -> ProcessGroup:
-        """Start ``argv`` (a list; never run by a shell) under a guard in a new session."""
+        """Start ``argv`` (a list; never run by a shell) under a guard in a new process group.
+
+        ``grace`` is the time the guard gives what the program leaves behind between SIGTERM
+        and SIGKILL when the program exits by itself.
+        """
         read_end, write_end = os.pipe()
         try:
             process = await asyncio.create_subprocess_exec(
@@ -76,13 +85,13 @@ class ProcessGroup:
                 "-S",
                 str(GUARD),
                 str(read_end),
+                repr(float(grace)),
                 *argv,
                 cwd=cwd,
                 env=dict(env) if env is not None else None,
                 stdin=stdin,
                 stdout=stdout,
                 stderr=stderr,
-                start_new_session=True,
                 pass_fds=(read_end,),
             )
         except BaseException:
@@ -103,7 +112,7 @@ class ProcessGroup:
         return code
 
     def members(self) -> list[psutil.Process]:
-        """Processes of this job still alive: the group, and descendants that left it."""
+        """Processes of this job still alive: the guard, its descendants and its group."""
         found: dict[int, psutil.Process] = {}
         if self._root is not None:
             with contextlib.suppress(psutil.Error):
@@ -124,30 +133,41 @@ class ProcessGroup:
             found.setdefault(pid, proc)
         alive = {}
         for pid, proc in found.items():
-            with contextlib.suppress(psutil.Error):
-                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                    alive[pid] = proc
+            if _running(proc):
+                alive[pid] = proc
         self._known = alive
         return list(alive.values())
 
-    def send(self, sig: int) -> None:
-        """Send ``sig`` to the group and to every known member outside it."""
+    def terminate(self) -> None:
+        """SIGTERM to the group and to every member outside it (the guard ignores it)."""
         members = self.members()
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pgid, sig)
+            os.killpg(self.pgid, signal.SIGTERM)
         for proc in members:
             with contextlib.suppress(psutil.Error):
-                proc.send_signal(sig)
+                proc.terminate()
+
+    def kill(self) -> None:
+        """Have the guard SIGKILL every process of the job (it then exits).
+
+        Closing the lifeline is the order. A guard that is already gone (killed from outside)
+        cannot obey: the members the kernel still knows of are SIGKILLed directly.
+        """
+        self.close_lifeline()
+        if self._root is None or not _running(self._root):
+            for proc in self.members():
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
 
     async def stop(self, grace: float = GRACE_SECONDS) -> bool:
         """SIGTERM, up to ``grace`` seconds, SIGKILL; True once no member is left."""
         try:
             if not self.members():
                 return True
-            self.send(signal.SIGTERM)
+            self.terminate()
             if await self._wait_gone(grace):
                 return True
-            self.send(signal.SIGKILL)
+            self.kill()
             return await self._wait_gone(KILL_WAIT_SECONDS)
         finally:
             self.close_lifeline()
@@ -183,20 +203,39 @@ def _process(pid: int) -> psutil.Process | None:
         return None
 
 
+def _running(proc: psutil.Process) -> bool:
+    """Alive and not a zombie (a zombie runs nothing and holds no memory)."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def exit_description(code: int) -> str:
+    """How a process ended, from its exit status (negative: the signal that killed it)."""
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"was killed by signal {-code}"
+    # SIGKILL comes from a user, or from the kernel's OOM killer when memory ran out
+    hint = " — possibly out of memory" if -code == signal.SIGKILL else ""
+    return f"was killed by {name} (signal {-code}){hint}"
+
+
 def stop_groups(groups: Iterable[ProcessGroup], grace: float = GRACE_SECONDS) -> None:
     """Stop several groups at once, blocking (for ``close()`` and interpreter exit)."""
     groups = list(groups)
     for group in groups:
         if group.members():
-            group.send(signal.SIGTERM)
-    for sig, seconds in ((signal.SIGKILL, grace), (None, KILL_WAIT_SECONDS)):
+            group.terminate()
+    for seconds in (grace, KILL_WAIT_SECONDS):
         deadline = time.monotonic() + seconds
         while any(g.members() for g in groups) and time.monotonic() < deadline:
             time.sleep(_POLL)
-        if sig is not None:
-            for group in groups:
-                if group.members():
-                    group.send(sig)
+        for group in groups:
+            group.kill()
     for group in groups:
         group.release()
 

@@ -78,3 +78,10 @@ def crunch(ctx, seconds: float = 1.5) -> None:
 def die(ctx) -> None:
     print("going down", flush=True)
     os._exit(3)
+
+
+def kill_self(ctx, signum: int) -> None:
+    """The worker process dies by ``signum`` (as when the OOM killer picks it)."""
+    print(f"sending myself signal {signum}", flush=True)
+    os.kill(os.getpid(), signum)
+    time.sleep(60)

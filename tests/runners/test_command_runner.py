@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 
@@ -155,6 +157,31 @@ async def test_exit_codes(make_engine, script):
     assert job.status is JobStatus.FAILED
     assert job.error == "needs user action: fit diverged"
     assert engine.get_subject(subject.id).stage_statuses["work"] is StageStatus.WAITING
+
+
+@pytest.mark.parametrize(
+    ("sig", "said"),
+    [
+        (signal.SIGKILL, "was killed by SIGKILL (signal 9) — possibly out of memory"),
+        (signal.SIGTERM, "was killed by SIGTERM (signal 15)"),
+    ],
+)
+async def test_a_command_killed_by_a_signal_is_reported_so(make_engine, script, sig, said):
+    argv = script(
+        """
+        import os, time
+        print("pid:", os.getpid(), flush=True)
+        time.sleep(600)
+        """
+    )
+    engine = make_engine(runner=CommandRunner(argv))
+    p, subs = project(engine)
+    job = engine.run_stage(p.id, subs[0].id, "work")
+    [pid] = pids_in((await wait_for_log(engine, job.id, "pid:")).message)
+    os.kill(pid, sig)  # as the OOM killer does, from outside
+    [job] = await engine.wait([job], timeout=30)
+    assert job.error == f"{argv[0]} {said}; last lines of output:\npid: {pid}"
+    assert not any("Traceback" in e.message for e in engine.get_logs(job.id))
 
 
 async def test_a_nonexistent_subject_folder_fails_its_job_and_others_carry_on(make_engine, script, tmp_path):

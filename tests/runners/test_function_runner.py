@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 import runner_jobs
 from runner_helpers import LoopLag, alive, pids_in, project, wait_for_log, wait_gone
@@ -89,10 +91,24 @@ async def test_a_worker_that_dies_fails_its_job_and_is_replaced(make_engine):
     engine = make_engine(runner=runner)
     job, logs, _ = await run_one(engine)
     assert job.status is JobStatus.FAILED
-    assert job.error == "the worker process died (exit code 3); last lines of output:\ngoing down"
+    assert job.error == "the worker process exited with code 3; last lines of output:\ngoing down"
     job, logs, _ = await run_one(engine)
     assert job.status is JobStatus.FAILED
     assert runner.workers_started == 2
+
+
+async def test_a_worker_killed_by_sigkill_is_reported_so(make_engine):
+    runner = FunctionRunner(runner_jobs.kill_self, kwargs={"signum": signal.SIGKILL})
+    job, logs, _ = await run_one(make_engine(runner=runner))
+    assert job.error == (
+        "the worker process was killed by SIGKILL (signal 9) — possibly out of memory; "
+        "last lines of output:\nsending myself signal 9"
+    )
+    assert not any("Traceback" in e.message for e in logs)
+
+    runner = FunctionRunner(runner_jobs.kill_self, kwargs={"signum": signal.SIGTERM})
+    job, logs, _ = await run_one(make_engine(runner=runner))
+    assert job.error.startswith("the worker process was killed by SIGTERM (signal 15); ")
 
 
 def test_functions_a_worker_cannot_import_are_refused_at_construction():

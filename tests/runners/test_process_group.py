@@ -47,6 +47,8 @@ async def test_a_sigkilled_kernel_leaves_no_job_process_behind():
     pids = sorted(set(pids_in(line)))
     assert len(pids) >= 3 and alive(pids) == pids
     assert all(os.getpgid(pid) != os.getpgid(0) for pid in pids)
+    # their own group, not their own session: a session is a CFS scheduling group of its own
+    assert all(os.getsid(pid) == os.getsid(0) for pid in pids)
     kernel.send_signal(signal.SIGKILL)
     await kernel.wait()
     assert await wait_gone(pids, timeout=2.0) < 2.0
