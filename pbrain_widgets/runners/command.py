@@ -15,7 +15,15 @@ from pathlib import Path
 from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
 from .lines import LineSplitter, parse_line
-from .process import GRACE_SECONDS, ProcessGroup, exit_description, stop_groups
+from .process import (
+    GRACE_SECONDS,
+    ProcessGroup,
+    check_threads,
+    exit_description,
+    job_max_concurrent,
+    stop_groups,
+    thread_limits,
+)
 
 NEEDS_USER_ACTION_EXIT = 75
 """Exit code by which a command says the stage needs a user action (``EX_TEMPFAIL``).
@@ -70,12 +78,20 @@ class CommandRunner(Runner):
         cwd: working folder (may hold placeholders). Default: the subject's source folder if
             it has one, else the kernel's.
         grace: seconds between SIGTERM and SIGKILL when the job is cancelled or times out.
+        threads: the BLAS / OpenMP threads each job's processes may use (``OMP_NUM_THREADS``,
+            ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``... see
+            :data:`~pbrain_widgets.runners.process.THREAD_VARIABLES`). Default (None):
+            ``max(1, cores // max_concurrent)``, so that the jobs running at once share the cores
+            instead of fighting over them, unless you set any of these variables yourself (in
+            the kernel's environment or in ``env``). A variable in ``env`` always wins. On a
+            Dask worker the default leaves the worker's own settings.
 
     Output (stdout and stderr, read as they come) goes to the job's log line by line with the
     levels and progress protocol of :mod:`pbrain_widgets.runners.lines`. Exit code 0 completes
     the job; :data:`NEEDS_USER_ACTION_EXIT` leaves the stage ``waiting``; any other code fails
     the job with the last lines of output in its error. When the command exits, processes it
-    left behind in its group are stopped too.
+    left behind are stopped too (even those that left its group: see
+    :mod:`pbrain_widgets.runners.process`).
     """
 
     def __init__(
@@ -85,6 +101,7 @@ class CommandRunner(Runner):
         timeout: float | None = None,
         cwd: str | os.PathLike[str] | None = None,
         grace: float = GRACE_SECONDS,
+        threads: int | None = None,
     ) -> None:
         if isinstance(argv_template, (str, bytes)) or not isinstance(argv_template, Sequence):
             raise InvalidArgumentError(
@@ -114,6 +131,7 @@ class CommandRunner(Runner):
         self.argv_template = argv
         self.timeout = timeout
         self.grace = float(grace)
+        self.threads = check_threads(threads)
         self._groups: set[ProcessGroup] = set()
         if not _fields(argv[0], "program"):
             try:
@@ -164,6 +182,7 @@ class CommandRunner(Runner):
             cwd = existing_subject_dir(ctx, required=False)
         env = {
             **os.environ,
+            **thread_limits(self.threads, job_max_concurrent(ctx), self.env),
             **{k: v.format(**values) for k, v in self.env.items()},
             "PBRAIN_JOB_ID": ctx.job_id,
             "PBRAIN_SUBJECT": ctx.subject.name,
@@ -209,7 +228,7 @@ class CommandRunner(Runner):
         self._groups.clear()
 
     def __repr__(self) -> str:
-        return f"CommandRunner({self.argv_template!r}, timeout={self.timeout!r})"
+        return f"CommandRunner({self.argv_template!r}, timeout={self.timeout!r}, threads={self.threads!r})"
 
 
 def existing_subject_dir(ctx: JobContext, *, required: bool) -> Path | None:

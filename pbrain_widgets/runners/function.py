@@ -17,7 +17,15 @@ from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
 from .command import existing_subject_dir
 from .lines import LineSplitter, parse_line
-from .process import GRACE_SECONDS, ProcessGroup, exit_description, stop_groups
+from .process import (
+    GRACE_SECONDS,
+    ProcessGroup,
+    check_threads,
+    exit_description,
+    job_max_concurrent,
+    stop_groups,
+    thread_limits,
+)
 from .worker import _HEADER, END_MARK, frame
 
 if TYPE_CHECKING:
@@ -43,10 +51,10 @@ class _Worker:
         self._text = asyncio.ensure_future(self._read_text(proc.stderr))
 
     @classmethod
-    async def start(cls, preload: Iterable[str], grace: float) -> _Worker:
+    async def start(cls, preload: Iterable[str], grace: float, limits: Mapping[str, str]) -> _Worker:
         group = await ProcessGroup.start(
             [sys.executable, str(WORKER), *preload],
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **limits, "PYTHONUNBUFFERED": "1"},
             stdin=asyncio.subprocess.PIPE,
             grace=grace,
         )
@@ -164,6 +172,13 @@ class FunctionRunner(Runner):
         max_idle_workers: warm workers kept between jobs (default: the number of CPUs).
         log_level: the lowest ``logging`` level forwarded from the worker to the job's log.
         grace: seconds between SIGTERM and SIGKILL when a job is cancelled.
+        threads: the BLAS / OpenMP threads each worker may use (``OMP_NUM_THREADS``,
+            ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``... see
+            :data:`~pbrain_widgets.runners.process.THREAD_VARIABLES`). Default (None):
+            ``max(1, cores // max_concurrent)``, so that the jobs running at once share the cores
+            instead of fighting over them, unless you set any of these variables yourself in the
+            kernel's environment. Set when a worker starts: a warm worker keeps its limits.
+            On a Dask worker the default leaves the worker's own settings.
 
     Each worker runs one job at a time, in the subject's source folder if it has one.
     Workers are reused: modules imported by one job are warm for the next. ``logging``
@@ -181,6 +196,7 @@ class FunctionRunner(Runner):
         max_idle_workers: int | None = None,
         log_level: str = "INFO",
         grace: float = GRACE_SECONDS,
+        threads: int | None = None,
     ) -> None:
         if not callable(fn):
             raise InvalidArgumentError(f"fn must be a callable, got {fn!r}")
@@ -220,12 +236,13 @@ class FunctionRunner(Runner):
         self.max_idle_workers = max_idle_workers
         self.log_level = str(log_level).upper()
         self.grace = float(grace)
+        self.threads = check_threads(threads)
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self.workers_started = 0
         """How many worker processes this runner has started (warm reuse keeps it low)."""
 
-    async def _checkout(self) -> _Worker:
+    async def _checkout(self, max_concurrent: int | None) -> _Worker:
         loop = asyncio.get_running_loop()
         while self._idle:
             worker = self._idle.pop()
@@ -234,12 +251,16 @@ class FunctionRunner(Runner):
             if worker.alive:  # its pipes belong to another event loop (another engine)
                 stop_groups([worker.group], self.grace)
                 worker._text.cancel()
+        return await self._start_worker(max_concurrent)
+
+    async def _start_worker(self, max_concurrent: int | None) -> _Worker:
         self.workers_started += 1
-        return await _Worker.start(self.preload, self.grace)
+        limits = thread_limits(self.threads, max_concurrent, {})
+        return await _Worker.start(self.preload, self.grace, limits)
 
     async def run(self, ctx: JobContext) -> None:
         existing_subject_dir(ctx, required=False)
-        worker = await self._checkout()
+        worker = await self._checkout(job_max_concurrent(ctx))
         self._busy.add(worker)
         ctx.track_process(worker.group.pid)
         reusable = False
@@ -262,12 +283,11 @@ class FunctionRunner(Runner):
     async def warm_up(self, engine: Engine, count: int = 1) -> None:
         """Start ``count`` idle workers now on ``engine``'s thread (where its jobs run), so the
         first jobs do not wait for them."""
-        await asyncio.wrap_future(engine.submit(self._warm_up(count)))
+        await asyncio.wrap_future(engine.submit(self._warm_up(count, engine.max_concurrent)))
 
-    async def _warm_up(self, count: int) -> None:
+    async def _warm_up(self, count: int, max_concurrent: int) -> None:
         for _ in range(max(0, min(count, self.max_idle_workers) - len(self._idle))):
-            self.workers_started += 1
-            self._idle.append(await _Worker.start(self.preload, self.grace))
+            self._idle.append(await self._start_worker(max_concurrent))
 
     def __getstate__(self) -> dict[str, object]:
         """Picklable settings only (e.g. to run on a Dask worker): warm workers stay here."""

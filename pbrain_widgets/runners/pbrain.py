@@ -69,7 +69,7 @@ PHANTOM_OPTIONS: dict[str, Any] = {
 ``python -m pbrain.demo`` (AIF from the vessel mask, the phantom's own label map, the diffusion
 models p-brain picks for its two-shell DWI)."""
 
-_RUNNER_OPTIONS = {"max_idle_workers", "log_level"}
+_RUNNER_OPTIONS = {"max_idle_workers", "log_level", "threads"}
 _SET_BY_RUNNER = {"subject_id", "data_root"}
 
 
@@ -100,8 +100,11 @@ def pbrain_pipeline(**options: Any) -> Pipeline:
 
     - ``inputs``: input files by p-brain key (``dce``, ``ir``, ``t1_anatomical``, ``dwi``,
       ``bvals``, ``bvecs``), relative to the subject's folder or absolute;
-    - ``max_idle_workers`` and ``log_level``: passed to the
-      :class:`~pbrain_widgets.runners.function.FunctionRunner` that runs the stages.
+    - ``max_idle_workers``, ``log_level`` and ``threads``: passed to the
+      :class:`~pbrain_widgets.runners.function.FunctionRunner` that runs the stages;
+      ``threads`` is the BLAS / OpenMP threads of each worker (default:
+      ``max(1, cores // max_concurrent)`` unless ``OMP_NUM_THREADS``... are set in the kernel's
+      environment), so that the p-brain jobs running at once share the cores.
 
     ``{subject_dir}`` and ``{subject}`` in input paths and in string plug-in options are
     filled per subject. Each subject needs a source folder (``source_path``); outputs go to its

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import psutil
 
+from ..errors import InvalidArgumentError
+
 GRACE_SECONDS = 1.0
 """Default time between SIGTERM and SIGKILL when a job is stopped."""
 KILL_WAIT_SECONDS = 1.0
@@ -40,6 +42,16 @@ KILL_WAIT_SECONDS = 1.0
 _POLL = 0.02
 _EXIT_POLL = 0.05
 GUARD = Path(__file__).with_name("guard.py")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "BLIS_NUM_THREADS",
+)
+"""Environment variables that bound the threads of OpenMP and BLAS libraries (numpy, scipy...)
+in a job's processes (see :func:`thread_limits`)."""
 
 _live: set[ProcessGroup] = set()
 
@@ -222,6 +234,49 @@ def exit_description(code: int) -> str:
     # SIGKILL comes from a user, or from the kernel's OOM killer when memory ran out
     hint = " — possibly out of memory" if -code == signal.SIGKILL else ""
     return f"was killed by {name} (signal {-code}){hint}"
+
+
+def check_threads(threads: object) -> int | None:
+    """A runner's ``threads`` argument: None (automatic) or an integer >= 1."""
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise InvalidArgumentError(f"threads must be an integer >= 1 or None (automatic), got {threads!r}")
+    return threads
+
+
+def cores() -> int:
+    """The CPUs this process may run on (its affinity, e.g. a container's share)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def thread_limits(
+    threads: int | None, max_concurrent: int | None, runner_env: Mapping[str, str]
+) -> dict[str, str]:
+    """The :data:`THREAD_VARIABLES` to put in a job process's environment.
+
+    Without limits, each of ``max_concurrent`` jobs would start as many BLAS / OpenMP threads as
+    there are cores, and they would fight over the cores. So:
+
+    - ``threads`` given (a runner's ``threads=``): every variable is set to it, except those
+      in the runner's own ``runner_env``, which win;
+    - otherwise, ``max(1, cores // max_concurrent)``, unless the user already set any of the
+      variables (in the kernel's environment or ``runner_env``: then they are left as they are)
+      or ``max_concurrent`` is unknown (None: nothing is set).
+    """
+    if threads is None:
+        user_set = any(name in os.environ or name in runner_env for name in THREAD_VARIABLES)
+        if max_concurrent is None or user_set:
+            return {}
+        threads = max(1, cores() // max_concurrent)
+    return {name: str(threads) for name in THREAD_VARIABLES if name not in runner_env}
+
+
+def job_max_concurrent(ctx: object) -> int | None:
+    """How many jobs the engine of ``ctx`` (a JobContext) runs at once, where it says so.
+
+    A context made on a Dask worker does not: there the worker's own thread settings stay.
+    """
+    value = getattr(ctx, "max_concurrent", None)
+    return value if isinstance(value, int) and value >= 1 else None
 
 
 def stop_groups(groups: Iterable[ProcessGroup], grace: float = GRACE_SECONDS) -> None:

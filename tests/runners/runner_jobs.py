@@ -85,3 +85,8 @@ def kill_self(ctx, signum: int) -> None:
     print(f"sending myself signal {signum}", flush=True)
     os.kill(os.getpid(), signum)
     time.sleep(60)
+
+
+def show_threads(ctx, names: list[str]) -> None:
+    """Logs the worker's thread variables (``-`` for unset)."""
+    ctx.info("threads: " + " ".join(f"{name}={os.environ.get(name, '-')}" for name in names))
