@@ -2,8 +2,20 @@
 
 Usage: ``.venv/bin/python bench/pbrain_cohort.py [--subjects 4] [--workers 2] [--models patlak,tikhonov]``
 
-Prints the wall time of each, their ratio (engine / run-cohort; target at most 1.05) and the CPU
-time that this process (the "kernel" that hosts the engine) used while the engine's jobs ran.
+Runs, one after the other, each on its own fresh copy of the phantom subjects:
+
+1. ``pbrain run-cohort --workers K`` as p-brain ships it (the BLAS / OpenMP thread variables as
+   in this environment: unset, each process's libraries use every core);
+2. the same with the engine's thread limits (every variable of ``THREAD_VARIABLES`` set to
+   ``max(1, cores // K)``);
+3. the engine, ``max_concurrent=K``, with ``threads = max(1, cores // K)`` per job (the runner's
+   default for K jobs at once);
+4. and 5. one subject: run-cohort as shipped, and the engine with K workers.
+
+Prints the thread settings of each side, the wall times, three ratios (engine / run-cohort as
+shipped, target <= 0.5; engine / run-cohort with equal limits, <= 1.0; one subject, <= 0.85) and
+the CPU time that this process (the "kernel" that hosts the engine) used while the engine's jobs
+ran.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ import psutil
 
 from pbrain_widgets import Engine, JobStatus
 from pbrain_widgets.runners.pbrain import PHANTOM_OPTIONS, make_phantom_subjects, pbrain_pipeline
+from pbrain_widgets.runners.process import THREAD_VARIABLES, cores
 
 
 def cohort_config(root: Path, models: tuple[str, ...]) -> str:
@@ -48,14 +61,24 @@ def cohort_config(root: Path, models: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_cohort(folders: list[Path], workers: int, models: tuple[str, ...], tmp: Path) -> float:
-    config = tmp / "cohort.toml"
+def thread_settings(env: dict[str, str]) -> str:
+    """The thread variables of ``env``, as the bench states them."""
+    values = {env.get(name, "unset") for name in THREAD_VARIABLES}
+    if values == {"unset"}:
+        return f"{', '.join(THREAD_VARIABLES)} unset (libraries use all {cores()} cores per process)"
+    return ", ".join(f"{name}={env.get(name, 'unset')}" for name in THREAD_VARIABLES)
+
+
+def run_cohort(
+    folders: list[Path], workers: int, models: tuple[str, ...], tmp: Path, env: dict[str, str]
+) -> float:
+    config = tmp / f"{folders[0].parent.name}.toml"
     config.write_text(cohort_config(folders[0].parent, models))
     pbrain = Path(sys.executable).with_name("pbrain")
     argv = [str(pbrain), "run-cohort", "--subjects", *map(str, folders), "--config", str(config)]
     argv += ["--workers", str(workers), "--force", "--quiet"]
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
     took = time.perf_counter() - start
     missing = [f.name for f in folders if not (f / "derivatives" / "00_diagnostics").exists()]
     if missing:
@@ -63,9 +86,11 @@ def run_cohort(folders: list[Path], workers: int, models: tuple[str, ...], tmp: 
     return took
 
 
-async def run_engine(folders: list[Path], workers: int, models: tuple[str, ...]) -> tuple[float, float, int]:
+async def run_engine(
+    folders: list[Path], workers: int, models: tuple[str, ...], threads: int
+) -> tuple[float, float, int]:
     engine = Engine(db_path=":memory:", max_concurrent=workers)
-    pipeline = pbrain_pipeline(**{**PHANTOM_OPTIONS, "kinetic_models": models})
+    pipeline = pbrain_pipeline(**{**PHANTOM_OPTIONS, "kinetic_models": models, "threads": threads})
     project = engine.create_project("bench", pipeline)
     engine.add_subjects(project.id, [{"name": f.name, "source_path": f} for f in folders])
     me = psutil.Process()
@@ -88,19 +113,54 @@ def main() -> None:
     parser.add_argument("--models", default="patlak,tikhonov")
     args = parser.parse_args()
     models = tuple(m for m in args.models.split(",") if m)
+    workers = args.workers
+    threads = max(1, cores() // workers)
+    # as p-brain ships: no thread variable, whatever this environment holds
+    shipped = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    limited = {**shipped, **dict.fromkeys(THREAD_VARIABLES, str(threads))}
     tmp = Path(tempfile.mkdtemp(prefix="pbrain-bench-"))
     try:
-        cohort = make_phantom_subjects(tmp / "cohort", args.subjects)
-        engine_subjects = make_phantom_subjects(tmp / "engine", args.subjects)
+        copies = {
+            name: make_phantom_subjects(tmp / name, args.subjects) for name in ("cohort", "limited", "engine")
+        }
+        copies["one-cohort"] = make_phantom_subjects(tmp / "one-cohort", 1)
+        copies["one-engine"] = make_phantom_subjects(tmp / "one-engine", 1)
         print(
-            f"{args.subjects} phantom subjects x 10 p-brain stages, {args.workers} workers, "
-            f"models {','.join(models)}, {os.cpu_count()} CPUs"
+            f"{args.subjects} phantom subjects x 10 p-brain stages, {workers} workers, "
+            f"models {','.join(models)}, {cores()} CPUs"
         )
-        cohort_s = run_cohort(cohort, args.workers, models, tmp)
-        print(f"pbrain run-cohort --workers {args.workers}: {cohort_s:7.1f} s")
-        engine_s, kernel_cpu, n_jobs = asyncio.run(run_engine(engine_subjects, args.workers, models))
-        print(f"engine, max_concurrent={args.workers} ({n_jobs} jobs): {engine_s:7.1f} s")
-        print(f"wall-time ratio engine / run-cohort: {engine_s / cohort_s:.3f} (target <= 1.05)")
+        print(f"threads, run-cohort as shipped: {thread_settings(shipped)}")
+        print(f"threads, run-cohort with equal limits: {thread_settings(limited)}")
+        print(
+            f"threads, engine: every variable = threads = {threads} per job "
+            f"(max(1, {cores()} cores // {workers}))"
+        )
+
+        def show(label: str, seconds: float) -> float:
+            print(f"{label:48} {seconds:7.1f} s")
+            return seconds
+
+        shipped_s = show(
+            f"pbrain run-cohort --workers {workers}, as shipped",
+            run_cohort(copies["cohort"], workers, models, tmp, shipped),
+        )
+        limited_s = show(
+            f"pbrain run-cohort --workers {workers}, equal limits",
+            run_cohort(copies["limited"], workers, models, tmp, limited),
+        )
+        engine_s, kernel_cpu, n_jobs = asyncio.run(run_engine(copies["engine"], workers, models, threads))
+        show(f"engine, max_concurrent={workers} ({n_jobs} jobs)", engine_s)
+        one_cohort_s = show(
+            "one subject, pbrain run-cohort as shipped",
+            run_cohort(copies["one-cohort"], workers, models, tmp, shipped),
+        )
+        one_engine_s = show(
+            f"one subject, engine, max_concurrent={workers}",
+            asyncio.run(run_engine(copies["one-engine"], workers, models, threads))[0],
+        )
+        print(f"ratio engine / run-cohort as shipped:   {engine_s / shipped_s:.3f} (target <= 0.5)")
+        print(f"ratio engine / run-cohort equal limits: {engine_s / limited_s:.3f} (target <= 1.0)")
+        print(f"ratio one subject, engine / run-cohort: {one_engine_s / one_cohort_s:.3f} (target <= 0.85)")
         print(
             f"kernel process CPU while the jobs ran: {kernel_cpu:.2f} s "
             f"({100 * kernel_cpu / engine_s:.1f} % of one core)"
