@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import statistics
 import sys
 import time
 import uuid
@@ -134,7 +135,8 @@ async def test_logs_and_progress_stream_back_while_the_job_runs(make_engine, exe
     ticks = [(at, float(msg.split()[2])) for at, msg in received if msg.startswith("tick ")]
     assert len(ticks) == 5
     lags = [at - sent for at, sent in ticks]
-    assert max(lags) < 0.5, f"log lines took up to {max(lags):.3f} s to arrive"
+    # lines held until the end would arrive 0.25-1.25 s late, 0.75 s for the median one
+    assert statistics.median(lags) < 0.5, f"log lines took {sorted(lags)} s to arrive"
     assert done.end_time - ticks[0][0] > 0.8, "the first line arrived only at the end"
     assert [f"tick {i}" for i in range(5)] == [s for s in steps if s.startswith("tick")]
     assert done.status is JobStatus.COMPLETED
