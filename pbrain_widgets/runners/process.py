@@ -186,9 +186,11 @@ class ProcessGroup:
 
     async def _wait_gone(self, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
-        while self.members():
+        # Also until asyncio has the guard's exit status: closing the transport before that
+        # would reap the guard behind asyncio's back ("Unknown child process pid ...").
+        while self.members() or self.process.returncode is None:
             if time.monotonic() >= deadline:
-                return False
+                return not self.members()
             await asyncio.sleep(_POLL)
         return True
 
