@@ -271,17 +271,31 @@ async def test_engine_close_stops_running_jobs_processes(make_engine, script):
 
 
 async def test_processes_left_behind_by_a_finished_command_are_stopped(make_engine, script):
+    # a child in its group, and a double-forked daemon (in a session of its own) that ignores
+    # SIGTERM
     argv = script(
         """
-        import subprocess, sys
+        import os, signal, subprocess, sys, time
         kid = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-        print("pids:", kid.pid, flush=True)
+        read_end, write_end = os.pipe()
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork():
+                os._exit(0)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            os.write(write_end, str(os.getpid()).encode())
+            os.close(write_end)
+            time.sleep(600)
+            os._exit(0)
+        os.close(write_end)
+        print("pids:", kid.pid, os.read(read_end, 32).decode(), flush=True)
         """
     )
-    engine = make_engine(runner=CommandRunner(argv))
+    engine = make_engine(runner=CommandRunner(argv, grace=0.2))
     job, logs, _ = await run_one(engine)
     assert job.status is JobStatus.COMPLETED
     pids = pids_in(next(e.message for e in logs if e.message.startswith("pids:")))
+    assert len(pids) == 2
     assert alive(pids) == []
 
 

@@ -61,3 +61,17 @@ async def test_stop_of_a_group_that_already_ended_returns_at_once():
     assert await group.stop() is True
     group.release()
     assert group.members() == []
+
+
+async def test_a_group_whose_guard_was_killed_is_still_stopped_by_the_kernel():
+    job = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+    group = await ProcessGroup.start([sys.executable, "-c", job])
+    while len(members := group.members()) < 2:  # the guard and the program
+        await asyncio.sleep(0.01)
+    program = [p.pid for p in members if p.pid != group.pid]
+    os.kill(group.pid, signal.SIGKILL)  # the guard can no longer take its tree down
+    assert await group.wait_exit() == -signal.SIGKILL
+    assert alive(program) == program
+    assert await group.stop(grace=0.2) is True
+    group.release()
+    assert alive(program) == []
