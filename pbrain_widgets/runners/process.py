@@ -172,7 +172,8 @@ class ProcessGroup:
                     proc.kill()
 
     async def stop(self, grace: float = GRACE_SECONDS) -> bool:
-        """SIGTERM, up to ``grace`` seconds, SIGKILL; True once no member is left."""
+        """SIGTERM, up to ``grace`` seconds, then SIGKILL of the whole tree by the guard; True
+        once no member is left."""
         try:
             if not self.members():
                 return True
