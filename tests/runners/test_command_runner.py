@@ -332,7 +332,7 @@ async def test_the_loop_is_not_blocked_by_a_chatty_command(make_engine, script):
     assert job.status is JobStatus.COMPLETED
     assert len([e for e in logs if e.message.startswith("line ")]) == 100_000
     # reading and logging the lines takes seconds: a loop that took them in one go would stall
-    # for most of it
-    assert lag.median < 0.05 and lag.worst < took / 3, (
+    # for most of it, one that yielded only now and then would lag most of the time
+    assert lag.median < 0.2 and lag.worst < took / 3, (
         f"loop lag median {lag.median:.3f} s, worst {lag.worst:.3f} s in {took:.1f} s"
     )

@@ -188,7 +188,7 @@ async def test_the_engine_loop_stays_responsive_while_heavy_numpy_work_runs(make
     assert job.peak_cpu_percent > 10  # sampled while it ran (a sampler that misses it says 0)
     assert len(lag.lags) > 20
     # the work takes 2 s: a loop waiting on it would stall that long
-    assert lag.median < 0.05 and lag.worst < 1.0, f"loop lag median {lag.median:.3f}, worst {lag.worst:.3f} s"
+    assert lag.median < 0.1 and lag.worst < 1.0, f"loop lag median {lag.median:.3f}, worst {lag.worst:.3f} s"
 
 
 async def test_the_function_runs_in_the_subject_folder(make_engine, tmp_path):
