@@ -174,8 +174,9 @@ class CommandRunner(Runner):
         argv = self.command(ctx)
         program = self._executable(argv[0])
         values = self._values(ctx)
+        cwd: Path | None
         if self.cwd is not None:
-            cwd: Path | None = Path(self.cwd.format(**values))
+            cwd = Path(self.cwd.format(**values))
             if not cwd.is_dir():
                 raise JobFailed(f"working folder does not exist: {str(cwd)!r}")
         else:
@@ -262,7 +263,7 @@ def _emit(ctx: JobContext, line: str, tail: deque[str]) -> None:
         tail.append(line)
 
 
-async def _finish_readers(readers: list[asyncio.Future[None]], seconds: float = 2.0) -> None:
+async def _finish_readers(readers: Sequence[asyncio.Future[None]], seconds: float = 2.0) -> None:
     """Let the readers take the output still in the pipes (bounded: a leftover could hold them)."""
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(asyncio.gather(*readers), seconds)

@@ -219,6 +219,12 @@ class _StepFromLog(logging.Handler):
         self.ctx.progress(self.percent, record.getMessage()[:120])
 
 
+def _fresh(stage: Any) -> Any:
+    """A new stage object like ``stage`` (a dataclass is built anew, anything else copied)."""
+    cls: Any = type(stage)
+    return cls() if dataclasses.is_dataclass(stage) else copy.copy(stage)
+
+
 def run_pbrain_stage(ctx: Any, options: Mapping[str, Any]) -> None:
     """Run the job's p-brain stage for its subject (in a worker; see the module docstring)."""
     if ctx.subject_dir is None:
@@ -234,7 +240,7 @@ def run_pbrain_stage(ctx: Any, options: Mapping[str, Any]) -> None:
     config = _config(subject_dir, options)
     # Fresh stage objects: p-brain's stages set their plugin_key while running, which would move
     # the manifest paths of later jobs in this (reused) worker.
-    stages = [type(s)() if dataclasses.is_dataclass(s) else copy.copy(s) for s in default_stages()]
+    stages: list[Any] = [_fresh(s) for s in default_stages()]
     by_name = {s.name: s for s in stages}
     needed = {ctx.stage}
     for stage in reversed(stages):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import io
 import logging
 import os
 import pickle
@@ -196,8 +197,9 @@ def main(preload: list[str]) -> int:
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     channel = _Channel(os.dup(1))
     os.dup2(2, 1)
-    sys.stdout.reconfigure(line_buffering=True)
-    sys.stderr.reconfigure(line_buffering=True)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):  # as it is when run as a script
+            stream.reconfigure(line_buffering=True)
     handler = _LogForwarder(channel)
     root = logging.getLogger()
     root.addHandler(handler)
