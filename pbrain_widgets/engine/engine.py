@@ -578,6 +578,7 @@ class Engine:
             emit_log=self._logs.append,
             emit_progress=self._set_progress,
             track_pid=self._track_pid,
+            max_concurrent=self._scheduler.max_concurrent,
         )
         task = self._thread.loop.create_task(
             self._run_job(job, stage.runner or self.runner, ctx), name=f"pbrain-job-{job.id}"

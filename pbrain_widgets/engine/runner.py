@@ -61,8 +61,12 @@ class JobContext:
         emit_log: Callable[[str, LogLevel, str], None],
         emit_progress: Callable[[str, float, str | None, float | None], None],
         track_pid: Callable[[str, int | None], None],
+        max_concurrent: int | None = None,
     ) -> None:
         self.job_id = job.id
+        self.max_concurrent = max_concurrent
+        """How many jobs the engine runs at once (``None`` where unknown, e.g. on a Dask
+        worker): runners share the machine's cores by it (BLAS/OpenMP thread limits)."""
         self.attempt = job.attempt
         self.options: dict[str, Any] = dict(job.runner_options or {})
         """Runner options of the run template that queued this job (empty without one)."""

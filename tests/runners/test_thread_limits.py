@@ -9,7 +9,6 @@ import runner_jobs
 from runner_helpers import project
 
 from pbrain_widgets import InvalidArgumentError, JobStatus
-from pbrain_widgets.engine.runner import JobContext
 from pbrain_widgets.runners.command import CommandRunner
 from pbrain_widgets.runners.function import FunctionRunner
 from pbrain_widgets.runners.pbrain import pbrain_pipeline
@@ -22,10 +21,8 @@ print("threads: " + " ".join(f"{name}={os.environ.get(name, '-')}" for name in s
 
 
 @pytest.fixture(autouse=True)
-def context_knows_max_concurrent(monkeypatch):
-    """Contexts say how many jobs their engine runs at once (2, as every engine here), and the
-    kernel's environment sets no thread variable."""
-    monkeypatch.setattr(JobContext, "max_concurrent", 2, raising=False)
+def no_thread_variables(monkeypatch):
+    """The kernel's environment sets no thread variable."""
     for name in THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
 
