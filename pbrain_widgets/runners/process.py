@@ -33,6 +33,7 @@ from pathlib import Path
 
 import psutil
 
+from ..engine.runner import JobContext
 from ..errors import InvalidArgumentError
 
 GRACE_SECONDS = 1.0
@@ -273,12 +274,12 @@ def thread_limits(
     return {name: str(threads) for name in THREAD_VARIABLES if name not in runner_env}
 
 
-def job_max_concurrent(ctx: object) -> int | None:
-    """How many jobs the engine of ``ctx`` (a JobContext) runs at once, where it says so.
+def job_max_concurrent(ctx: JobContext) -> int | None:
+    """How many jobs the engine of ``ctx`` runs at once, where it says so.
 
     A context made on a Dask worker does not: there the worker's own thread settings stay.
     """
-    value = getattr(ctx, "max_concurrent", None)
+    value = ctx.max_concurrent
     return value if isinstance(value, int) and value >= 1 else None
 
 
