@@ -46,7 +46,7 @@ PLACEHOLDERS = {
 
 TAIL_LINES = 10
 """Lines of output quoted in the error of a failed command."""
-_READ_SIZE = 65536
+READ_SIZE = 16384  # about 1,000 short lines: a few milliseconds of work per loop turn
 
 
 def _fields(template: str, what: str) -> list[str]:
@@ -247,9 +247,12 @@ def existing_subject_dir(ctx: JobContext, *, required: bool) -> Path | None:
 
 async def _pump(stream: asyncio.StreamReader, ctx: JobContext, tail: deque[str]) -> None:
     splitter = LineSplitter()
-    while chunk := await stream.read(_READ_SIZE):
+    while chunk := await stream.read(READ_SIZE):
         for line in splitter.feed(chunk):
             _emit(ctx, line, tail)
+        # a read of buffered output returns without giving the loop a turn: give it one, so that
+        # a flooding program never holds the engine's loop for more than one chunk
+        await asyncio.sleep(0)
     for line in splitter.close():
         _emit(ctx, line, tail)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
-from .command import existing_subject_dir
+from .command import READ_SIZE, existing_subject_dir
 from .lines import LineSplitter, parse_line
 from .process import (
     GRACE_SECONDS,
@@ -67,7 +67,7 @@ class _Worker:
     async def _read_text(self, stream: asyncio.StreamReader) -> None:
         splitter = LineSplitter()
         held_blank = False
-        while chunk := await stream.read(65536):
+        while chunk := await stream.read(READ_SIZE):
             for line in splitter.feed(chunk):
                 if line == END_MARK:
                     held_blank = False
@@ -78,6 +78,7 @@ class _Worker:
                 held_blank = line == ""
                 if not held_blank:
                     self._text_line(line)
+            await asyncio.sleep(0)  # buffered output is read without a loop turn: give one
         for line in splitter.close():
             self._text_line(line)
         self._job_output_done.set()
