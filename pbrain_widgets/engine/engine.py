@@ -154,6 +154,7 @@ class Engine:
         self._seq = 0
         self._closing = False
         self._job_listeners: Listeners[Job] = Listeners("job update")
+        self._close_listeners: Listeners[None] = Listeners("engine close")
         self._durations = eta.DurationModel()
         self._runs = Runs()
         self._templates: dict[str, RunTemplate] = {}
@@ -753,6 +754,12 @@ class Engine:
         return self._job_listeners.add(callback)
 
     @on_engine_thread
+    def on_close(self, callback: Callable[[None], Any]) -> Unsubscribe:
+        """Call ``callback(None)`` on the engine's thread when :meth:`close` has ended every job,
+        before the thread stops (a widget sends its last changes then)."""
+        return self._close_listeners.add(callback)
+
+    @on_engine_thread
     def on_status_update(self, callback: Callable[[StatusUpdate], Any]) -> Unsubscribe:
         """Call ``callback(update)`` (on the engine's thread) when a subject's stage changes status."""
         return self._catalog.status_listeners.add(callback)
@@ -1315,6 +1322,7 @@ class Engine:
     async def _close_on_loop(self) -> None:
         await drive_in_slices(self._end_active_jobs())
         tasks = self._begin_close()
+        self._close_listeners.emit(None)
         if tasks:
             # the tasks' clean-up stops their processes (SIGTERM, then SIGKILL)
             await asyncio.wait(tasks, timeout=_CLOSE_SECONDS)
@@ -1334,6 +1342,7 @@ class Engine:
                 # gives the cancelled tasks their clean-up
                 drive(self._end_active_jobs())
                 self._begin_close()
+                self._close_listeners.emit(None)
                 self._end_close()
             else:
                 # bounded inside (process clean-up waits at most _CLOSE_SECONDS); a loop wedged

@@ -154,6 +154,7 @@ class SyncWidget(anywidget.AnyWidget):
         self.on_msg(self._on_view_msg)
         self._end_activity = kernel_activity.subscribe(self._on_activity)
         self._end_store_watch = engine.on_store_error(lambda _error: self._beat())
+        self._end_close_watch = engine.on_close(self._on_engine_close)
         if kernel_activity.busy:
             self._on_activity(True)
 
@@ -232,6 +233,11 @@ class SyncWidget(anywidget.AnyWidget):
         if parts:
             self._rev += 1
             self._send_to_views({"kind": "patch", "rev": self._rev, "t": time.time(), "parts": parts})
+
+    def _on_engine_close(self, _event: None) -> None:
+        # the engine's loop stops after this: send what changed (jobs ended by close) and say closed
+        self._flush_now()
+        self._beat()
 
     def _on_activity(self, _busy: bool) -> None:
         # called on the kernel's main thread when a cell starts or ends
@@ -351,6 +357,7 @@ class SyncWidget(anywidget.AnyWidget):
             self._closed = True
             self._end_activity()
             self._end_store_watch()
+            self._end_close_watch()
             if self._handle is not None:
                 self._handle.cancel()
                 self._handle = None

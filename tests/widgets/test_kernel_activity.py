@@ -102,3 +102,22 @@ async def test_a_closed_engine_is_told_to_the_views(study, wire):
     reply = monitor.request("retry", {"job_id": job.id})
     assert reply["ok"] is False
     assert reply["error"] == "the engine was closed; create a new one and re-run this cell"
+
+
+async def test_close_sends_the_jobs_it_ended_and_says_closed(make_engine, wire):
+    from widget_helpers import job_states
+
+    from pbrain_widgets import SimulatedRunner
+
+    engine = make_engine(runner=SimulatedRunner(step_seconds=5, failure_rate=0))
+    project = engine.create_project("closing")
+    engine.add_subjects(project.id, ["a"])
+    monitor = wire(JobMonitor(engine, project.id))
+    snapshot = monitor.ok("snapshot")
+    engine.run_pipeline(project.id)
+    await asyncio.sleep(0.3)
+    engine.close()  # its loop stops at once: the last patch must go out before
+    known = {row["id"]: row for row in snapshot["parts"]["jobs"]["jobs"]}
+    states = job_states([p for p in monitor.patches if p["rev"] > snapshot["rev"]], known)
+    assert states and {s["status"] for s in states.values()} == {"cancelled"}
+    assert [m["closed"] for m in monitor.messages if m["kind"] == "beat"][-1] is True
