@@ -14,7 +14,7 @@ import concurrent.futures
 import contextlib
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any, TypeVar
 
 from ..errors import EngineClosedError, PbrainWidgetsError
@@ -87,10 +87,6 @@ class LoopThread:
         """Whether the caller runs on this loop's thread."""
         return threading.current_thread() is self._thread
 
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive() and not self.loop.is_closed()
-
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` run on the loop thread; its result (or exception) comes back here.
 
@@ -132,10 +128,6 @@ class LoopThread:
         except RuntimeError:
             coro.close()
             raise EngineClosedError("this engine is closed; create a new Engine") from None
-
-    def awaitable(self, future: concurrent.futures.Future[T]) -> Awaitable[T]:
-        """``future`` as something the caller's own running loop can await."""
-        return asyncio.wrap_future(future)
 
     def stop(self, timeout: float = _STOP_SECONDS) -> None:
         """Stop the loop and, unless called from the loop thread, wait for the thread to end."""
