@@ -45,6 +45,12 @@ class Scope:
         wanted = (self.project_id, self.subject_id, self.job_id)
         return all(w is None or w == g for w, g in zip(wanted, (project_id, subject_id, job_id), strict=True))
 
+    def project_ids(self, engine: Engine) -> list[str]:
+        """The ids of the projects this scope reaches into (every project for the whole engine)."""
+        if self.project_id is not None:
+            return [self.project_id]
+        return [p.id for p in engine.get_projects()]
+
     def check_job(self, engine: Engine, job_id: str) -> Job:
         """The job, if it is in this scope; else :class:`BadRequest`, the same for a job that does
         not exist and for one of another scope (a view learns nothing of other projects)."""

@@ -57,16 +57,11 @@ class JobsFeed(Feed):
             self._new_subjects[subject.id] = subject.name
             self._wake()
 
-    def _projects(self) -> list[str]:
-        if self.project_id is not None:
-            return [self.project_id]
-        return [p.id for p in self.engine.get_projects()]
-
     def snapshot(self) -> dict[str, Any]:
         self._rows.resend_full(self._changed)
         subjects: dict[str, str] = {}
         stages: dict[str, str] = {}
-        for project_id in self._projects():
+        for project_id in self.scope.project_ids(self.engine):
             subjects.update((s.id, s.name) for s in self.engine.get_subjects(project_id))
             stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
         jobs = self.engine.get_jobs(project_id=self.project_id)

@@ -144,16 +144,11 @@ class TimelineFeed(Feed):
             self._new_subjects[subject.id] = subject.name
             self._wake()
 
-    def _projects(self) -> list[str]:
-        if self.project_id is not None:
-            return [self.project_id]
-        return [p.id for p in self.engine.get_projects()]
-
     def snapshot(self) -> dict[str, Any]:
         subjects: dict[str, str] = {}
         stages: dict[str, str] = {}
         order: list[str] = []
-        for project_id in self._projects():
+        for project_id in self.scope.project_ids(self.engine):
             subjects.update((s.id, s.name) for s in self.engine.get_subjects(project_id))
             for stage in self.engine.pipeline(project_id):
                 stages.setdefault(stage.id, stage.label)
