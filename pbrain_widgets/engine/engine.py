@@ -970,22 +970,7 @@ class Engine:
         status: JobStatus | str | Iterable[JobStatus | str] | None = None,
     ) -> list[Job]:
         """Jobs matching every given filter, newest first."""
-        if project_id is not None:
-            self._catalog.project(project_id)
-        if subject_id is not None:
-            self._catalog.subject(subject_id)
-        if stage_id is not None:
-            known = {sid for p in self._catalog.pipelines.values() for sid in p.stage_ids}
-            if stage_id not in known:
-                raise UnknownStageError(stage_id, sorted(known))
-        statuses = None
-        if status is not None:
-            items = [status] if isinstance(status, (str, JobStatus)) else list(status)
-            try:
-                statuses = {JobStatus(s) for s in items}
-            except ValueError:
-                valid = [s.value for s in JobStatus]
-                raise InvalidArgumentError(f"unknown job status in {status!r}; valid: {valid}") from None
+        statuses = self._job_filters(project_id, subject_id, stage_id, status)
         out = []
         for job in reversed(self._jobs.values()):
             if (
