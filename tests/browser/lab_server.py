@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,20 @@ class LabServer:
         return None
 
     def shutdown_session(self, notebook: str) -> None:
-        """Shut down a notebook's kernel so that it stops using CPU."""
-        session = self.session_for(notebook)
-        if session is not None:
-            self.api("DELETE", f"/api/sessions/{session['id']}")
+        """Shut down a notebook's kernel so that it stops using CPU.
+
+        A kernel still restarting (a scenario that restarted it) can make the server answer 500
+        for a moment: asked again up to three times; if it still fails, the kernel goes when the
+        server stops at the end of the session.
+        """
+        for attempt in range(3):
+            try:
+                session = self.session_for(notebook)
+                if session is not None:
+                    self.api("DELETE", f"/api/sessions/{session['id']}")
+                return
+            except urllib.error.HTTPError as exc:
+                if attempt == 2:
+                    warnings.warn(f"could not shut down the kernel of {notebook}: {exc}", stacklevel=2)
+                    return
+                time.sleep(1.0)
