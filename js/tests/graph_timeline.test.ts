@@ -92,6 +92,28 @@ describe("timeline", () => {
     expect([...scene.stage]).toEqual([0, 0, 1, 1]);
     expect(scene.first).toBe(0);
   });
+  it("gives each worker its own lanes, the kernel's machine first, then workers by address", () => {
+    const on = (r: TimelineRow, worker: string | null): TimelineRow => [r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], worker];
+    const scene = buildScene(
+      state([
+        on(row("w1", "a", "completed", 0, 0, 10), "tcp://10.0.0.2:1"),
+        on(row("w2", "a", "completed", 0, 1, 5), "tcp://10.0.0.1:1"),
+        on(row("w3", "b", "completed", 0, 2, 4), "tcp://10.0.0.2:1"), // w1 still runs: a second lane
+        on(row("w4", "b", "completed", 0, 6, 8), "tcp://10.0.0.1:1"), // reuses w2's lane
+        row("k1", "b", "completed", 0, 3, 4), // no worker: the kernel's machine
+      ]),
+    );
+    expect(scene.groups).toEqual([
+      { worker: null, first: 0, lanes: 1 },
+      { worker: "tcp://10.0.0.1:1", first: 1, lanes: 1 },
+      { worker: "tcp://10.0.0.2:1", first: 2, lanes: 2 },
+    ]);
+    const laneOf = Object.fromEntries(scene.ids.map((id, i) => [id, scene.lane[i]]));
+    expect(laneOf).toEqual({ k1: 0, w2: 1, w4: 1, w1: 2, w3: 3 });
+    expect(scene.lanes).toBe(4);
+    expect(scene.byLane[1].map((i) => scene.ids[i])).toEqual(["w2", "w4"]);
+    expect(scene.ids[hitTest(scene, 3, 3, 20)]).toBe("w3");
+  });
   it("finds the job under the pointer: its bar or its queue wait", () => {
     const scene = buildScene(state(rows));
     expect(scene.ids[hitTest(scene, 1, 7, 20)]).toBe("j3");

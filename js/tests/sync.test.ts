@@ -62,6 +62,12 @@ describe("jobs state", () => {
     expect(listJobs(state, "failed", { query: "import" })).toEqual(["abc123"]);
     expect(listJobs(state, "all", { query: "nothing" })).toEqual([]);
   });
+  it("counts only the stage in focus when one is given", () => {
+    const state = jobsReducer.init(snap([own(job("a", 1, "failed"), "import"), own(job("b", 2, "running"), "t1"), own(job("c", 3, "failed"), "t1")]).jobs, undefined);
+    expect(countJobs(state, "t1")).toMatchObject({ all: 2, running: 1, failed: 1 });
+    expect(countJobs(state, "import")).toMatchObject({ all: 1, running: 0, failed: 1 });
+    expect(countJobs(state)).toMatchObject({ all: 3, failed: 2 });
+  });
   it("counts only the newest attempt of each subject x stage and folds the others under it", () => {
     const first = { ...job("a1", 1, "failed"), attempt: 1 };
     const second = { ...job("a2", 2, "completed"), attempt: 2, retry_of: "a1" };

@@ -52,6 +52,8 @@ from .loop_thread import LoopThread, drive, drive_in_slices
 from .models import (
     ACTIVE_JOB_STATUSES,
     LOG_TAIL_LINES,
+    MAX_STEP_CHARS,
+    MAX_STEPS,
     Job,
     JobStatus,
     LogEntry,
@@ -579,6 +581,7 @@ class Engine:
             emit_log=self._logs.append,
             emit_progress=self._set_progress,
             track_pid=self._track_pid,
+            place=self._place,
             max_concurrent=self._scheduler.max_concurrent,
         )
         task = self._thread.loop.create_task(
@@ -704,8 +707,10 @@ class Engine:
         if job is None or job.status is not JobStatus.RUNNING:
             return
         job.progress = percent
-        if step is not None:
+        if step is not None and step != job.current_step:
             job.current_step = step
+            if len(job.steps) < MAX_STEPS:
+                job.steps.append((round(time.time(), 3), step[:MAX_STEP_CHARS]))
         if eta_seconds is not None:
             job.eta_seconds = eta_seconds
         elif job.progress < 100 and job.start_time is not None:
@@ -723,6 +728,13 @@ class Engine:
             self._sampler.stop(job_id)
         else:
             self._sampler.start(job_id, pid)
+
+    def _place(self, job_id: str, worker: str) -> None:
+        job = self._jobs.get(job_id)
+        if job is None or job.status is not JobStatus.RUNNING or job.worker == worker:
+            return
+        job.worker = worker
+        self._changed(job)
 
     def _on_resource_sample(self, job_id: str, cpu: float, rss: int) -> None:
         job = self._jobs.get(job_id)

@@ -157,6 +157,11 @@ class Subject(_Record):
     updated_at: float = field(default_factory=time.time)
 
 
+MAX_STEPS = 64
+"""Step changes kept per job (the first ones: a step that changes fast keeps its start)."""
+MAX_STEP_CHARS = 120
+
+
 @dataclass
 class Job(_Record):
     id: str
@@ -187,10 +192,16 @@ class Job(_Record):
     peak_memory_rss: int | None = None
     resource_history: list[tuple[float, float, int]] = field(default_factory=list)
     """Recent ``(time, cpu_percent, rss_bytes)`` samples of the job's processes."""
+    steps: list[tuple[float, str]] = field(default_factory=list)
+    """``(time, step)`` for each change of the runner's step while the job ran (the first
+    :data:`MAX_STEPS`, each cut to :data:`MAX_STEP_CHARS` characters)."""
     seq: int = 0
     """Queue order (monotonic per engine) used to break priority ties."""
     runner_options: dict[str, Any] | None = None
     """Options for the runner (from a run template), seen by it as ``ctx.options``."""
+    worker: str | None = None
+    """Where the job ran when an executor placed it off the kernel's own loop (a Dask worker's
+    address); ``None`` for the kernel's machine."""
 
     @property
     def queued_time(self) -> float:
@@ -212,6 +223,7 @@ class Job(_Record):
         """A snapshot that later changes of this job do not affect."""
         clone = copy.copy(self)
         clone.resource_history = list(self.resource_history)
+        clone.steps = list(self.steps)
         return clone
 
 

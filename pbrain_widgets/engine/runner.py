@@ -61,6 +61,7 @@ class JobContext:
         emit_log: Callable[[str, LogLevel, str], None],
         emit_progress: Callable[[str, float, str | None, float | None], None],
         track_pid: Callable[[str, int | None], None],
+        place: Callable[[str, str], None] | None = None,
         max_concurrent: int | None = None,
     ) -> None:
         self.job_id = job.id
@@ -76,6 +77,7 @@ class JobContext:
         self._emit_log = emit_log
         self._emit_progress = emit_progress
         self._track_pid = track_pid
+        self._place = place
 
     @property
     def subject_dir(self) -> Path | None:
@@ -123,6 +125,12 @@ class JobContext:
         ``None`` stops the sampling.
         """
         self._track_pid(self.job_id, pid)
+
+    def placed_on(self, worker: str) -> None:
+        """Tell the engine where the job runs (an executor's worker, e.g. a Dask worker's
+        address): shown by the Timeline as the job's worker and kept in its record."""
+        if self._place is not None:
+            self._place(self.job_id, str(worker))
 
 
 class Runner(abc.ABC):

@@ -372,6 +372,7 @@ class DaskExecutor(Executor):
         self._runs[run.ctx.job_id] = run
         result: asyncio.Task[Outcome] | None = None
         try:
+            self._to_engine(run.engine_loop, run.ctx.placed_on, worker)
             self._to_engine(run.engine_loop, run.ctx.debug, f"Running on Dask worker {worker}")
             run.future = self.client.submit(
                 run_job,

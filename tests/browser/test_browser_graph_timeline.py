@@ -86,6 +86,8 @@ def test_graph_counts_follow_the_engine_and_a_click_filters(notebook):
     expect(monitor.locator("[data-focus-stage='t1_fit']")).to_be_visible()
     t1_jobs = nb.kernel.value("len(engine.get_jobs(project.id, stage_id='t1_fit'))")
     expect(monitor.locator(".pw-card")).to_have_count(t1_jobs)
+    # the tabs count the stage in focus too: the All tab's count is the list's length
+    expect(monitor.locator('[data-tab="all"] .pw-count')).to_have_text(str(t1_jobs))
     assert {c.short_id for c in rendered_cards(monitor)} == set(
         nb.kernel.value("[j.id[:8] for j in engine.get_jobs(project.id, stage_id='t1_fit')]")
     )
@@ -109,9 +111,10 @@ def hover_job(canvas: Locator, label: str, t: float, lanes: int) -> Locator:
     tip = page.get_by_role("tooltip")
     for lane in range(lanes):
         page.mouse.move(x, box["y"] + 20 + lane * 22 + 13)
-        next_frame(page)
-        if tip.count() and tip.inner_text().startswith(label):
-            return tip
+        for _ in range(10):  # a loaded machine may take a few frames to show the tooltip
+            next_frame(page)
+            if tip.count() and tip.inner_text().startswith(label):
+                return tip
     raise AssertionError(f"no bar of {label!r} at t={t} in {lanes} lanes")
 
 
@@ -288,3 +291,52 @@ def test_bytes_per_second_while_50_jobs_run_and_screenshots(notebook, page, repo
     finally:
         change_theme(page, "JupyterLab Light")
         page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_timeline_on_dask_has_lanes_and_resources_per_worker(notebook, page):
+    """On a Dask cluster each worker gets its own lanes, named; a bar's tooltip says where its
+    job ran; screenshots light and dark, 600 and 1400 px wide."""
+    nb = notebook(
+        [
+            """
+            from distributed import Client, LocalCluster
+            from pbrain_widgets import SimulatedRunner
+            from pbrain_widgets.runners.dask import DaskExecutor
+            from pbrain_widgets.widgets import Timeline
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+            client = Client(cluster)
+            engine = Engine(db_path=":memory:", runner=SimulatedRunner(step_seconds=0.05, failure_rate=0),
+                            executor=DaskExecutor(client), max_concurrent=4)
+            project = engine.create_project("dask timeline", pipeline=MINI_PIPELINE)
+            engine.add_subjects(project.id, [f"sub-{i:02d}" for i in range(1, 5)])
+            jobs = engine.run_pipeline(project.id)
+            await engine.wait(timeout=120)
+            workers = sorted({engine.get_job(j.id).worker for j in jobs})
+            """,
+            "Timeline(engine, project.id)",
+        ]
+    )
+    canvas = timeline_canvas(nb.page)
+    workers = nb.kernel.value("workers")
+    assert len(workers) == 2 and all(w.startswith(("inproc://", "tcp://")) for w in workers), workers
+    summary = nb.page.get_by_test_id("timeline-summary")
+    expect(summary).to_contain_text(re.compile(r"^8 jobs started in 2 slots on 2 workers: 0 running"))
+    expect(canvas).to_have_attribute("data-lanes", "2")
+    job = nb.kernel.value(
+        "(lambda j: dict(label=f'{engine.pipeline(project.id)[j.stage_id].label} for '"
+        " f'{engine.get_subject(j.subject_id).name}', s=j.start_time, e=j.end_time, worker=j.worker))"
+        "(engine.get_jobs(project.id)[0])"
+    )
+    tip = hover_job(canvas, job["label"], (job["s"] + job["e"]) / 2, 2)
+    expect(tip).to_contain_text("on " + job["worker"].split("://", 1)[1])
+    try:
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            change_theme(page, theme)
+            for width in (1400, 600):
+                page.set_viewport_size({"width": width, "height": 900})
+                next_frame(page)
+                nb.screenshot(f"timeline_dask_workers_{theme.split()[-1].lower()}_{width}")
+    finally:
+        change_theme(page, "JupyterLab Light")
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        nb.kernel.run("engine.close(); client.close(); cluster.close()")

@@ -16,11 +16,13 @@ from pbrain_widgets.engine.runner import JobContext, Runner
 
 class WhereRunner(Runner):
     """Says where it runs (worker address and pid), records each call in ``calls_dir``, then
-    sleeps ``seconds`` on the first attempt only (a retry completes at once)."""
+    sleeps ``seconds`` on the first attempt only (a retry completes at once); with ``until``,
+    the sleep ends early once that file exists."""
 
-    def __init__(self, calls_dir: str | None = None, seconds: float = 0.0) -> None:
+    def __init__(self, calls_dir: str | None = None, seconds: float = 0.0, until: str | None = None) -> None:
         self.calls_dir = calls_dir
         self.seconds = seconds
+        self.until = until
 
     async def run(self, ctx: JobContext) -> None:
         ctx.info(f"worker {get_worker().address} pid {os.getpid()}")
@@ -28,7 +30,9 @@ class WhereRunner(Runner):
             Path(self.calls_dir, f"{ctx.job_id}-{ctx.attempt}-{os.getpid()}").touch()
         if ctx.attempt == 1 and self.seconds:
             ctx.progress(10, "sleeping")
-            await asyncio.sleep(self.seconds)
+            deadline = time.monotonic() + self.seconds
+            while time.monotonic() < deadline and not (self.until and os.path.exists(self.until)):
+                await asyncio.sleep(min(0.05, self.seconds))
 
 
 class TickRunner(Runner):

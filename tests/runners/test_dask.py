@@ -227,8 +227,10 @@ async def test_max_concurrent_still_bounds_the_jobs_running_at_once(make_engine,
     assert peak[0] == 1
 
 
-async def test_jobs_start_when_workers_join(make_engine, executor, cluster, client):
-    engine = make_engine(runner=WhereRunner(seconds=2.0), executor=executor, max_concurrent=4)
+async def test_jobs_start_when_workers_join(make_engine, executor, cluster, client, tmp_path):
+    release = tmp_path / "release"  # the jobs run until the third one started (a slow scale-up)
+    runner = WhereRunner(seconds=60.0, until=str(release))
+    engine = make_engine(runner=runner, executor=executor, max_concurrent=4)
     p, subs = project(engine, ["s1", "s2", "s3"])
     peak = running_peak(engine)
     jobs = engine.run_pipeline(p.id)
@@ -237,12 +239,16 @@ async def test_jobs_start_when_workers_join(make_engine, executor, cluster, clie
     cluster.scale(3)
     try:
         await wait_until(lambda: executor.capacity == 3, 20, "capacity grew to 3")
-        await wait_until(lambda: peak[0] == 3, 5, "the third job started on the new worker")
-        await engine.wait(timeout=30)
+        await wait_until(lambda: peak[0] == 3, 10, "the third job started on the new worker")
     finally:
+        release.touch()
+        await engine.wait(timeout=30)
         cluster.scale(2)
         await wait_until(lambda: len(client.scheduler_info()["workers"]) == 2, 20, "back to two workers")
     assert {engine.get_job(j.id).status for j in jobs} == {JobStatus.COMPLETED}
+    # each job records the worker it ran on (the Timeline's lanes): one thread per worker here
+    workers = [engine.get_job(j.id).worker for j in jobs]
+    assert len(set(workers)) == 3 and all(str(w).startswith("tcp://127.0.0.1:") for w in workers)
 
 
 async def test_an_asynchronous_client_on_the_kernels_loop(make_engine, cluster):

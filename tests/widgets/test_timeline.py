@@ -8,7 +8,7 @@ from pbrain_widgets import Job, JobStatus
 from pbrain_widgets.widgets import Timeline
 from pbrain_widgets.widgets.feeds.timeline import RESOURCE_SECONDS, ResourceBuckets
 
-ROW = ["id", "subject_id", "stage_id", "status", "queued_at", "start_time", "end_time", "attempt"]
+ROW = ["id", "subject_id", "stage_id", "status", "queued_at", "start_time", "end_time", "attempt", "worker"]
 
 
 def rows_of(snapshot, patches):
@@ -70,8 +70,18 @@ async def test_step_changes_become_marks(study, wire):
     assert w.ok("snapshot")["parts"]["timeline"]["marks"][job.id] == marks
 
 
-def sampled(job_id: str, samples: list[tuple[float, float, int]]) -> Job:
-    return Job(job_id, "p", "s", "import", status=JobStatus.RUNNING, resource_history=samples)
+async def test_a_widget_opened_later_has_the_marks_of_jobs_that_ran_before_it(study, wire):
+    engine, project, subjects = study
+    (job,) = engine.run_pipeline(project.id, [subjects[0].id], ["import"])
+    await engine.wait(timeout=5)
+    steps = engine.get_job(job.id).steps
+    assert len(steps) >= 2 and all(isinstance(step, str) for _, step in steps)
+    w = wire(Timeline(engine, project.id))
+    assert w.ok("snapshot")["parts"]["timeline"]["marks"] == {job.id: [list(s) for s in steps]}
+
+
+def sampled(job_id: str, samples: list[tuple[float, float, int]], worker: str | None = None) -> Job:
+    return Job(job_id, "p", "s", "import", status=JobStatus.RUNNING, resource_history=samples, worker=worker)
 
 
 def test_resources_sum_the_running_jobs_per_second():
@@ -83,6 +93,18 @@ def test_resources_sum_the_running_jobs_per_second():
     assert buckets.rows() == [[100, 50.0, 1000], [101, 110.0, 3000]]
     assert buckets.changed == {100, 101}
     assert buckets.rows({101, 7}) == [[101, 110.0, 3000]]
+
+
+def test_resources_are_split_per_worker_when_jobs_ran_on_workers():
+    buckets = ResourceBuckets()
+    buckets.add(sampled("a", [(100.2, 50.0, 1000)], worker="tcp://10.0.0.1:4001"))
+    buckets.add(sampled("b", [(100.4, 30.0, 500)], worker="tcp://10.0.0.2:4001"))
+    buckets.add(sampled("c", [(100.6, 20.0, 250)], worker="tcp://10.0.0.2:4001"))
+    buckets.add(sampled("d", [(101.0, 5.0, 10)]))
+    assert buckets.rows() == [
+        [100, 100.0, 1750, {"tcp://10.0.0.1:4001": [50.0, 1000], "tcp://10.0.0.2:4001": [50.0, 750]}],
+        [101, 5.0, 10],
+    ]
 
 
 def test_resources_keep_the_last_hour_only():

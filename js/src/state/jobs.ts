@@ -84,13 +84,16 @@ export function earlierAttempts(state: JobsState, id: string): JobRow[] {
 
 export type Counts = Record<JobStatus | "all", number>;
 
-/** Jobs per status, counting only the newest attempt of each subject x stage. */
-export function countJobs(state: JobsState): Counts {
+/** Jobs per status, counting only the newest attempt of each subject x stage (of `stage`
+ * only, when one is in focus). */
+export function countJobs(state: JobsState, stage: string | null = null): Counts {
   const counts = { all: 0 } as Counts;
   for (const status of JOB_STATUSES) counts[status] = 0;
   for (const group of Object.values(state.attempts)) {
+    const job = state.byId[group[0]];
+    if (stage && job.stage_id !== stage) continue;
     counts.all += 1;
-    counts[state.byId[group[0]].status] += 1;
+    counts[job.status] += 1;
   }
   return counts;
 }

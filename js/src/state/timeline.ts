@@ -1,15 +1,18 @@
-// The timeline: job rows (reducer), lanes (one per execution slot), the viewport (zoom and
+// The timeline: job rows (reducer), lanes (one per execution slot, grouped by worker on a
+// cluster), the viewport (zoom and
 // pan), the scene drawn on the canvas and hit-testing on it. Pure, so that it is tested alone.
 
 import type { PartReducer } from "../sync";
 import type { JobStatus } from "../types";
 
-/** `[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt]` (feeds/timeline.py). */
-export type TimelineRow = [string, string, string, JobStatus, number, number | null, number | null, number];
+/** `[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt, worker]`
+ * (feeds/timeline.py); `worker` is a Dask worker's address, or null for the kernel's machine. */
+export type TimelineRow = [string, string, string, JobStatus, number, number | null, number | null, number, (string | null)?];
 /** `[time, step]`: a step change inside a job. */
 export type Mark = [number, string];
-/** `[second, total cpu percent, total rss bytes]`. */
-export type ResourceRow = [number, number, number];
+/** `[second, total cpu percent, total rss bytes, {worker: [cpu, rss]}?]`: the per-worker
+ * split comes when jobs ran on workers ("" is the kernel's machine). */
+export type ResourceRow = [number, number, number, Record<string, [number, number]>?];
 
 export interface TimelineState {
   rows: Record<string, TimelineRow>;
@@ -78,6 +81,13 @@ export const timelineReducer: PartReducer<TimelineState> = {
 
 export const STATUS_CODES: JobStatus[] = ["queued", "running", "completed", "failed", "cancelled"];
 
+/** The lanes of one worker (null: the kernel's machine), `first` to `first + lanes - 1`. */
+export interface LaneGroup {
+  worker: string | null;
+  first: number;
+  lanes: number;
+}
+
 /** Every started job, as typed arrays in start order, each in a lane (an execution slot). */
 export interface Scene {
   ids: string[];
@@ -91,6 +101,8 @@ export interface Scene {
   lanes: number;
   /** Per lane, the scene indices in start order (for hit-testing). */
   byLane: number[][];
+  /** Lanes by worker, in order (one group without a worker when nothing ran on a cluster). */
+  groups: LaneGroup[];
   /** Earliest queue time and latest end among the started jobs (NaN when none). */
   first: number;
   last: number;
@@ -107,8 +119,10 @@ const SLOT_SLACK = 0.005;
 /**
  * Lay the started jobs out in lanes: by start time, each job takes the lowest lane free at its
  * start (greedy interval partitioning, so the lanes are as many as the most jobs that ran at
- * once: one per execution slot used). A running job keeps its lane busy until it ends; a job
- * that ended without an end time (a dead kernel) holds it for no time.
+ * once: one per execution slot used). Jobs that ran on a cluster's workers get each worker's
+ * lanes apart (the kernel's machine first, then workers by address). A running job keeps its
+ * lane busy until it ends; a job that ended without an end time (a dead kernel) holds it for
+ * no time.
  */
 export function buildScene(state: TimelineState): Scene {
   const stageIndex = new Map(state.order.map((id, i) => [id, i]));
@@ -130,11 +144,17 @@ export function buildScene(state: TimelineState): Scene {
     end: new Float64Array(n),
     lanes: 0,
     byLane: [],
+    groups: [],
     first: NaN,
     last: NaN,
     waiting,
   };
-  const laneEnds: number[] = [];
+  // each worker's lanes: greedy partitioning within the worker, lane numbers local to it
+  const workers = [...new Set(started.map((r) => r[8] ?? null))].sort((a, b) =>
+    a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1,
+  );
+  const laneEnds = new Map<string | null, number[]>(workers.map((w) => [w, []]));
+  const local = new Int32Array(n);
   let first = Infinity;
   let last = -Infinity;
   for (let i = 0; i < n; i++) {
@@ -142,16 +162,15 @@ export function buildScene(state: TimelineState): Scene {
     const start = row[5] as number;
     const running = row[3] === "running";
     const end = running ? NaN : (row[6] ?? start);
-    let lane = laneEnds.findIndex((e) => e <= start + SLOT_SLACK);
+    const ends = laneEnds.get(row[8] ?? null) as number[];
+    let lane = ends.findIndex((e) => e <= start + SLOT_SLACK);
     if (lane < 0) {
-      lane = laneEnds.length;
-      laneEnds.push(0);
-      scene.byLane.push([]);
+      lane = ends.length;
+      ends.push(0);
     }
-    laneEnds[lane] = running ? Infinity : end;
-    scene.byLane[lane].push(i);
+    ends[lane] = running ? Infinity : end;
+    local[i] = lane;
     scene.ids[i] = row[0];
-    scene.lane[i] = lane;
     scene.stage[i] = stageIndex.get(row[2]) ?? state.order.length;
     scene.status[i] = STATUS_CODES.indexOf(row[3]);
     scene.queued[i] = Math.min(row[4], start);
@@ -160,7 +179,21 @@ export function buildScene(state: TimelineState): Scene {
     first = Math.min(first, scene.queued[i]);
     last = Math.max(last, running ? start : end);
   }
-  scene.lanes = laneEnds.length;
+  let offset = 0;
+  const firstLane = new Map<string | null, number>();
+  for (const worker of workers) {
+    const lanes = (laneEnds.get(worker) as number[]).length;
+    scene.groups.push({ worker, first: offset, lanes });
+    firstLane.set(worker, offset);
+    offset += lanes;
+  }
+  scene.lanes = offset;
+  scene.byLane = Array.from({ length: offset }, () => []);
+  for (let i = 0; i < n; i++) {
+    const lane = (firstLane.get(started[i][8] ?? null) as number) + local[i];
+    scene.lane[i] = lane;
+    scene.byLane[lane].push(i);
+  }
   if (n) {
     scene.first = first;
     scene.last = last;

@@ -118,8 +118,9 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const logs = state.parts.logs;
   const sizes = useMemo(() => ids.map((id) => (id in open ? expandedHeight(logs?.[id]?.lines.length ?? 0) : ROW_HEIGHT)), [ids, open, logs]);
   if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
-  const counts = countJobs(jobs);
-  const active = counts.running + counts.queued;
+  const everything = countJobs(jobs);
+  const active = everything.running + everything.queued; // Kill all acts on every job
+  const counts = stage ? countJobs(jobs, stage) : everything; // the tabs follow the focus
   const label = (id: string) => {
     const job = jobs.byId[id];
     return `${jobs.stages[job.stage_id] ?? job.stage_id} for ${jobs.subjects[job.subject_id] ?? job.subject_id}`;

@@ -1,5 +1,6 @@
-// Timeline: one lane per execution slot, each job a bar on a canvas (queue wait as a thin line
-// above it); wheel zoom, drag pan, hover tooltip, click opens the job; resources strip below.
+// Timeline: one lane per execution slot (grouped by worker on a cluster), each job a bar on a
+// canvas (queue wait as a thin line above it); wheel zoom, drag pan, hover tooltip, click opens
+// the job; resources strip below (split by worker on a cluster).
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { LogView } from "../components/LogView";
@@ -11,6 +12,7 @@ import {
   fitViewport,
   hitTest,
   panViewport,
+  type LaneGroup,
   type ResourceRow,
   type Scene,
   STATUS_CODES,
@@ -33,6 +35,16 @@ const PALETTE_SIZE = 10;
 const FAILED = STATUS_CODES.indexOf("failed");
 const CANCELLED = STATUS_CODES.indexOf("cancelled");
 const RUNNING = STATUS_CODES.indexOf("running");
+
+/** A worker's address without its protocol ("tcp://10.0.0.5:4001" -> "10.0.0.5:4001"). */
+export function workerName(worker: string | null): string {
+  return worker === null ? "this machine" : worker.replace(/^[a-z]+:\/\//, "");
+}
+
+/** Whether any lane group is a cluster worker (then lanes and resources are shown per worker). */
+function onWorkers(groups: LaneGroup[]): boolean {
+  return groups.some((g) => g.worker !== null);
+}
 
 /** Colours from the theme (CSS variables on the view's root), read once per draw. */
 function themeColours(el: Element) {
@@ -230,6 +242,7 @@ function drawScene(
     }
   }
   ctx.stroke();
+  if (onWorkers(scene.groups)) drawGroups(ctx, scene.groups, width, colours);
   if (hovered >= 0 && hovered < n) {
     const end = Number.isNaN(scene.end[hovered]) ? now : scene.end[hovered];
     ctx.strokeStyle = colours.ink;
@@ -237,6 +250,38 @@ function drawScene(
     const x0 = x(scene.start[hovered]);
     ctx.strokeRect(x0 - 1, top(hovered) - 1, Math.max(x(end) - x0, 1) + 2, barH + 2);
   }
+}
+
+/** A rule above each worker's lanes and its name at the left, on a label background. */
+function drawGroups(ctx: CanvasRenderingContext2D, groups: LaneGroup[], width: number, colours: ReturnType<typeof themeColours>) {
+  ctx.font = "10px var(--jp-ui-font-family, sans-serif)";
+  ctx.textBaseline = "top";
+  for (const group of groups) {
+    const y = AXIS + group.first * LANE;
+    if (group.first > 0) {
+      ctx.strokeStyle = colours.text;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(0, y + 0.5);
+      ctx.lineTo(width, y + 0.5);
+      ctx.stroke();
+    }
+    const label = `${workerName(group.worker)} · ${group.lanes} slot${group.lanes === 1 ? "" : "s"}`;
+    const w = ctx.measureText(label).width + 6;
+    ctx.globalAlpha = 0.85;
+    ctx.fillStyle = colours.surface;
+    ctx.fillRect(0, y + 1, w, 12);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = colours.text;
+    ctx.fillText(label, 3, y + 2);
+  }
+}
+
+/** The workers named in the resource rows, in order ("" is the kernel's machine). */
+export function resourceWorkers(rows: ResourceRow[]): string[] {
+  const names = new Set<string>();
+  for (const row of rows) for (const name of Object.keys(row[3] ?? {})) names.add(name);
+  return [...names].sort();
 }
 
 function drawResources(canvas: HTMLCanvasElement, root: Element, rows: ResourceRow[], view: Viewport, width: number) {
@@ -261,6 +306,24 @@ function drawResources(canvas: HTMLCanvasElement, root: Element, rows: ResourceR
   ctx.lineTo(x(visible[visible.length - 1][0] + 1), STRIP);
   ctx.fill();
   ctx.globalAlpha = 1;
+  // on a cluster: each worker's CPU stacked in order, a solid rule on top of each worker's band
+  const workers = resourceWorkers(visible);
+  if (workers.length > 1) {
+    ctx.strokeStyle = colours.cpu;
+    ctx.lineWidth = 1;
+    const below = new Float64Array(visible.length);
+    for (const worker of workers) {
+      ctx.beginPath();
+      visible.forEach((row, i) => {
+        below[i] += row[3]?.[worker]?.[0] ?? 0;
+        const py = y(below[i], maxCpu);
+        if (i) ctx.lineTo(x(row[0]), py);
+        else ctx.moveTo(x(row[0]), py);
+        ctx.lineTo(x(row[0] + 1), py);
+      });
+      ctx.stroke();
+    }
+  }
   ctx.strokeStyle = colours.memory;
   ctx.lineWidth = 1.5;
   ctx.setLineDash([4, 3]);
@@ -398,7 +461,11 @@ export function Timeline({ client }: { client: Client }) {
     setView(move());
   };
 
-  const summary = `${counts.started} jobs started in ${scene.lanes} slot${scene.lanes === 1 ? "" : "s"}: ${counts.running} running, ${counts.failed} failed, ${counts.cancelled} cancelled; ${scene.waiting} queued`;
+  const clustered = onWorkers(scene.groups);
+  const where = clustered
+    ? `${scene.lanes} slot${scene.lanes === 1 ? "" : "s"} on ${scene.groups.length} worker${scene.groups.length === 1 ? "" : "s"}`
+    : `${scene.lanes} slot${scene.lanes === 1 ? "" : "s"}`;
+  const summary = `${counts.started} jobs started in ${where}: ${counts.running} running, ${counts.failed} failed, ${counts.cancelled} cancelled; ${scene.waiting} queued`;
   const tipRow = tip ? tl.rows[scene.ids[tip.index]] : null;
   const last = tl.resources.length ? tl.resources[tl.resources.length - 1] : null;
   const peakCpu = tl.resources.reduce((m, r) => Math.max(m, r[1]), 0);
@@ -444,7 +511,7 @@ export function Timeline({ client }: { client: Client }) {
         {tip && tipRow && (
           <div class="pw-tooltip" role="tooltip" style={{ left: `${Math.min(tip.x + 12, width - 260)}px`, top: `${tip.y + 14}px` }}>
             <div class="pw-strong">{label(tipRow[0])}</div>
-            <div>{`${tipRow[3]} · job ${shortId(tipRow[0])}${tipRow[7] > 1 ? ` · attempt ${tipRow[7]}` : ""}`}</div>
+            <div>{`${tipRow[3]} · job ${shortId(tipRow[0])}${tipRow[7] > 1 ? ` · attempt ${tipRow[7]}` : ""}${clustered ? ` · on ${workerName(tipRow[8] ?? null)}` : ""}`}</div>
             <div>{`waited ${formatDuration((tipRow[5] ?? tipRow[4]) - tipRow[4]) || "0s"} · ran ${formatDuration((tipRow[6] ?? now) - (tipRow[5] ?? now)) || "<1s"}`}</div>
             {stepAt(tl.marks[tipRow[0]], tip.t) && <div class="pw-muted">{`step: ${stepAt(tl.marks[tipRow[0]], tip.t)}`}</div>}
           </div>
@@ -453,6 +520,14 @@ export function Timeline({ client }: { client: Client }) {
       <div class="pw-strip-head pw-muted pw-small">
         <span>{`Resources of running jobs · CPU (filled) now ${last ? Math.round(last[1]) : 0}%, peak ${Math.round(peakCpu)}%`}</span>
         <span>{`memory (dashed) now ${formatBytes(last ? last[2] : 0)}, peak ${formatBytes(peakMem)}`}</span>
+        {last?.[3] && Object.keys(last[3]).length > 1 && (
+          <span data-testid="timeline-workers">
+            {`by worker (stacked, in this order): ${Object.entries(last[3])
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([w, [cpu, rss]]) => `${w ? workerName(w) : "this machine"} ${Math.round(cpu)}% ${formatBytes(rss)}`)
+              .join(" · ")}`}
+          </span>
+        )}
       </div>
       <canvas ref={strip} class="pw-strip" role="img" aria-label={`Total CPU and memory of the running jobs over time; peak CPU ${Math.round(peakCpu)}%, peak memory ${formatBytes(peakMem)}`} />
       <ul class="pw-legend" aria-label="Stages">

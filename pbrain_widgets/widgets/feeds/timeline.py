@@ -3,24 +3,21 @@ running jobs over time, for the Timeline."""
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from typing import Any
 
-from ...engine import Engine, Job, JobStatus, Subject
+from ...engine import Engine, Job, Subject
 from ..feed import Feed
 from ..scope import Scope
 
-MAX_MARKS = 64
-"""Step marks kept per job (the first ones: a step that repeats fast is one mark per change)."""
-MAX_MARK_CHARS = 120
 RESOURCE_SECONDS = 3600
 """Seconds of the resources strip kept (one bucket per second)."""
 
 
 def timeline_row(job: Job) -> list[Any]:
-    """``[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt]``: a list,
-    since a timeline of 10,000 jobs sends them all at once."""
+    """``[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt, worker]``:
+    a list, since a timeline of 10,000 jobs sends them all at once. ``worker`` is where the job
+    ran (a Dask worker's address) or ``None`` for the kernel's machine."""
     return [
         job.id,
         job.subject_id,
@@ -30,11 +27,13 @@ def timeline_row(job: Job) -> list[Any]:
         None if job.start_time is None else round(job.start_time, 3),
         None if job.end_time is None else round(job.end_time, 3),
         job.attempt,
+        job.worker,
     ]
 
 
 class ResourceBuckets:
-    """Total CPU and memory of the running jobs, per second.
+    """Total CPU and memory of the running jobs, per second, and per worker where jobs ran on
+    an executor's workers (Dask).
 
     Each job's samples (``resource_history``: ``(time, cpu_percent, rss_bytes)``) land in the
     bucket of their second, the job's latest sample of that second counting once; a bucket's
@@ -42,7 +41,7 @@ class ResourceBuckets:
     """
 
     def __init__(self) -> None:
-        self._buckets: dict[int, dict[str, tuple[float, int]]] = {}
+        self._buckets: dict[int, dict[str, tuple[float, int, str | None]]] = {}
         self._order: deque[int] = deque()
         self._seen: dict[str, float] = {}
         self.changed: set[int] = set()
@@ -60,7 +59,7 @@ class ResourceBuckets:
             if bucket is None:
                 bucket = self._buckets[second] = {}
                 self._insert(second)
-            bucket[job.id] = (cpu, rss)
+            bucket[job.id] = (cpu, rss, job.worker)
             self.changed.add(second)
         return True
 
@@ -73,13 +72,23 @@ class ResourceBuckets:
             self._buckets.pop(dropped, None)
             self.changed.discard(dropped)
 
-    def rows(self, seconds: Any = None) -> list[list[float]]:
-        """``[second, total cpu percent, total rss bytes]`` for these seconds (default: all), in order."""
+    def rows(self, seconds: Any = None) -> list[list[Any]]:
+        """``[second, total cpu percent, total rss bytes]`` for these seconds (default: all), in
+        order; a fourth item ``{worker: [cpu percent, rss bytes]}`` when jobs of that second ran
+        on workers (jobs on the kernel's machine count under ``""``)."""
         wanted = self._order if seconds is None else sorted(s for s in seconds if s in self._buckets)
-        out = []
+        out: list[list[Any]] = []
         for second in wanted:
             bucket = self._buckets[second].values()
-            out.append([second, round(sum(c for c, _ in bucket), 1), sum(r for _, r in bucket)])
+            row: list[Any] = [second, round(sum(c for c, _, _ in bucket), 1), sum(r for _, r, _ in bucket)]
+            if any(w is not None for _, _, w in bucket):
+                workers: dict[str, list[Any]] = {}
+                for cpu, rss, worker in bucket:
+                    total = workers.setdefault(worker or "", [0.0, 0])
+                    total[0] = round(total[0] + cpu, 1)
+                    total[1] += rss
+                row.append(workers)
+            out.append(row)
         return out
 
 
@@ -91,8 +100,8 @@ class TimelineFeed(Feed):
     Patch: ``{"jobs": [rows that changed], "subjects": {new id: name}, "marks": {job_id: [new
     marks]}, "resources": [changed seconds]}`` (keys only when non-empty). A changed job's row is
     sent whole (it is short); a view keeps a job's marks in time order and skips those it has.
-    Marks are the job's step changes while it runs (p-brain's log
-    messages, a simulated runner's steps), gathered while the widget exists.
+    Marks are the job's step changes while it ran (:attr:`Job.steps`: p-brain's step messages, a
+    simulated runner's steps), kept by the engine, so jobs that ran before the widget have them.
     """
 
     name = "timeline"
@@ -101,7 +110,6 @@ class TimelineFeed(Feed):
         super().__init__(engine)
         self.scope = Scope.of_project(engine, project_id) if project_id is not None else Scope()
         self.project_id = self.scope.project_id
-        self._steps: dict[str, str] = {}
         self._marks: dict[str, list[list[Any]]] = {}
         self._new_marks: dict[str, list[list[Any]]] = {}
         self._changed: set[str] = set()
@@ -111,6 +119,8 @@ class TimelineFeed(Feed):
         self._rows: dict[str, list[Any]] = {}
         for job in reversed(engine.get_jobs(project_id=self.project_id)):
             self._rows[job.id] = timeline_row(job)
+            if job.steps:
+                self._marks[job.id] = [[t, step] for t, step in job.steps]
             self._resources.add(job)
         self._resources.changed.clear()
         self.subscribe(engine.on_job_update(self._on_job))
@@ -125,17 +135,12 @@ class TimelineFeed(Feed):
             self._rows[job.id] = row
             self._changed.add(job.id)
             changed = True
-        step = job.current_step
-        if job.status is JobStatus.RUNNING and step and self._steps.get(job.id) != step:
-            self._steps[job.id] = step
-            marks = self._marks.setdefault(job.id, [])
-            if len(marks) < MAX_MARKS:
-                mark = [round(time.time(), 3), step[:MAX_MARK_CHARS]]
-                marks.append(mark)
-                self._new_marks.setdefault(job.id, []).append(mark)
-                changed = True
-        elif job.status is not JobStatus.RUNNING:
-            self._steps.pop(job.id, None)
+        held = len(self._marks.get(job.id, ()))
+        if len(job.steps) > held:
+            new = [[t, step] for t, step in job.steps[held:]]
+            self._marks.setdefault(job.id, []).extend(new)
+            self._new_marks.setdefault(job.id, []).extend(new)
+            changed = True
         if self._resources.add(job) or changed:
             self._wake()
 
