@@ -149,12 +149,12 @@ describe("timeline", () => {
   it("ticks at round steps", () => {
     expect(timeTicks({ t0: 0, t1: 60 }, 6)).toEqual({ step: 10, ticks: [0, 10, 20, 30, 40, 50, 60] });
   });
-  it("builds a scene of 10,000 jobs fast", () => {
+  it("lays out 10,000 jobs in as many lanes as ran at once", () => {
+    // its speed is a figure of the browser suite (first paint of 10,000 jobs), not a threshold here
     const many: TimelineRow[] = [];
     for (let i = 0; i < 10000; i++) many.push(row(`j${i}`, i % 2 ? "a" : "b", "completed", i, i + 0.5, i + 8));
-    const started = performance.now();
     const scene = buildScene(state(many));
-    expect(performance.now() - started).toBeLessThan(200);
     expect(scene.lanes).toBe(8);
+    expect(scene.byLane.reduce((n, lane) => n + lane.length, 0)).toBe(10000);
   });
 });

@@ -63,7 +63,7 @@ describe("jobs state", () => {
     expect(listJobs(state, "all", { query: "nothing" })).toEqual([]);
   });
   it("counts only the stage in focus when one is given", () => {
-    const state = jobsReducer.init(snap([own(job("a", 1, "failed"), "import"), own(job("b", 2, "running"), "t1"), own(job("c", 3, "failed"), "t1")]).jobs, undefined);
+    const state = jobsReducer.init(snap([own(job("a", 1, "failed"), "import"), own(job("b", 2, "running"), "t1"), { ...own(job("c", 3, "failed"), "t1"), subject_id: "s2" }]).jobs, undefined);
     expect(countJobs(state, "t1")).toMatchObject({ all: 2, running: 1, failed: 1 });
     expect(countJobs(state, "import")).toMatchObject({ all: 1, running: 0, failed: 1 });
     expect(countJobs(state)).toMatchObject({ all: 3, failed: 2 });

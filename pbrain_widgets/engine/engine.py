@@ -582,6 +582,7 @@ class Engine:
             emit_progress=self._set_progress,
             track_pid=self._track_pid,
             place=self._place,
+            log_room=self._logs.room,
             max_concurrent=self._scheduler.max_concurrent,
         )
         task = self._thread.loop.create_task(

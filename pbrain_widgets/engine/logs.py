@@ -8,6 +8,7 @@ the disk only for older pages.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -19,6 +20,9 @@ from .models import LOG_TAIL_LINES, MAX_LINE_CHARS, LogEntry, LogLevel
 from .store import Store, escape_unencodable
 
 _KEPT_TAILS = 256
+LOG_BACKLOG_LINES = 20_000
+"""Unwritten lines of one job above which a runner reading a flood of output waits for the
+store (:meth:`JobContext.log_room`): memory, and the garbage collector's pauses, stay bounded."""
 
 
 def _truncate(line: str) -> str:
@@ -89,6 +93,11 @@ class JobLogs:
                 self.listeners.emit(job_id, entry)
         self._seq[job_id] = seq
         self._on_written()
+
+    async def room(self, job_id: str) -> None:
+        """Return once the job has at most :data:`LOG_BACKLOG_LINES` lines not yet written."""
+        while self._store.pending_log_lines(job_id) > LOG_BACKLOG_LINES:
+            await asyncio.sleep(0.005)  # the write-behind writes a slice per loop turn
 
     def get(self, job_id: str, tail: int | None = None, before: int | None = None) -> list[LogEntry]:
         """The job's lines in order: all, or the last ``tail`` (of those with seq < ``before``)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,7 @@ class JobContext:
         emit_progress: Callable[[str, float, str | None, float | None], None],
         track_pid: Callable[[str, int | None], None],
         place: Callable[[str, str], None] | None = None,
+        log_room: Callable[[str], Awaitable[None]] | None = None,
         max_concurrent: int | None = None,
     ) -> None:
         self.job_id = job.id
@@ -78,6 +79,7 @@ class JobContext:
         self._emit_progress = emit_progress
         self._track_pid = track_pid
         self._place = place
+        self._log_room = log_room
 
     @property
     def subject_dir(self) -> Path | None:
@@ -125,6 +127,13 @@ class JobContext:
         ``None`` stops the sampling.
         """
         self._track_pid(self.job_id, pid)
+
+    async def log_room(self) -> None:
+        """Wait while too many of this job's log lines are still to be written (a runner that
+        reads a flood of output calls it between reads, so that the output waits in the
+        process's pipe rather than in memory); returns at once otherwise."""
+        if self._log_room is not None:
+            await self._log_room(self.job_id)
 
     def placed_on(self, worker: str) -> None:
         """Tell the engine where the job runs (an executor's worker, e.g. a Dask worker's

@@ -442,6 +442,11 @@ class Store:
         else:
             pending.append(entry)
 
+    def pending_log_lines(self, job_id: str) -> int:
+        """How many of the job's log lines are not written yet."""
+        pending = self._pending_logs.get(job_id)
+        return 0 if pending is None else len(pending)
+
     def log_path(self, job_id: str) -> str:
         return f"{self._log_prefix}{job_id}.log"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import os
 import shutil
@@ -197,18 +196,19 @@ class CommandRunner(Runner):
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         proc = group.process
         assert proc.stdout is not None and proc.stderr is not None
-        readers = [asyncio.ensure_future(_pump(s, ctx, tail)) for s in (proc.stdout, proc.stderr)]
+        read = _Progress()
+        readers = [asyncio.ensure_future(_pump(s, ctx, tail, read)) for s in (proc.stdout, proc.stderr)]
         try:
             try:
                 code = await asyncio.wait_for(group.wait_exit(), self.timeout)
             except asyncio.TimeoutError:
                 await group.stop(self.grace)
-                await _finish_readers(readers)
+                await _finish_readers(readers, read)
                 raise JobFailed(
                     f"timed out after {self.timeout:g} s; its processes were stopped" + _quote(tail)
                 ) from None
             await group.stop(self.grace)
-            await _finish_readers(readers)
+            await _finish_readers(readers, read)
         except asyncio.CancelledError:
             await asyncio.shield(group.stop(self.grace))
             raise
@@ -245,14 +245,23 @@ def existing_subject_dir(ctx: JobContext, *, required: bool) -> Path | None:
     return path
 
 
-async def _pump(stream: asyncio.StreamReader, ctx: JobContext, tail: deque[str]) -> None:
+class _Progress:
+    """How many chunks the readers of one job have read (they go on while it grows)."""
+
+    chunks = 0
+
+
+async def _pump(stream: asyncio.StreamReader, ctx: JobContext, tail: deque[str], read: _Progress) -> None:
     splitter = LineSplitter()
     while chunk := await stream.read(READ_SIZE):
+        read.chunks += 1
         for line in splitter.feed(chunk):
             _emit(ctx, line, tail)
         # a read of buffered output returns without giving the loop a turn: give it one, so that
-        # a flooding program never holds the engine's loop for more than one chunk
+        # a flooding program never holds the engine's loop for more than one chunk; and leave the
+        # output in the pipe while the store is behind (memory and GC pauses stay bounded)
         await asyncio.sleep(0)
+        await ctx.log_room()
     for line in splitter.close():
         _emit(ctx, line, tail)
 
@@ -266,10 +275,22 @@ def _emit(ctx: JobContext, line: str, tail: deque[str]) -> None:
         tail.append(line)
 
 
-async def _finish_readers(readers: Sequence[asyncio.Future[None]], seconds: float = 2.0) -> None:
-    """Let the readers take the output still in the pipes (bounded: a leftover could hold them)."""
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(asyncio.gather(*readers), seconds)
+async def _finish_readers(
+    readers: Sequence[asyncio.Future[None]], read: _Progress, seconds: float = 2.0
+) -> None:
+    """Let the readers take the output still in the pipes: as long as they keep reading (a
+    flood may wait for the store), but no more than ``seconds`` without a new chunk (a leftover
+    process could hold a pipe open)."""
+    gathered = asyncio.gather(*readers)
+    while True:
+        before = read.chunks
+        try:
+            await asyncio.wait_for(asyncio.shield(gathered), seconds)
+            return
+        except asyncio.TimeoutError:
+            if read.chunks == before:
+                gathered.cancel()
+                return
 
 
 def _quote(tail: deque[str]) -> str:

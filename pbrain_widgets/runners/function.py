@@ -79,6 +79,8 @@ class _Worker:
                 if not held_blank:
                     self._text_line(line)
             await asyncio.sleep(0)  # buffered output is read without a loop turn: give one
+            if self.ctx is not None:
+                await self.ctx.log_room()  # the output waits in the pipe while the store is behind
         for line in splitter.close():
             self._text_line(line)
         self._job_output_done.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
@@ -11,6 +12,7 @@ import pytest
 from runner_helpers import LoopLag, alive, pids_in, project, wait_for_log, wait_gone
 
 from pbrain_widgets import InvalidArgumentError, JobStatus, LogLevel, StageStatus
+from pbrain_widgets.engine.logs import LOG_BACKLOG_LINES
 from pbrain_widgets.runners.command import NEEDS_USER_ACTION_EXIT, CommandRunner
 from pbrain_widgets.runners.lines import LINE_LIMIT
 
@@ -336,3 +338,30 @@ async def test_the_loop_is_not_blocked_by_a_chatty_command(make_engine, script):
     assert lag.median < 0.2 and lag.worst < took / 3, (
         f"loop lag median {lag.median:.3f} s, worst {lag.worst:.3f} s in {took:.1f} s"
     )
+
+
+async def test_a_flood_waits_in_the_pipe_while_the_store_is_behind(make_engine, script):
+    """Backpressure: the lines a job printed but the store has not written stay bounded (the rest
+    waits in the process's pipe), and every line still lands, in order."""
+    argv = script(
+        """
+        for i in range(200_000):
+            print(i)
+        """
+    )
+    engine = make_engine(runner=CommandRunner(argv))
+    p, subs = project(engine, ("s1",))
+    job = engine.run_stage(p.id, subs[0].id, "work")
+    store = engine._store
+    backlog = []
+    while engine.get_job(job.id).status.is_active:
+        backlog.append(engine.call(lambda: store.pending_log_lines(job.id)))
+        await asyncio.sleep(0.005)
+    [job] = await engine.wait([job], timeout=60)
+    assert job.status is JobStatus.COMPLETED
+    numbers = [e.message for e in engine.get_logs(job.id) if e.message.isdigit()]
+    assert numbers == [str(i) for i in range(200_000)]
+    # the reader outpaces the write-behind (a 16 KiB read is ~2,700 of these lines, a write slice
+    # 1,000): without the bound the backlog grows towards the whole output
+    assert max(backlog) <= LOG_BACKLOG_LINES + 16_384, max(backlog)
+    assert max(backlog) > LOG_BACKLOG_LINES // 2, "the flood never outpaced the store: no test"
