@@ -2,6 +2,7 @@
 
 import { type ComponentChild, h, render } from "preact";
 import { LinkFrame } from "./components/LinkFrame";
+import { ViewGuard } from "./components/ViewGuard";
 import { DEFAULT_TIMING } from "./link";
 import "./styles.css";
 import { type ModelLike, SyncClient } from "./sync";
@@ -14,9 +15,9 @@ import { SubjectDetail } from "./views/SubjectDetail";
 import { subjectReducers } from "./views/SubjectPanel";
 import { Timeline, timelineReducers } from "./views/Timeline";
 
-/** A monitor view inside the frame that shows the kernel's liveness. */
+/** A monitor view inside the frame that shows the kernel's liveness (and says so if it fails to draw). */
 function framed(client: SyncClient<any>, view: ComponentChild): ComponentChild {
-  return h(LinkFrame, { client }, view);
+  return h(LinkFrame, { client }, h(ViewGuard, {}, view));
 }
 
 function mount(model: ModelLike, el: HTMLElement): SyncClient<any> {

@@ -62,6 +62,23 @@ async function mount(traits: Record<string, unknown>) {
 }
 
 describe("views in a DOM", () => {
+  it("a view that throws while drawing says so as text instead of staying on Loading", async () => {
+    const { model, el } = await mount({ _view_kind: "subject_detail" });
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      // a subject whose stage list is not a list: SubjectPanel cannot draw it
+      await model.reply("snapshot", { rev: 0, t: Date.now() / 1000, parts: { subject: { subject: { id: "s", name: EVIL, statuses: {} }, stages: 7, latest: {} }, logs: { tails: {} } } });
+    } finally {
+      console.error = original;
+    }
+    const alert = el.querySelector(".pw-view-error");
+    expect(alert?.getAttribute("role")).toBe("alert");
+    expect(alert?.textContent).toContain("This monitor failed to draw");
+    expect(el.textContent).not.toContain("Loading subject");
+    expect(errors.length).toBeGreaterThan(0);
+  });
   it("JobMonitor keeps the DOM small with 2,000 jobs and renders data as text", async () => {
     const { model, el } = await mount({ _view_kind: "job_monitor" });
     const jobs = Array.from({ length: 2000 }, (_, i) => job(i + 1, i % 10 === 0 ? "failed" : "completed"));

@@ -27,6 +27,7 @@ PAGE_TIMEOUT_MS = 30_000
 # the first cell of every scenario notebook: imports and the scripted runners
 RUNNERS_CELL = (Path(__file__).parent / "kernel_runners.py").read_text()
 FIGURES = pytest.StashKey[list[str]]()
+CALL_FAILED = pytest.StashKey[bool]()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
@@ -85,13 +86,30 @@ def browser_context(
     shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser_context: BrowserContext) -> Iterator[Page]:
-    """A new tab; it leaves without asking even when a notebook has unsaved changes."""
+def page(request: pytest.FixtureRequest, browser_context: BrowserContext) -> Iterator[Page]:
+    """A new tab; it leaves without asking even when a notebook has unsaved changes. When the
+    test fails, the page's errors and console warnings are printed with the failure."""
     tab = browser_context.new_page()
     tab.set_default_timeout(PAGE_TIMEOUT_MS)
     tab.on("dialog", lambda dialog: dialog.accept())
+    said: list[str] = []
+    tab.on("pageerror", lambda error: said.append(f"page error: {error}"))
+    tab.on(
+        "console",
+        lambda msg: msg.type in ("error", "warning") and said.append(f"console {msg.type}: {msg.text[:500]}"),
+    )
     yield tab
+    if request.node.stash.get(CALL_FAILED, False) and said:
+        print("\n".join(["what the page said:", *said[-40:]]))
     tab.close()
 
 
