@@ -1,7 +1,8 @@
 """Live anywidget monitors of the engine: jobs, logs, connectivity, projects and subjects, the
-pipeline graph and the timeline."""
+pipeline graph and the timeline; ``dock`` keeps one in a side panel."""
 
 from .connection_status import ConnectionStatus
+from .dock import Dock, dock
 from .job_monitor import JobMonitor
 from .log_stream import LogStream
 from .pipeline_graph import PipelineGraph
@@ -12,6 +13,7 @@ from .timeline import Timeline
 
 __all__ = [
     "ConnectionStatus",
+    "Dock",
     "JobMonitor",
     "LogStream",
     "PipelineGraph",
@@ -19,4 +21,5 @@ __all__ = [
     "SubjectDetail",
     "SyncWidget",
     "Timeline",
+    "dock",
 ]
