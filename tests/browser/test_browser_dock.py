@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+from conftest import RUNNERS_CELL
+from lab_notebook import LabNotebook
 from playwright.sync_api import expect
 
 FILLER = "print('\\n'.join(f'line {i}' for i in range(80)))"
@@ -51,3 +55,41 @@ def test_docked_monitor_stays_in_view_and_comes_back_when_its_panel_closes(noteb
     expect(page.locator(".jp-Notebook").get_by_role("region", name="Job monitor")).to_be_visible()
     assert nb.kernel.value("docked.note.docked") is False
     nb.kernel.run("engine.close()")
+
+
+def test_notebook_7_shows_the_monitor_in_the_cell_and_says_why(lab_server, page):
+    """Notebook 7 has no side panel for widgets: the note says so and the monitor shows inline."""
+    nb = LabNotebook(
+        lab_server,
+        page,
+        "dock_in_notebook_7",
+        [
+            """
+            from pbrain_widgets import dock
+            from pbrain_widgets.widgets import JobMonitor
+            engine = Engine(db_path=":memory:")
+            project = engine.create_project("docked", pipeline=MINI_PIPELINE)
+            """,
+            'docked = dock(JobMonitor(engine, project.id), title="Jobs")',
+        ],
+        preamble=[RUNNERS_CELL],
+    )
+    try:
+        page.goto(f"{lab_server.url}/notebooks/{nb.path}?token={lab_server.token}")
+        expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=60_000)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the page started its kernel, and the kernel is idle
+            session = lab_server.session_for(nb.path)
+            if session and session["kernel"]["execution_state"] == "idle":
+                break
+            time.sleep(0.2)
+        page.get_by_role("menuitem", name="Run").click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        note = page.locator(".pw-dock-note")
+        expect(note).to_have_attribute("data-docked", "false", timeout=60_000)
+        expect(note).to_contain_text("This front end has no side panel for widgets")
+        expect(page.locator(".jp-Notebook").get_by_role("region", name="Job monitor")).to_be_visible()
+        expect(page.locator(".jupyterlab-sidecar")).to_have_count(0)
+        nb.screenshot("dock_in_notebook_7")
+    finally:
+        lab_server.shutdown_session(nb.path)

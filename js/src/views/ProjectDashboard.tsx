@@ -31,7 +31,7 @@ type Client = SyncClient<typeof dashboardReducers>;
 
 const ROW_HEIGHT = 28;
 const CHECK_WIDTH = 28;
-const DATA_WIDTH = 96;
+const DATA_WIDTH = 106;
 const STAGE_MIN_WIDTH = 62;
 const RUN_WIDTH = 32;
 
