@@ -12,7 +12,7 @@ export interface DockModel {
 }
 
 /** How often the note looks for its panel (it may be closed, or appear late). */
-export const DOCK_CHECK_MS = 1000;
+export const DOCK_CHECK_MS = 250;
 /** How long the panel may take to appear before the note gives up waiting and says so. */
 export const DOCK_WAIT_MS = 4000;
 
@@ -40,7 +40,7 @@ export function DockNote({ model }: { model: DockModel }) {
       }
     };
     check();
-    const timer = setInterval(check, DOCK_CHECK_MS / 4);
+    const timer = setInterval(check, DOCK_CHECK_MS);
     return () => clearInterval(timer);
   }, [model, title]);
   return (
