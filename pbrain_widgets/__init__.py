@@ -64,8 +64,8 @@ if TYPE_CHECKING:
         ProjectDashboard,
         SubjectDetail,
         Timeline,
-        dock,
     )
+    from .widgets.dock import dock
 
 _LAZY = {
     "DaskExecutor": ".runners.dask",
@@ -76,7 +76,7 @@ _LAZY = {
     "ProjectDashboard": ".widgets",
     "SubjectDetail": ".widgets",
     "Timeline": ".widgets",
-    "dock": ".widgets",
+    "dock": ".widgets.dock",
 }
 
 __version__ = "0.1.0"

@@ -1,8 +1,7 @@
 """Live anywidget monitors of the engine: jobs, logs, connectivity, projects and subjects, the
-pipeline graph and the timeline; ``dock`` keeps one in a side panel."""
+pipeline graph and the timeline."""
 
 from .connection_status import ConnectionStatus
-from .dock import Dock, dock
 from .job_monitor import JobMonitor
 from .log_stream import LogStream
 from .pipeline_graph import PipelineGraph
@@ -13,7 +12,6 @@ from .timeline import Timeline
 
 __all__ = [
     "ConnectionStatus",
-    "Dock",
     "JobMonitor",
     "LogStream",
     "PipelineGraph",
@@ -21,5 +19,4 @@ __all__ = [
     "SubjectDetail",
     "SyncWidget",
     "Timeline",
-    "dock",
 ]
