@@ -65,6 +65,7 @@ if TYPE_CHECKING:
         SubjectDetail,
         Timeline,
     )
+    from .widgets.dock import dock
 
 _LAZY = {
     "DaskExecutor": ".runners.dask",
@@ -75,6 +76,7 @@ _LAZY = {
     "ProjectDashboard": ".widgets",
     "SubjectDetail": ".widgets",
     "Timeline": ".widgets",
+    "dock": ".widgets.dock",
 }
 
 __version__ = "0.1.0"
@@ -126,6 +128,7 @@ __all__ = [
     "UnknownStageError",
     "UnknownSubjectError",
     "default_db_path",
+    "dock",
     "make_phantom_subjects",
     "pbrain_pipeline",
 ]

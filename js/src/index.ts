@@ -7,6 +7,7 @@ import { DEFAULT_TIMING } from "./link";
 import "./styles.css";
 import { type ModelLike, SyncClient } from "./sync";
 import { ConnectionStatus } from "./views/ConnectionStatus";
+import { type DockModel, DockNote } from "./views/DockNote";
 import { JobMonitor, jobMonitorReducers } from "./views/JobMonitor";
 import { LogStream, logStreamReducers } from "./views/LogStream";
 import { graphReducers, PipelineGraph } from "./views/PipelineGraph";
@@ -68,6 +69,11 @@ function mount(model: ModelLike, el: HTMLElement): SyncClient<any> {
 
 export default {
   render({ model, el }: { model: ModelLike; el: HTMLElement }) {
+    if (model.get("_view_kind") === "dock_note") {
+      // not a monitor: no kernel feed, only the note's own trait
+      render(h(DockNote, { model: model as unknown as DockModel }), el);
+      return () => render(null, el);
+    }
     const client = mount(model, el);
     if (model.get("_view_kind") !== "connection_status") {
       client.startLink();

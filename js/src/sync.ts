@@ -208,6 +208,16 @@ export class SyncClient<R extends Reducers> {
 
   request(action: string, payload: Record<string, unknown> = {}, timeoutMs = 15000): Promise<any> {
     const id = `${this.viewId}:${++this.counter}`;
+    if (this.disposed) {
+      // a closed view's last word (an effect's cleanup that runs after dispose, e.g. unwatching
+      // its logs) still goes out, but nothing waits for an answer: no timer outlives the view
+      try {
+        this.model.send({ kind: "request", id, action, payload });
+      } catch {
+        // the comm is gone too
+      }
+      return Promise.reject(new RequestError("this view was closed"));
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

@@ -28,6 +28,11 @@ CHECKED = [
     ".pw-line-level",
     ".pw-line-msg",
     ".pw-conn",
+    ".pw-legend li",
+    ".pw-stage-head",
+    ".pw-total",
+    ".pw-cell-pct",
+    ".pw-chip",
 ]
 
 _CONTRAST_JS = """(selectors) => {

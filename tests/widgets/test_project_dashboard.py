@@ -24,6 +24,7 @@ async def test_snapshot_is_the_subjects_by_stages_grid(study, wire):
     assert [s["name"] for s in grid["subjects"]] == ["sub-01", "sub-02", "sub-03"]
     assert set(grid["subjects"][0]["statuses"].values()) == {"not_run"}
     assert grid["active"] == {}
+    assert grid["progress"] == {}
     assert snap["subject"] == {"subject": None, "stages": [], "latest": {}}
 
 
@@ -44,6 +45,28 @@ async def test_run_selected_from_the_view_and_live_statuses(study, wire):
         active = patch["parts"]["project"].get("active")
     assert last[subjects[1].id]["t1_fit"] == "done" and last[subjects[1].id]["import"] == "done"
     assert active == {subjects[1].id: 0}
+
+
+async def test_running_cells_carry_their_whole_percent(make_engine, wire):
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.05, failure_rate=0))
+    project = engine.create_project("study")
+    subject, idle = engine.add_subjects(project.id, ["sub-01", "sub-02"])
+    job = engine.run_stage(project.id, subject.id, "import", run_dependencies=False)
+    await asyncio.sleep(0.12)  # running, past its first steps
+    w = wire(ProjectDashboard(engine, project.id))
+    first = w.ok("snapshot")["parts"]["project"]["progress"]
+    assert list(first) == [subject.id] and 0 < first[subject.id]["import"] < 100
+    await engine.wait(timeout=5)
+    await settle()
+    parts = [p["parts"].get("project", {}) for p in w.patches]
+    seen = [part["progress"] for part in parts if "progress" in part]
+    assert seen[-1] == {subject.id: {}}  # the job ended: nothing runs for this subject
+    percents = [s[subject.id]["import"] for s in seen[:-1]]
+    assert percents, seen
+    assert percents == sorted(percents) and all(isinstance(p, int) for p in percents)
+    assert len(percents) == len(set(percents))  # only a change of the whole percent is sent
+    assert all(idle.id not in s for s in seen)
+    assert engine.get_job(job.id).status is JobStatus.COMPLETED
 
 
 async def test_run_all_with_a_choice_of_stages(study, wire):

@@ -56,7 +56,7 @@ export function JobStatusIcon({ status }: { status: JobStatus }) {
   return <Icon name={JOB_ICONS[status]} label={status} className={`pw-fg-${status}`} />;
 }
 
-const STAGE_ICONS: Record<StageStatus, IconProps["name"]> = {
+export const STAGE_ICONS: Record<StageStatus, IconProps["name"]> = {
   not_run: "dot",
   queued: "clock",
   running: "spinner",

@@ -1,6 +1,6 @@
 // A scrolling list that puts only the rows near the viewport into the DOM.
 
-import type { AriaRole, ComponentChildren } from "preact";
+import type { AriaRole, ComponentChildren, RefObject } from "preact";
 import { useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { computeWindow, prefixSums } from "../virtual";
 
@@ -12,10 +12,18 @@ interface Props {
   label: string;
   role?: AriaRole;
   className?: string;
+  /** Drawn above the rows inside the scroller (e.g. a sticky header row), and when there are none. */
+  header?: ComponentChildren;
+  empty?: ComponentChildren;
+  /** The scroller element, for a caller that follows its horizontal scroll. */
+  scrollRef?: RefObject<HTMLDivElement | null>;
+  onScroll?: () => void;
+  attrs?: Record<string, string | number>;
 }
 
-export function VirtualList({ sizes, height, renderRow, label, role = "list", className }: Props) {
-  const ref = useRef<HTMLDivElement>(null);
+export function VirtualList({ sizes, height, renderRow, label, role = "list", className, header, empty, scrollRef, onScroll, attrs }: Props) {
+  const own = useRef<HTMLDivElement>(null);
+  const ref = scrollRef ?? own;
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(height);
   const offsets = useMemo(() => prefixSums(sizes), [sizes]);
@@ -32,8 +40,14 @@ export function VirtualList({ sizes, height, renderRow, label, role = "list", cl
       style={{ maxHeight: `${height}px` }}
       role={role}
       aria-label={label}
-      onScroll={(e) => setScrollTop((e.currentTarget as HTMLElement).scrollTop)}
+      {...attrs}
+      onScroll={(e) => {
+        setScrollTop((e.currentTarget as HTMLElement).scrollTop);
+        onScroll?.();
+      }}
     >
+      {header}
+      {sizes.length === 0 && empty}
       <div style={{ height: `${win.padTop}px` }} aria-hidden="true" />
       {rows}
       <div style={{ height: `${win.padBottom}px` }} aria-hidden="true" />

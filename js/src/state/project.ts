@@ -8,6 +8,8 @@ export interface ProjectState {
   stages: StageRow[];
   subjects: SubjectRow[];
   active: Record<string, number>;
+  /** Per subject, the whole percent of each stage's running job. */
+  progress: Record<string, Record<string, number>>;
 }
 
 export const projectReducer: PartReducer<ProjectState> = {
@@ -17,9 +19,10 @@ export const projectReducer: PartReducer<ProjectState> = {
       stages: snapshot?.stages ?? [],
       subjects: snapshot?.subjects ?? [],
       active: snapshot?.active ?? {},
+      progress: snapshot?.progress ?? {},
     };
   },
-  patch(state, patch: { subjects?: SubjectRow[]; active?: Record<string, number> }) {
+  patch(state, patch: { subjects?: SubjectRow[]; active?: Record<string, number>; progress?: Record<string, Record<string, number>> }) {
     let subjects = state.subjects;
     if (patch.subjects?.length) {
       const changed = new Map(patch.subjects.map((s) => [s.id, s]));
@@ -27,9 +30,52 @@ export const projectReducer: PartReducer<ProjectState> = {
       const known = new Set(state.subjects.map((s) => s.id));
       for (const s of patch.subjects) if (!known.has(s.id)) subjects.push(s);
     }
-    return { ...state, subjects, active: patch.active ? { ...state.active, ...patch.active } : state.active };
+    return {
+      ...state,
+      subjects,
+      active: patch.active ? { ...state.active, ...patch.active } : state.active,
+      progress: patch.progress ? { ...state.progress, ...patch.progress } : state.progress,
+    };
   },
 };
+
+export interface StageTotals {
+  done: number;
+  running: number;
+  failed: number;
+}
+
+/** Per stage, how many subjects have it done, running and failed (the engine's stage statuses). */
+export function stageTotals(state: ProjectState, stageIds: string[]): Record<string, StageTotals> {
+  const totals: Record<string, StageTotals> = {};
+  for (const id of stageIds) totals[id] = { done: 0, running: 0, failed: 0 };
+  for (const subject of state.subjects) {
+    for (const id of stageIds) {
+      const status = subject.statuses[id];
+      if (status === "done" || status === "running" || status === "failed") totals[id][status] += 1;
+    }
+  }
+  return totals;
+}
+
+/** Which subjects the grid lists: all, those with a failed stage, those with a stage not done. */
+export type SubjectFilter = "all" | "failed" | "incomplete";
+
+export function subjectMatches(subject: SubjectRow, filter: SubjectFilter, stageIds: string[]): boolean {
+  if (filter === "failed") return stageIds.some((id) => subject.statuses[id] === "failed");
+  if (filter === "incomplete") return stageIds.some((id) => subject.statuses[id] !== "done");
+  return true;
+}
+
+/** How many subjects each filter lists. */
+export function filterCounts(state: ProjectState, stageIds: string[]): Record<SubjectFilter, number> {
+  const counts: Record<SubjectFilter, number> = { all: state.subjects.length, failed: 0, incomplete: 0 };
+  for (const subject of state.subjects) {
+    if (subjectMatches(subject, "failed", stageIds)) counts.failed += 1;
+    if (subjectMatches(subject, "incomplete", stageIds)) counts.incomplete += 1;
+  }
+  return counts;
+}
 
 export function activeTotal(state: ProjectState): number {
   return Object.values(state.active).reduce((a, b) => a + b, 0);

@@ -1,24 +1,39 @@
 // ProjectDashboard: subjects x stages grid, run controls, batch selection, the opened subject.
 
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Badge } from "../components/Badge";
 import { FocusChip } from "../components/FocusChip";
-import { Icon, STAGE_LABELS, StatusMark } from "../components/Icons";
+import { Icon, STAGE_ICONS, STAGE_LABELS, StatusMark } from "../components/Icons";
 import { Notice, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
 import { useStore, useCanAct } from "../hooks";
 import { focusReducer } from "../state/focus";
 import { failure } from "../errors";
 import { logsReducer } from "../state/logs";
-import { activeTotal, planRun, planStages, projectReducer, selectRows } from "../state/project";
+import {
+  activeTotal,
+  filterCounts,
+  planRun,
+  planStages,
+  projectReducer,
+  type SubjectFilter,
+  selectRows,
+  stageTotals,
+  subjectMatches,
+} from "../state/project";
 import { subjectReducer } from "../state/subject";
 import type { SyncClient } from "../sync";
+import type { StageStatus } from "../types";
 import { ModalityBadges, SubjectPanel } from "./SubjectPanel";
 
 export const dashboardReducers = { project: projectReducer, subject: subjectReducer, logs: logsReducer, focus: focusReducer };
 type Client = SyncClient<typeof dashboardReducers>;
 
-const ROW_HEIGHT = 30;
+const ROW_HEIGHT = 28;
+const CHECK_WIDTH = 28;
+const DATA_WIDTH = 106;
+const STAGE_MIN_WIDTH = 62;
+const RUN_WIDTH = 32;
 
 /** A <details> popover that closes on Escape (focus back on its summary) and on a click outside. */
 function useDismissable() {
@@ -43,6 +58,37 @@ function useDismissable() {
   return { ref, onKeyDown };
 }
 
+/** The cell states, in the order the legend lists them. */
+const LEGEND: StageStatus[] = ["done", "running", "queued", "failed", "waiting", "stale", "not_run"];
+
+const FILTERS: { key: SubjectFilter; label: string; title: string }[] = [
+  { key: "all", label: "All", title: "Every subject" },
+  { key: "failed", label: "Failed", title: "Subjects with a failed stage" },
+  { key: "incomplete", label: "Incomplete", title: "Subjects with a stage that is not done" },
+];
+
+/** Whether a scroller has more to show to its left and right (the grid's horizontal scroll cue). */
+function useOverflow() {
+  const ref = useRef<HTMLDivElement>(null);
+  const [edges, setEdges] = useState({ left: false, right: false });
+  const measure = () => {
+    const el = ref.current;
+    if (!el) return;
+    const left = el.scrollLeft > 1;
+    const right = el.scrollLeft + el.clientWidth < el.scrollWidth - 1;
+    setEdges((prev) => (prev.left === left && prev.right === right ? prev : { left, right }));
+  };
+  useLayoutEffect(() => {
+    measure();
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === "undefined") return undefined;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  });
+  return { ref, edges, measure };
+}
+
 export function ProjectDashboard({ client }: { client: Client }) {
   const state = useStore(client.store);
   const link = useStore(client.link);
@@ -53,17 +99,41 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const [notice, say, dismiss] = useNotice();
   const [confirmRerun, setConfirmRerun] = useState(false);
   const popover = useDismissable();
+  const [filter, setFilter] = useState<SubjectFilter>("all");
+  const [openStage, setOpenStage] = useState<string | null>(null);
+  const overflow = useOverflow();
+  const detailRef = useRef<HTMLDivElement>(null);
   const project = state.parts.project;
-  const subjects = project?.subjects ?? [];
+  const focus = state.parts.focus;
+  const stages = project?.stages ?? [];
+  // the stage in focus in a PipelineGraph is the only column shown
+  const columnStages = stages.filter((s) => !focus?.stage_id || s.id === focus.stage_id);
+  const columnIds = columnStages.map((s) => s.id);
+  const allSubjects = project?.subjects ?? [];
+  const subjects = useMemo(
+    () => (filter === "all" ? allSubjects : allSubjects.filter((s) => subjectMatches(s, filter, columnIds))),
+    [allSubjects, filter, columnIds.join(",")],
+  );
   const ids = useMemo(() => subjects.map((s) => s.id), [subjects]);
   const sizes = useMemo(() => ids.map(() => ROW_HEIGHT), [ids]);
+  const openSubject = state.parts.subject?.subject?.id ?? null;
+  useEffect(() => {
+    // a cell's job and log appear under the grid: bring them into view
+    if (openStage && openSubject) detailRef.current?.querySelector(".pw-stage-detail")?.scrollIntoView?.({ block: "nearest" });
+  }, [openStage, openSubject]);
   if (!state.ready || !project?.project) return <div class="pw-root pw-loading" data-ready="false">Loading project...</div>;
-  const stages = project.stages;
   const chosen = stages.filter((s) => !excluded.has(s.id)).map((s) => s.id);
-  const focus = state.parts.focus;
-  // the stage in focus in a PipelineGraph is the only column shown
-  const columnStages = stages.filter((s) => !focus.stage_id || s.id === focus.stage_id);
-  const columns = `28px minmax(120px, 1.5fr) 120px repeat(${columnStages.length}, 30px) 36px`;
+  const totals = stageTotals(project, columnIds);
+  const counts = filterCounts(project, columnIds);
+  // the subject column takes what the longest name needs (within limits), the stage columns share
+  // the rest; below their minimum the grid scrolls sideways under the sticky subject column
+  const longest = allSubjects.reduce((n, s) => Math.max(n, s.name.length), 7);
+  const nameWidth = Math.round(Math.min(200, Math.max(72, 14 + longest * 7.2)));
+  const columns = `${CHECK_WIDTH}px ${nameWidth}px ${DATA_WIDTH}px repeat(${columnStages.length}, minmax(${STAGE_MIN_WIDTH}px, 1fr)) ${RUN_WIDTH}px`;
+  const rowStyle = {
+    gridTemplateColumns: columns,
+    minWidth: `${CHECK_WIDTH + nameWidth + DATA_WIDTH + columnStages.length * STAGE_MIN_WIDTH + RUN_WIDTH}px`,
+  };
   const active = activeTotal(project);
   const allSelected = ids.length > 0 && ids.every((id) => selected.has(id));
   const selectedPlan = planRun(project, selected, chosen);
@@ -83,8 +153,11 @@ export function ProjectDashboard({ client }: { client: Client }) {
       .then((r: { jobs: number }) => say(`${what}: ${plural(r.jobs, "job")} queued or already active`, "ok"))
       .catch((e: Error) => say(failure("run", e, link), "error"));
   };
-  const open = (subjectId: string | null) =>
+  const open = (subjectId: string | null, stageId: string | null = null) => {
+    setOpenStage(stageId);
+    if (subjectId === openSubject && subjectId !== null) return;
     client.request("open_subject", { subject_id: subjectId }).catch((e: Error) => say(failure(subjectId ? "open the subject" : "close the subject", e, link), "error"));
+  };
   const toggleStage = (id: string) =>
     setExcluded((prev) => {
       const next = new Set(prev);
@@ -165,98 +238,219 @@ export function ProjectDashboard({ client }: { client: Client }) {
         </div>
       )}
       <Notice notice={notice} onDismiss={dismiss} />
-      {subjects.length === 0 ? (
+      {allSubjects.length === 0 ? (
         <p class="pw-empty">No subjects in this project yet</p>
       ) : (
-        <div class="pw-grid" role="grid" aria-label="Subjects by stage" aria-rowcount={subjects.length + 1}>
-          <div class="pw-grid-row pw-grid-head" role="row" style={{ gridTemplateColumns: columns }}>
-            <span role="columnheader">
-              <input
-                type="checkbox"
-                aria-label="Select all subjects"
-                checked={allSelected}
-                ref={(el) => {
-                  if (el) el.indeterminate = selected.size > 0 && !allSelected;
-                }}
-                onChange={() => setSelected(allSelected ? new Set() : new Set(ids))}
-              />
-            </span>
-            <span role="columnheader">Subject</span>
-            <span role="columnheader">Data</span>
-            {columnStages.map((s) => (
-              <span role="columnheader" class="pw-stage-head" key={s.id} title={s.label}>
-                {s.label}
-              </span>
-            ))}
-            <span role="columnheader" class="pw-sr">
-              Run
-            </span>
+        <>
+          <div class="pw-grid-tools">
+            <div class="pw-filters" role="radiogroup" aria-label="Show subjects">
+              {FILTERS.map((f) => (
+                <button
+                  type="button"
+                  role="radio"
+                  key={f.key}
+                  class={`pw-chip${filter === f.key ? " pw-chip-on" : ""}`}
+                  aria-checked={filter === f.key}
+                  data-filter={f.key}
+                  title={f.title}
+                  onClick={() => setFilter(f.key)}
+                >
+                  {f.label} <span class="pw-count">{counts[f.key]}</span>
+                </button>
+              ))}
+            </div>
+            <ul class="pw-legend" aria-label="Cell states">
+              {LEGEND.map((status) => (
+                <li key={status}>
+                  <span class={`pw-mark pw-mark-${status} pw-mark-small`} aria-hidden="true">
+                    <Icon name={STAGE_ICONS[status]} />
+                  </span>
+                  {status === "waiting" ? "waiting" : status === "stale" ? "stale" : STAGE_LABELS[status]}
+                </li>
+              ))}
+            </ul>
           </div>
-          <VirtualList
-            sizes={sizes}
-            height={420}
-            role="rowgroup"
-            label="Subjects"
-            renderRow={(i) => {
-              const s = subjects[i];
-              const busy = (project.active[s.id] ?? 0) > 0;
-              const missing = planStages(stages, s.statuses, chosen).missing.length;
-              return (
-                <div class="pw-grid-row" role="row" key={s.id} style={{ gridTemplateColumns: columns, height: `${ROW_HEIGHT}px` }}>
-                  <span role="gridcell">
-                    <input
-                      type="checkbox"
-                      aria-label={`Select ${s.name}`}
-                      checked={selected.has(s.id)}
-                      onClick={(e) => {
-                        setSelected(selectRows(ids, selected, i, anchor.current, e.shiftKey));
-                        anchor.current = i;
-                      }}
-                    />
-                  </span>
-                  <span role="gridcell">
-                    <button type="button" class="pw-link" onClick={() => open(s.id)} title={`Open ${s.name}`}>
-                      {s.name}
-                    </button>
-                  </span>
-                  <span role="gridcell">
-                    <ModalityBadges t1={s.has_t1} dce={s.has_dce} dwi={s.has_diffusion} />
-                  </span>
-                  {columnStages.map((st) => {
-                    const status = s.statuses[st.id] ?? "not_run";
-                    return (
-                      <span role="gridcell" key={st.id} class="pw-cell" data-subject-id={s.id} data-stage-id={st.id} data-status={status}>
-                        <StatusMark status={status} label={`${s.name}, ${st.label}: ${STAGE_LABELS[status]}`} />
+          <div
+            class={`pw-grid-wrap${overflow.edges.left ? " pw-more-left" : ""}${overflow.edges.right ? " pw-more-right" : ""}`}
+            style={{ "--pw-sticky-width": `${CHECK_WIDTH + nameWidth + 1}px` }}
+          >
+            <VirtualList
+              sizes={sizes}
+              height={480}
+              role="grid"
+              label="Subjects by stage"
+              className="pw-grid"
+              scrollRef={overflow.ref}
+              onScroll={overflow.measure}
+              attrs={{ "aria-rowcount": subjects.length + 2, "aria-colcount": columnStages.length + 4 }}
+              header={
+                <div class="pw-grid-top" role="rowgroup">
+                  <div class="pw-grid-row pw-grid-head" role="row" style={rowStyle}>
+                    <span role="columnheader" class="pw-sticky-0">
+                      <input
+                        type="checkbox"
+                        aria-label="Select all subjects"
+                        checked={allSelected}
+                        ref={(el) => {
+                          if (el) el.indeterminate = selected.size > 0 && !allSelected;
+                        }}
+                        onChange={() => setSelected(allSelected ? new Set() : new Set(ids))}
+                      />
+                    </span>
+                    <span role="columnheader" class="pw-sticky-1">
+                      Subject
+                    </span>
+                    <span role="columnheader">Data</span>
+                    {columnStages.map((s) => (
+                      <span role="columnheader" class="pw-stage-head" key={s.id} title={s.label} data-stage-id={s.id}>
+                        {s.label}
                       </span>
-                    );
-                  })}
-                  <span role="gridcell">
-                    <button
-                      type="button"
-                      class="pw-icon-btn"
-                      disabled={busy || !live || !missing}
-                      aria-label={busy ? `${s.name} is running` : `Run ${plural(missing, "missing stage")} of ${s.name}`}
-                      title={busy || missing ? undefined : `Every chosen stage of ${s.name} is done`}
-                      onClick={() => run([s.id], `Run ${s.name}`)}
-                    >
-                      <Icon name={busy ? "spinner" : "play"} className={busy ? "pw-spin" : ""} />
-                    </button>
-                  </span>
+                    ))}
+                    <span role="columnheader" class="pw-sr">
+                      Run
+                    </span>
+                  </div>
+                  <div class="pw-grid-row pw-grid-totals" role="row" style={rowStyle}>
+                    <span class="pw-sticky-0" aria-hidden="true" />
+                    <span role="rowheader" class="pw-sticky-1 pw-totals-label" title="Subjects per stage: done, running, failed">
+                      Totals
+                    </span>
+                    <span aria-hidden="true" />
+                    {columnStages.map((s) => {
+                      const t = totals[s.id];
+                      return (
+                        <span
+                          role="gridcell"
+                          key={s.id}
+                          class="pw-stage-total"
+                          data-stage-id={s.id}
+                          data-done={t.done}
+                          data-running={t.running}
+                          data-failed={t.failed}
+                          aria-label={`${s.label}: ${t.done} done, ${t.running} running, ${t.failed} failed`}
+                          title={`${s.label}: ${t.done} done, ${t.running} running, ${t.failed} failed of ${allSubjects.length}`}
+                        >
+                          <span class="pw-total pw-fg-completed">
+                            <Icon name="check" />
+                            {t.done}
+                          </span>
+                          {t.running > 0 && (
+                            <span class="pw-total pw-fg-running">
+                              <Icon name="spinner" />
+                              {t.running}
+                            </span>
+                          )}
+                          {t.failed > 0 && (
+                            <span class="pw-total pw-fg-failed">
+                              <Icon name="x" />
+                              {t.failed}
+                            </span>
+                          )}
+                        </span>
+                      );
+                    })}
+                    <span aria-hidden="true" />
+                  </div>
                 </div>
-              );
-            }}
-          />
-        </div>
+              }
+              empty={
+                subjects.length === 0 ? (
+                  <p class="pw-empty pw-sticky-0">{filter === "failed" ? "No subject has a failed stage" : "Every subject has every stage done"}</p>
+                ) : null
+              }
+              renderRow={(i) => {
+                const s = subjects[i];
+                const busy = (project.active[s.id] ?? 0) > 0;
+                const missing = planStages(stages, s.statuses, chosen).missing.length;
+                const percents = project.progress[s.id] ?? {};
+                return (
+                  <div class="pw-grid-row" role="row" key={s.id} aria-rowindex={i + 3} style={{ ...rowStyle, height: `${ROW_HEIGHT}px` }}>
+                    <span role="gridcell" class="pw-sticky-0">
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${s.name}`}
+                        checked={selected.has(s.id)}
+                        onClick={(e) => {
+                          setSelected(selectRows(ids, selected, i, anchor.current, e.shiftKey));
+                          anchor.current = i;
+                        }}
+                      />
+                    </span>
+                    <span role="rowheader" class="pw-sticky-1">
+                      <button type="button" class="pw-link" onClick={() => open(s.id)} title={`Open ${s.name}`}>
+                        {s.name}
+                      </button>
+                    </span>
+                    <span role="gridcell">
+                      <ModalityBadges t1={s.has_t1} dce={s.has_dce} dwi={s.has_diffusion} />
+                    </span>
+                    {columnStages.map((st) => {
+                      const status = s.statuses[st.id] ?? "not_run";
+                      const percent = status === "running" ? percents[st.id] : undefined;
+                      const here = openSubject === s.id && openStage === st.id;
+                      const said = `${s.name}, ${st.label}: ${STAGE_LABELS[status]}`;
+                      return (
+                        <span role="gridcell" key={st.id} class="pw-cell" data-subject-id={s.id} data-stage-id={st.id} data-status={status} aria-selected={here}>
+                          <button
+                            type="button"
+                            class={`pw-cell-btn${here ? " pw-selected" : ""}`}
+                            title={`${said}${percent !== undefined ? ` (${percent}%)` : ""} — open its latest job and log`}
+                            onClick={() => open(s.id, st.id)}
+                          >
+                            <StatusMark status={status} label={said} />
+                            {percent !== undefined && <span class="pw-cell-pct">{`${percent}%`}</span>}
+                          </button>
+                        </span>
+                      );
+                    })}
+                    <span role="gridcell">
+                      <button
+                        type="button"
+                        class="pw-icon-btn"
+                        disabled={busy || !live || !missing}
+                        aria-label={busy ? `${s.name} is running` : `Run ${plural(missing, "missing stage")} of ${s.name}`}
+                        title={busy || missing ? undefined : `Every chosen stage of ${s.name} is done`}
+                        onClick={() => run([s.id], `Run ${s.name}`)}
+                      >
+                        <Icon name={busy ? "spinner" : "play"} className={busy ? "pw-spin" : ""} />
+                      </button>
+                    </span>
+                  </div>
+                );
+              }}
+            />
+            {overflow.edges.right && (
+              <button
+                type="button"
+                class="pw-scroll-cue"
+                aria-label="Scroll right to more stages"
+                title="More stages to the right"
+                onClick={() => overflow.ref.current?.scrollBy({ left: overflow.ref.current.clientWidth * 0.7, behavior: "smooth" })}
+              >
+                <Icon name="chevron" />
+              </button>
+            )}
+          </div>
+          {overflow.edges.right && (
+            <p class="pw-muted pw-small pw-scroll-hint" aria-hidden="true">
+              Scroll sideways for more stages →
+            </p>
+          )}
+        </>
       )}
       {state.parts.subject.subject && (
+        <div ref={detailRef}>
         <SubjectPanel
           client={client}
+          stageId={openStage}
+          onStage={setOpenStage}
           subject={state.parts.subject}
           logs={state.parts.logs}
           ready={state.ready}
           clockOffset={state.clockOffset}
           onClose={() => open(null)}
         />
+        </div>
       )}
     </section>
   );

@@ -35,13 +35,18 @@ interface Props<R extends WithSubject> {
   ready: boolean;
   clockOffset: number;
   onClose?: () => void;
+  /** The stage whose latest job is shown, when the caller chooses it (a dashboard cell's click). */
+  stageId?: string | null;
+  onStage?: (stageId: string | null) => void;
 }
 
-export function SubjectPanel<R extends WithSubject>({ client, subject: state, logs, ready, clockOffset, onClose }: Props<R>) {
+export function SubjectPanel<R extends WithSubject>({ client, subject: state, logs, ready, clockOffset, onClose, stageId, onStage }: Props<R>) {
   const link = useStore(client.link);
   const live = useCanAct(client);
   const now = useNow(1000, live) + clockOffset;
-  const [selected, setSelected] = useState<string | null>(null);
+  const [own, setOwn] = useState<string | null>(null);
+  const selected = onStage ? (stageId ?? null) : own;
+  const setSelected = onStage ?? setOwn;
   const [notice, say, dismiss] = useNotice();
   const stage = state.stages.find((s) => s.id === selected) ?? null;
   const job = stage ? state.latest[stage.id] : undefined;
@@ -98,7 +103,7 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
         })}
       </div>
       {stage && (
-        <div class="pw-stage-detail" aria-label={`${stage.label} details`}>
+        <div class="pw-stage-detail" role="region" aria-label={`${stage.label} details`}>
           <header class="pw-header">
             <span class="pw-strong">{stage.label}</span>
             {job && <Badge tone={job.status}>{job.status}</Badge>}

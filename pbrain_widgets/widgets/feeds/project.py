@@ -14,10 +14,12 @@ _ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 class ProjectFeed(Feed):
     """Snapshot: ``{"project": {"id", "name"}, "stages": [...], "subjects": [rows],
-    "active": {subject_id: queued + running jobs}}``.
+    "active": {subject_id: queued + running jobs}, "progress": {subject_id: {stage_id: whole
+    percent of its running job}}}``.
 
-    Patch: ``{"subjects": [changed or new rows], "active": {subject_id: count}}`` (keys only
-    when changed).
+    Patch: ``{"subjects": [changed or new rows], "active": {subject_id: count}, "progress":
+    {subject_id: {stage_id: percent}}}`` (keys only when changed; a subject's progress is sent
+    whole, ``{}`` when none of its jobs runs; only a change of the whole percent is sent).
     """
 
     name = "project"
@@ -28,8 +30,13 @@ class ProjectFeed(Feed):
         self._active: dict[str, str] = {
             j.id: j.subject_id for j in engine.get_jobs(project_id=self.project_id, status=_ACTIVE)
         }
+        self._running: dict[str, tuple[str, str, int]] = {
+            j.id: (j.subject_id, j.stage_id, int(j.progress))
+            for j in engine.get_jobs(project_id=self.project_id, status=JobStatus.RUNNING)
+        }
         self._changed_subjects: set[str] = set()
         self._changed_active: set[str] = set()
+        self._changed_progress: set[str] = set()
         self.subscribe(engine.on_status_update(self._on_status))
         self.subscribe(engine.on_subject_update(self._on_subject))
         self.subscribe(engine.on_job_update(self._on_job))
@@ -47,6 +54,7 @@ class ProjectFeed(Feed):
     def _on_job(self, job: Job) -> None:
         if job.project_id != self.project_id:
             return
+        self._track_progress(job)
         was_active = job.id in self._active
         if job.status in _ACTIVE and not was_active:
             self._active[job.id] = job.subject_id
@@ -56,6 +64,27 @@ class ProjectFeed(Feed):
             return
         self._changed_active.add(job.subject_id)
         self._wake()
+
+    def _track_progress(self, job: Job) -> None:
+        before = self._running.get(job.id)
+        if job.status is JobStatus.RUNNING:
+            entry = (job.subject_id, job.stage_id, int(job.progress))
+            if entry == before:
+                return
+            self._running[job.id] = entry
+        elif before is None:
+            return
+        else:
+            del self._running[job.id]
+        self._changed_progress.add(job.subject_id)
+        self._wake()
+
+    def _progress(self, subject_ids: set[str] | None = None) -> dict[str, dict[str, int]]:
+        progress: dict[str, dict[str, int]] = {s: {} for s in subject_ids or ()}
+        for subject_id, stage_id, percent in self._running.values():
+            if subject_ids is None or subject_id in subject_ids:
+                progress.setdefault(subject_id, {})[stage_id] = percent
+        return progress
 
     def _counts(self, subject_ids: set[str] | None = None) -> dict[str, int]:
         counts: dict[str, int] = dict.fromkeys(subject_ids or (), 0)
@@ -71,6 +100,7 @@ class ProjectFeed(Feed):
             "stages": stage_rows(self.engine.pipeline(project.id)),
             "subjects": [subject_row(s) for s in self.engine.get_subjects(project.id)],
             "active": self._counts(),
+            "progress": self._progress(),
         }
 
     def take_patch(self) -> dict[str, Any] | None:
@@ -81,6 +111,9 @@ class ProjectFeed(Feed):
         if self._changed_active:
             patch["active"] = self._counts(self._changed_active)
             self._changed_active = set()
+        if self._changed_progress:
+            patch["progress"] = self._progress(self._changed_progress)
+            self._changed_progress = set()
         return patch or None
 
     def actions(self) -> dict[str, Action]:

@@ -1,0 +1,155 @@
+// @vitest-environment jsdom
+// ProjectDashboard: per-stage totals, filters with counts, running percent, a cell opens its job.
+import { act } from "preact/test-utils";
+import { afterEach, describe, expect, it } from "vitest";
+import widget from "../src/index";
+import { filterCounts, projectReducer, stageTotals } from "../src/state/project";
+import type { ModelLike } from "../src/sync";
+import type { JobRow, StageStatus, SubjectRow } from "../src/types";
+import { panelShown } from "../src/views/DockNote";
+
+class FakeModel implements ModelLike {
+  sent: any[] = [];
+  handlers: ((msg: any) => void)[] = [];
+  constructor(private traits: Record<string, unknown>) {}
+  get(name: string) {
+    return this.traits[name];
+  }
+  send(content: any) {
+    this.sent.push(content);
+  }
+  on(_e: string, cb: (msg: any) => void) {
+    this.handlers.push(cb);
+  }
+  off(_e: string, cb: (msg: any) => void) {
+    this.handlers = this.handlers.filter((x) => x !== cb);
+  }
+  async deliver(msg: any) {
+    await act(async () => {
+      for (const cb of this.handlers) cb(msg);
+      await new Promise((r) => setTimeout(r, 0));
+    });
+  }
+  async reply(action: string, result: unknown) {
+    const request = [...this.sent].reverse().find((m) => m.action === action);
+    await this.deliver({ kind: "reply", id: request.id, ok: true, result });
+  }
+}
+
+const stages = [
+  { id: "import", label: "Import & Index", depends_on: [] },
+  { id: "t1_fit", label: "T1/M0 Fitting", depends_on: ["import"] },
+];
+
+function subject(id: string, statuses: Record<string, StageStatus>): SubjectRow {
+  return { id, name: `sub-${id}`, has_t1: true, has_dce: true, has_diffusion: false, statuses };
+}
+
+const subjects = [
+  subject("a", { import: "done", t1_fit: "done" }),
+  subject("b", { import: "done", t1_fit: "running" }),
+  subject("c", { import: "failed", t1_fit: "failed" }),
+  subject("d", { import: "running", t1_fit: "not_run" }),
+];
+
+function job(stage: string, status: JobRow["status"]): JobRow {
+  return {
+    id: "job0000000000c1", project_id: "p", subject_id: "c", stage_id: stage, status, progress: 10,
+    current_step: "", queued_at: 1, start_time: 1, end_time: 2, error: "sub-c: disk full", log_path: null,
+    eta_seconds: null, attempt: 2, retry_of: null, blocked_by: null, cpu_percent: null, memory_rss: null,
+    peak_memory_rss: null, seq: 3,
+  };
+}
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+  cleanup?.();
+  document.body.innerHTML = "";
+});
+
+async function dashboard() {
+  const model = new FakeModel({ _view_kind: "project_dashboard" });
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  await act(() => {
+    cleanup = widget.render({ model, el });
+  });
+  const project = { project: { id: "p", name: "P" }, stages, subjects, active: { b: 1, d: 1 }, progress: { b: { t1_fit: 42 }, d: { import: 7 } } };
+  await model.reply("snapshot", { rev: 0, t: Date.now() / 1000, closed: false, parts: { project, subject: {}, logs: { tails: {} }, focus: {} } });
+  return { model, el };
+}
+
+const names = (el: HTMLElement) => [...el.querySelectorAll(".pw-grid-row[aria-rowindex] [role='rowheader']")].map((n) => n.textContent);
+
+describe("dashboard state", () => {
+  it("counts done, running and failed per stage, and the subjects each filter lists", () => {
+    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects, active: {} }, undefined);
+    expect(stageTotals(state, ["import", "t1_fit"])).toEqual({
+      import: { done: 2, running: 1, failed: 1 },
+      t1_fit: { done: 1, running: 1, failed: 1 },
+    });
+    expect(filterCounts(state, ["import", "t1_fit"])).toEqual({ all: 4, failed: 1, incomplete: 3 });
+    expect(filterCounts(state, ["import"])).toEqual({ all: 4, failed: 1, incomplete: 2 });
+    expect(state.progress).toEqual({});
+    const next = projectReducer.patch(state, { progress: { d: { import: 50 } } });
+    expect(projectReducer.patch(next, { progress: { d: {} } }).progress).toEqual({ d: {} });
+  });
+});
+
+describe("ProjectDashboard", () => {
+  it("shows the totals, the running percent and a legend that names every state", async () => {
+    const { el } = await dashboard();
+    const total = el.querySelector<HTMLElement>(".pw-stage-total[data-stage-id='import']");
+    expect(total?.getAttribute("aria-label")).toBe("Import & Index: 2 done, 1 running, 1 failed");
+    const pct = (s: string, st: string) => el.querySelector(`.pw-cell[data-subject-id='${s}'][data-stage-id='${st}'] .pw-cell-pct`)?.textContent;
+    expect(pct("b", "t1_fit")).toBe("42%");
+    expect(pct("d", "import")).toBe("7%");
+    expect(pct("a", "import")).toBeUndefined();
+    const legend = [...el.querySelectorAll(".pw-legend li")].map((li) => li.textContent);
+    expect(legend).toEqual(["done", "running", "queued", "failed", "waiting", "stale", "not run"]);
+  });
+
+  it("filters: failed only and incomplete, with their counts", async () => {
+    const { el } = await dashboard();
+    const radio = (key: string) => el.querySelector<HTMLButtonElement>(`[role='radio'][data-filter='${key}']`);
+    expect(radio("failed")?.textContent).toBe("Failed 1");
+    expect(radio("incomplete")?.textContent).toBe("Incomplete 3");
+    expect(names(el)).toEqual(["sub-a", "sub-b", "sub-c", "sub-d"]);
+    await act(() => radio("failed")?.click());
+    expect(radio("failed")?.getAttribute("aria-checked")).toBe("true");
+    expect(names(el)).toEqual(["sub-c"]);
+    await act(() => radio("incomplete")?.click());
+    expect(names(el)).toEqual(["sub-b", "sub-c", "sub-d"]);
+  });
+
+  it("a click on a cell opens its subject and shows that stage's latest job", async () => {
+    const { model, el } = await dashboard();
+    const cell = el.querySelector<HTMLButtonElement>(".pw-cell[data-subject-id='c'][data-stage-id='t1_fit'] button");
+    await act(() => cell?.click());
+    const open = model.sent.filter((m) => m.action === "open_subject");
+    expect(open.map((m) => m.payload)).toEqual([{ subject_id: "c" }]);
+    await model.reply("open_subject", { subject_id: "c" });
+    const reset = { subject: subjects[2], stages, latest: { t1_fit: job("t1_fit", "failed") } };
+    await model.deliver({ kind: "patch", rev: 1, t: Date.now() / 1000, parts: { subject: { reset } } });
+    const detail = el.querySelector("[role='region'][aria-label='T1/M0 Fitting details']");
+    expect(detail?.textContent).toContain("sub-c: disk full");
+    expect(detail?.textContent).toContain("job00000");
+    expect(cell?.classList.contains("pw-selected")).toBe(true);
+    expect(model.sent.some((m) => m.action === "watch" && m.payload.job_ids[0] === "job0000000000c1")).toBe(true);
+    // another stage of the open subject: no new request, the panel switches stage
+    await act(() => el.querySelector<HTMLButtonElement>(".pw-cell[data-subject-id='c'][data-stage-id='import'] button")?.click());
+    expect(model.sent.filter((m) => m.action === "open_subject").length).toBe(1);
+    const regions = [...el.querySelectorAll("[role='region']")];
+    expect(regions.find((r) => r.getAttribute("aria-label") === "Import & Index details")?.textContent).toContain("No job has run");
+  });
+});
+
+describe("DockNote", () => {
+  it("finds the sidecar panel by its tab's title, only in JupyterLab", () => {
+    document.body.innerHTML = `<div class="jp-LabShell"><div class="lm-TabBar-tabLabel">Jobs</div><div class="jupyterlab-sidecar"></div></div>`;
+    expect(panelShown(document, "Jobs")).toBe(true);
+    expect(panelShown(document, "Other")).toBe(false);
+    document.body.innerHTML = `<div class="lm-TabBar-tabLabel">Jobs</div><div class="jupyterlab-sidecar"></div>`;
+    expect(panelShown(document, "Jobs")).toBe(false);
+  });
+});
