@@ -378,9 +378,10 @@ export function Timeline({ client }: { client: Client }) {
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
+    setWidth(Math.max(200, Math.floor(el.clientWidth)));
+    if (typeof ResizeObserver === "undefined") return; // only a test DOM lacks it
     const observer = new ResizeObserver(() => setWidth(Math.max(200, Math.floor(el.clientWidth))));
     observer.observe(el);
-    setWidth(Math.max(200, Math.floor(el.clientWidth)));
     return () => observer.disconnect();
   }, [state.ready]);
 
