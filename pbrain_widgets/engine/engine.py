@@ -711,7 +711,7 @@ class Engine:
         if step is not None and step != job.current_step:
             job.current_step = step
             if len(job.steps) < MAX_STEPS:
-                job.steps.append((round(time.time(), 3), step[:MAX_STEP_CHARS]))
+                job.steps = (*job.steps, (round(time.time(), 3), step[:MAX_STEP_CHARS]))
         if eta_seconds is not None:
             job.eta_seconds = eta_seconds
         elif job.progress < 100 and job.start_time is not None:

@@ -192,9 +192,11 @@ class Job(_Record):
     peak_memory_rss: int | None = None
     resource_history: list[tuple[float, float, int]] = field(default_factory=list)
     """Recent ``(time, cpu_percent, rss_bytes)`` samples of the job's processes."""
-    steps: list[tuple[float, str]] = field(default_factory=list)
+    steps: tuple[tuple[float, str], ...] = ()
     """``(time, step)`` for each change of the runner's step while the job ran (the first
-    :data:`MAX_STEPS`, each cut to :data:`MAX_STEP_CHARS` characters)."""
+    :data:`MAX_STEPS`, each cut to :data:`MAX_STEP_CHARS` characters). A tuple, not a list:
+    a cohort holds 100,000s of jobs, and tuples of plain values cost the garbage collector
+    nothing."""
     seq: int = 0
     """Queue order (monotonic per engine) used to break priority ties."""
     runner_options: dict[str, Any] | None = None
@@ -223,7 +225,6 @@ class Job(_Record):
         """A snapshot that later changes of this job do not affect."""
         clone = copy.copy(self)
         clone.resource_history = list(self.resource_history)
-        clone.steps = list(self.steps)
         return clone
 
 
