@@ -1,0 +1,101 @@
+"""Planning a huge run: the engine's loop lag while ``run_pipeline`` queues 100,000 jobs.
+
+10,000 subjects x the 10 studio stages are queued by one ``run_pipeline`` call from the main
+thread (as a notebook cell would), while a probe on the engine's own loop sleeps 5 ms at a time
+and records how late it wakes up. The jobs do not start (one slot, held by a job that waits), so
+the figure is the planning's alone. Prints the worst and 99th-percentile lag, how long the call
+took, the longest pause of Python's garbage collector meanwhile (``gc.callbacks``), and as a
+baseline the worst lag of the same probe on the idle engine.
+
+    python bench/plan_lag.py [--subjects 10000] [--memory]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import tempfile
+import threading
+import time
+
+from pbrain_widgets import STUDIO_PIPELINE, Engine, JobContext, Runner
+
+TICK = 0.005
+
+
+class HeldRunner(Runner):
+    """Waits until the engine closes: the first job holds the only slot, the rest stay queued."""
+
+    async def run(self, ctx: JobContext) -> None:
+        await asyncio.sleep(3600)
+
+
+async def probe(stop: threading.Event) -> list[float]:
+    """How late each 5 ms sleep on the running loop wakes up, until ``stop`` is set."""
+    loop = asyncio.get_running_loop()
+    lags = []
+    while not stop.is_set():
+        start = loop.time()
+        await asyncio.sleep(TICK)
+        lags.append(loop.time() - start - TICK)
+    return lags
+
+
+class GcPauses:
+    """The duration of each garbage collection while installed."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=10_000)
+    parser.add_argument("--memory", action="store_true", help="a :memory: engine")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(
+            ":memory:" if args.memory else f"{tmp}/plan.sqlite", runner=HeldRunner(), max_concurrent=1
+        )
+        project = engine.create_project("plan", pipeline=STUDIO_PIPELINE)
+        engine.add_subjects(project.id, [f"sub-{i:05d}" for i in range(args.subjects)])
+        idle_stop = threading.Event()
+        idle_future = engine.submit(probe(idle_stop))
+        time.sleep(1.0)
+        idle_stop.set()
+        idle = idle_future.result(10)
+        stop = threading.Event()
+        lags_future = engine.submit(probe(stop))
+        pauses = GcPauses()
+        gc.callbacks.append(pauses)
+        t0 = time.perf_counter()
+        jobs = engine.run_pipeline(project.id)
+        took = time.perf_counter() - t0
+        time.sleep(0.5)  # the write-behind of the rows after the call
+        gc.callbacks.remove(pauses)
+        stop.set()
+        lags = lags_future.result(10)
+        engine.close()
+    worst = max(lags)
+    p99 = statistics.quantiles(lags, n=100)[98]
+    over = sum(lag > 0.05 for lag in lags)
+    where = ":memory:" if args.memory else "SQLite file"
+    print(f"run_pipeline of {len(jobs):,} jobs ({where}) took {took:.2f} s")
+    print(f"loop lag over {len(lags):,} probes of {TICK * 1000:.0f} ms:")
+    print(f"  worst {worst * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, {over} probes over 50 ms")
+    print(f"  longest garbage collection meanwhile {max(pauses.pauses, default=0) * 1000:.1f} ms")
+    print(f"  baseline, the idle engine: worst {max(idle) * 1000:.1f} ms")
+    print("target: worst lag under 50 ms")
+
+
+if __name__ == "__main__":
+    main()
