@@ -745,8 +745,8 @@ class Engine:
         job.memory_rss = rss
         job.peak_cpu_percent = max(job.peak_cpu_percent or 0.0, cpu)
         job.peak_memory_rss = max(job.peak_memory_rss or 0, rss)
-        job.resource_history.append((time.time(), cpu, rss))
-        del job.resource_history[: -ResourceSampler.HISTORY]
+        kept = job.resource_history[-(ResourceSampler.HISTORY - 1) :]
+        job.resource_history = (*kept, (time.time(), cpu, rss))
         self._changed(job)
 
     # -- records and events ------------------------------------------------------------------

@@ -39,17 +39,20 @@ class JobLogs:
         self._store = store
         self._on_written = on_written
         self._tails: dict[str, deque[LogEntry]] = {}
+        self._open: set[str] = set()  # jobs not ended: their tail is made with their first line
         self._old_tails: OrderedDict[str, deque[LogEntry]] = OrderedDict()
         self._seq: dict[str, int] = {}
         self.listeners: KeyedListeners[LogEntry] = KeyedListeners("job log")
 
     def open(self, job_id: str) -> None:
-        """A new job: its log starts empty and its tail is kept in memory."""
+        """A new job: its log starts empty and its tail will be kept in memory (made with its
+        first line, so that 100,000 queued jobs hold no empty tails)."""
         self._seq[job_id] = 0
-        self._tails[job_id] = deque(maxlen=LOG_TAIL_LINES)
+        self._open.add(job_id)
 
     def retire(self, job_id: str) -> None:
         """A job ended: its tail joins the recently finished ones (the oldest are dropped)."""
+        self._open.discard(job_id)
         tail = self._tails.pop(job_id, None)
         if tail is not None:
             self._old_tails[job_id] = tail
@@ -81,6 +84,8 @@ class JobLogs:
         tail = self._tails.get(job_id)
         if tail is None:
             tail = self._old_tails.get(job_id)
+            if tail is None and job_id in self._open:
+                tail = self._tails[job_id] = deque(maxlen=LOG_TAIL_LINES)
         wants = self.listeners.wants(job_id)
         seq = self._seq[job_id]
         for line in lines:

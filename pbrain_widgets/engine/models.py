@@ -110,6 +110,8 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 class _Record:
+    __slots__ = ()
+
     def to_dict(self) -> dict[str, Any]:
         """The record as a JSON-ready dict."""
         out = {}
@@ -162,7 +164,7 @@ MAX_STEPS = 64
 MAX_STEP_CHARS = 120
 
 
-@dataclass
+@dataclass(slots=True)
 class Job(_Record):
     id: str
     project_id: str
@@ -190,7 +192,7 @@ class Job(_Record):
     memory_rss: int | None = None
     peak_cpu_percent: float | None = None
     peak_memory_rss: int | None = None
-    resource_history: list[tuple[float, float, int]] = field(default_factory=list)
+    resource_history: tuple[tuple[float, float, int], ...] = ()
     """Recent ``(time, cpu_percent, rss_bytes)`` samples of the job's processes."""
     steps: tuple[tuple[float, str], ...] = ()
     """``(time, step)`` for each change of the runner's step while the job ran (the first
@@ -223,9 +225,7 @@ class Job(_Record):
 
     def copy(self) -> Job:
         """A snapshot that later changes of this job do not affect."""
-        clone = copy.copy(self)
-        clone.resource_history = list(self.resource_history)
-        return clone
+        return copy.copy(self)
 
 
 @dataclass(frozen=True)

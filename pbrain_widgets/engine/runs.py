@@ -95,7 +95,7 @@ class Runs:
     def __init__(self) -> None:
         self._ids = itertools.count(1)
         self._runs: dict[int, _Run] = {}
-        self._by_job: dict[str, list[int]] = {}
+        self._by_job: dict[str, tuple[int, ...]] = {}  # tuples: nothing per job for the GC to walk
         self.listeners: Listeners[RunSummary] = Listeners("run finished")
 
     def start(self, action: str, jobs: Iterable[Job]) -> int | None:
@@ -106,7 +106,7 @@ class Runs:
         run = _Run(next(self._ids), action, ids)
         self._runs[run.id] = run
         for job_id in ids:
-            self._by_job.setdefault(job_id, []).append(run.id)
+            self._by_job[job_id] = (*self._by_job.get(job_id, ()), run.id)
         return run.id
 
     def job_ended(self, job: Job, jobs: dict[str, Job]) -> None:

@@ -168,7 +168,7 @@ def _job_from_row(text: str) -> Job:
     data["status"] = JobStatus(data["status"])
     data["previous_stage_status"] = StageStatus(data["previous_stage_status"])
     data["depends_on"] = tuple(data["depends_on"])
-    data["resource_history"] = [tuple(s) for s in data.get("resource_history", [])]
+    data["resource_history"] = tuple(tuple(s) for s in data.get("resource_history", ()))
     data["steps"] = tuple(tuple(s) for s in data.get("steps", ()))
     names = {f.name for f in dataclasses.fields(Job)}
     return Job(**{k: v for k, v in data.items() if k in names})

@@ -14,11 +14,12 @@ RESOURCE_SECONDS = 3600
 """Seconds of the resources strip kept (one bucket per second)."""
 
 
-def timeline_row(job: Job) -> list[Any]:
+def timeline_row(job: Job) -> tuple[Any, ...]:
     """``[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt, worker]``:
-    a list, since a timeline of 10,000 jobs sends them all at once. ``worker`` is where the job
+    a tuple (sent as a JSON array, and nothing for the garbage collector to walk), since a
+    timeline of 10,000 jobs sends them all at once. ``worker`` is where the job
     ran (a Dask worker's address) or ``None`` for the kernel's machine."""
-    return [
+    return (
         job.id,
         job.subject_id,
         job.stage_id,
@@ -28,7 +29,7 @@ def timeline_row(job: Job) -> list[Any]:
         None if job.end_time is None else round(job.end_time, 3),
         job.attempt,
         job.worker,
-    ]
+    )
 
 
 class ResourceBuckets:
@@ -116,7 +117,7 @@ class TimelineFeed(Feed):
         self._new_subjects: dict[str, str] = {}
         self._resources = ResourceBuckets()
         # every job's row, oldest first, kept up to date: a snapshot of 10,000 jobs is a copy
-        self._rows: dict[str, list[Any]] = {}
+        self._rows: dict[str, tuple[Any, ...]] = {}
         for job in reversed(engine.get_jobs(project_id=self.project_id)):
             self._rows[job.id] = timeline_row(job)
             if job.steps:
