@@ -504,7 +504,8 @@ class Engine:
             jobs.extend(self._enqueue(pipeline, subject, plan, None, options))
         self._runs.start("run_pipeline", jobs)
         self._pump()
-        self._store.commit()  # what the call returns is on disk: a crash now leaves it interrupted
+        # what the call returns is on disk: a crash now leaves it interrupted
+        yield from self._store.commit_in_parts()
         copies: list[Job] = []
         for job in jobs:
             if len(copies) % 500 == 0:

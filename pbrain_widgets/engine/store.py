@@ -26,7 +26,7 @@ import sqlite3
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -47,6 +47,8 @@ FLUSH_SECONDS = 0.005
 """A write-behind turn writes slices until this long has passed, then yields the loop."""
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 5.0
+COMMIT_PART_ROWS = 1000
+"""Job rows per transaction when a call's records are committed in parts."""
 TEXT_BATCH_ROWS = 2000
 TEXT_BATCH_SECONDS = 10.0
 """The text index of ended jobs is written behind in batches of this many rows, or this often
@@ -353,10 +355,7 @@ class Store:
                     "DELETE FROM stale_reasons WHERE subject_id = ? AND stage_id = ?",
                     [key for key, r in reasons.items() if r is None],
                 )
-            self._db.executemany(
-                "INSERT OR REPLACE INTO jobs (id, seq, data) VALUES (?, ?, ?)",
-                [(j.id, j.seq, json.dumps(j.to_dict())) for j in self._dirty_jobs.values()],
-            )
+            self._insert_jobs(self._dirty_jobs.values())
             self._db.executemany(
                 "INSERT OR REPLACE INTO stage_status (subject_id, stage_id, status) VALUES (?, ?, ?)",
                 [(sub, stage, st.value) for (sub, stage), st in self._dirty_statuses.items()],
@@ -517,6 +516,29 @@ class Store:
         self._retry_delay = None
         self._set_error(None)
         return None if done else 0.0
+
+    def _insert_jobs(self, jobs: Iterable[Job]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO jobs (id, seq, data) VALUES (?, ?, ?)",
+            [(j.id, j.seq, json.dumps(j.to_dict())) for j in jobs],
+        )
+
+    def commit_in_parts(self, rows: int = COMMIT_PART_ROWS) -> Iterator[None]:
+        """:meth:`commit`, in transactions of at most ``rows`` job rows, pausing (``yield``)
+        between them: a call that queued 100,000 jobs does not hold the loop for its one big
+        transaction. A row that changes during a pause is written again by a later part."""
+        while len(self._dirty_jobs) > rows and not self.closed:
+            part = list(itertools.islice(self._dirty_jobs.values(), rows))
+            try:
+                with self._db:
+                    self._insert_jobs(part)
+            except sqlite3.Error as exc:
+                self._failed(exc)  # the rows stay buffered for the write-behind's retry
+                return
+            for job in part:
+                del self._dirty_jobs[job.id]
+            yield
+        self.commit()
 
     def commit(self) -> None:
         """Write every buffered record now (the jobs an API call is about to return).

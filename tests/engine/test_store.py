@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -24,7 +25,7 @@ from pbrain_widgets import (
     StoreDamagedError,
     StoreWriteError,
 )
-from pbrain_widgets.engine.models import LogEntry, LogLevel
+from pbrain_widgets.engine.models import Job, LogEntry, LogLevel
 from pbrain_widgets.engine.store import FLUSH_LINES, RETRY_MAX_SECONDS, Store
 
 ONE_STAGE = Pipeline([Stage("a")], name="one")
@@ -123,6 +124,28 @@ def test_an_unencodable_line_is_escaped_and_other_jobs_keep_their_lines(tmp_path
     engine.close()
     with Engine(db) as again:
         assert _shown(again) == shown
+
+
+def test_a_big_commit_goes_in_parts_and_keeps_changes_made_between_them(tmp_path):
+    store = Store(tmp_path / "engine.sqlite")
+    jobs = [Job(f"job-{i:05d}", "p", "s", "import", seq=i) for i in range(2500)]
+    for job in jobs:
+        store.save_job(job)
+    db = sqlite3.connect(tmp_path / "engine.sqlite")  # a reader beside the store (WAL)
+
+    def stored() -> dict[str, str]:
+        return {i: json.loads(d)["status"] for i, d in db.execute("SELECT id, data FROM jobs")}
+
+    parts = store.commit_in_parts(rows=1000)
+    next(parts)  # the first 1,000 rows are written: the loop gets a turn
+    assert len(stored()) == 1000
+    jobs[0].status = JobStatus.CANCELLED  # a written job changes during the pause
+    store.save_job(jobs[0])
+    assert sum(1 for _ in parts) == 1  # 1,501 left: one more part, then the rest at once
+    rows = stored()
+    assert len(rows) == 2500 and rows["job-00000"] == "cancelled"
+    db.close()
+    store.close()
 
 
 def test_writes_are_bounded_per_turn_fair_between_jobs_and_retried_with_backoff(tmp_path):
