@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         LogStream,
         PipelineGraph,
         ProjectDashboard,
+        QcReview,
         SubjectDetail,
         Timeline,
     )
@@ -79,6 +80,7 @@ _LAZY = {
     "LogStream": ".widgets",
     "PipelineGraph": ".widgets",
     "ProjectDashboard": ".widgets",
+    "QcReview": ".widgets",
     "SubjectDetail": ".widgets",
     "Timeline": ".widgets",
     "dock": ".widgets.dock",
@@ -120,6 +122,7 @@ __all__ = [
     "ProjectDashboard",
     "QcEntry",
     "QcRating",
+    "QcReview",
     "Runner",
     "SimulatedRunner",
     "Stage",

@@ -1089,10 +1089,7 @@ class Engine:
     ) -> Path:
         """Write the QC ratings as a TSV (by default only the failed ones: the exclusions)."""
         columns = self.qc_rows(project_id, stage_id)
-        if only_failed:
-            keep = [i for i, r in enumerate(columns["rating"]) if r == "fail"]
-            columns = {name: [values[i] for i in keep] for name, values in columns.items()}
-        return qc.write_tsv(path, columns)
+        return qc.write_tsv(path, qc.only_failed(columns) if only_failed else columns)
 
     # -- history, analytics, ETAs ------------------------------------------------------------
 

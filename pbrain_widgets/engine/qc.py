@@ -8,6 +8,7 @@ columns (:data:`COLUMNS`) for ``engine.qc_table`` and as the TSV of ``engine.exp
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -60,15 +61,27 @@ def rows(entries: Iterable[QcEntry], catalog: Catalog) -> dict[str, list[Any]]:
     return cols
 
 
+def only_failed(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The rows rated ``fail``: the exclusions."""
+    keep = [i for i, rating in enumerate(columns["rating"]) if rating == QcRating.FAIL.value]
+    return {name: [values[i] for i in keep] for name, values in columns.items()}
+
+
+def tsv_text(columns: dict[str, list[Any]]) -> str:
+    """The columns as tab-separated text with a header (times as ISO UTC)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for i in range(len(columns["subject"])):
+        row = [columns[name][i] for name in COLUMNS]
+        row[-1] = _format_time(row[-1])
+        writer.writerow(row)
+    return out.getvalue()
+
+
 def write_tsv(path: str | os.PathLike[str], columns: dict[str, list[Any]]) -> Path:
-    """Write the columns as a tab-separated file (times as ISO UTC); returns its path."""
+    """Write :func:`tsv_text` to a file; returns its path."""
     target = Path(path).expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for i in range(len(columns["subject"])):
-            row = [columns[name][i] for name in COLUMNS]
-            row[-1] = _format_time(row[-1])
-            writer.writerow(row)
+    target.write_text(tsv_text(columns), encoding="utf-8")
     return target
