@@ -54,7 +54,7 @@ function mount(model: ModelLike, el: HTMLElement): SyncClient<any> {
     }
     case "qc_review": {
       const client = new SyncClient(model, qcReviewReducers);
-      render(framed(client, h(QcReview, { client, project: String(model.get("project_id") ?? "") })), el);
+      render(framed(client, h(QcReview, { client })), el);
       return client;
     }
     case "pipeline_graph": {

@@ -27,7 +27,7 @@ describe("review grid", () => {
     expect(moveIndex("p", 0, 5, 3)).toBeNull();
   });
   it("replaces changed tiles in place", () => {
-    const s = reviewReducer.init({ stage: { id: "fit", label: "Fit" }, label: null, labels: [], tiles }, undefined);
+    const s = reviewReducer.init({ project: "p", stage: { id: "fit", label: "Fit" }, label: null, labels: [], tiles }, undefined);
     const next = reviewReducer.patch(s, { tiles: [{ subject_id: "c", name: "c", job_id: "j", index: 2 }], labels: ["ki"] });
     expect(next.tiles[2].job_id).toBe("j");
     expect(next.tiles.map((t) => t.name)).toEqual(["a", "b", "c", "d", "e"]);

@@ -142,7 +142,7 @@ def _montage(path: str, label: str, unit: str | None, px: int) -> Picture:
     lo, hi = np.percentile(nonzero, (2, 98)) if nonzero.size else (0.0, 1.0)
     if hi <= lo:
         hi = lo + 1.0
-    cols = min(count, 3)
+    cols = math.ceil(math.sqrt(count))  # 4 slices: 2 x 2, 6: 3 x 2
     rows = math.ceil(count / cols)
     fig = _figure(px, max(1, int(px * rows / cols * slices[0].shape[0] / slices[0].shape[1])) + 28)
     top = 1 - 24 / fig.get_figheight() / fig.dpi
@@ -151,7 +151,7 @@ def _montage(path: str, label: str, unit: str | None, px: int) -> Picture:
         ax.imshow(image, cmap="gray" if "dce" in label else "viridis", vmin=lo, vmax=hi)
         ax.set_axis_off()
     scale = f"{lo:.3g} to {hi:.3g}" + (f" {unit}" if unit else "")
-    fig.text(0.01, 0.99, f"slices {first + 1}-{first + count} of {depth} · {scale}", va="top", fontsize=7)
+    fig.text(0.01, 0.99, f"z {first + 1}-{first + count}/{depth} · {scale}", va="top", fontsize=6)
     fig.patch.set_facecolor("white")
     return _png(fig)
 

@@ -73,9 +73,9 @@ class Results:
     # Checks run at once (a bad request is answered at once); the work is awaited in a thread.
 
     def _picture(self, payload: dict[str, Any]) -> Awaitable[Binary]:
+        output = self._output(payload)
         if payload["size"] not in SIZES:
             raise BadRequest(f"unknown picture size {payload['size']!r}; valid sizes: {sorted(SIZES)}")
-        output = self._output(payload)
 
         async def draw() -> Binary:
             loop = asyncio.get_running_loop()

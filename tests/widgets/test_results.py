@@ -142,6 +142,20 @@ async def test_the_qc_review_shows_each_subjects_output_and_exports_the_exclusio
     assert len(w.ok("export_qc", {"only_failed": False})["tsv"].splitlines()) == 3
     none = wire(QcReview(engine, project.id, "report")).ok("snapshot")["parts"]["review"]
     assert [t["job_id"] for t in none["tiles"]] == [None, None]
+    # another project's jobs and subjects are out of its reach
+    other = engine.create_project("other", pipeline=PIPE)
+    [stranger] = engine.add_subjects(
+        other.id, [{"name": "c", "source_path": engine.get_subject(subjects[0].id).source_path}]
+    )
+    [theirs] = await engine.wait([engine.run_stage(other.id, stranger.id, "fit")], timeout=60)
+    for action, payload in (
+        ("outputs", {"job_id": theirs.id}),
+        ("table", {"job_id": theirs.id, "index": 2}),
+        ("set_qc", {"subject_id": stranger.id, "stage_id": "fit", "rating": "fail"}),
+    ):
+        reply = w.request(action, payload)
+        assert not reply["ok"] and "unknown here" in reply["error"], (action, reply)
+    assert engine.get_qc(other.id) == []
 
 
 def test_a_montage_spans_the_middle_slices_with_its_scale(tmp_path):

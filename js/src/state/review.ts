@@ -10,6 +10,7 @@ export interface Tile {
 }
 
 export interface ReviewState {
+  project: string;
   stage: { id: string; label: string } | null;
   label: string | null;
   labels: string[];
@@ -18,7 +19,7 @@ export interface ReviewState {
 
 export const reviewReducer: PartReducer<ReviewState> = {
   init(snapshot) {
-    return { stage: snapshot?.stage ?? null, label: snapshot?.label ?? null, labels: snapshot?.labels ?? [], tiles: snapshot?.tiles ?? [] };
+    return { project: snapshot?.project ?? "", stage: snapshot?.stage ?? null, label: snapshot?.label ?? null, labels: snapshot?.labels ?? [], tiles: snapshot?.tiles ?? [] };
   },
   patch(state, patch: { tiles?: Tile[]; labels?: string[] }) {
     const changed = new Map((patch.tiles ?? []).map((t) => [t.subject_id, t]));

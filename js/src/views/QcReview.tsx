@@ -1,7 +1,7 @@
 // QcReview: one output of one stage for every subject, rated by keyboard (p pass, f fail,
 // u unrate, n note, arrows move, Enter enlarges); ratings live in the kernel's engine.
 
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { Badge } from "../components/Badge";
 import { QcMark } from "../components/Icons";
 import { Notice, useNotice } from "../components/Notice";
@@ -33,7 +33,43 @@ function download(name: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export function QcReview({ client, project }: { client: Client; project: string }) {
+/** A one-line note for a rated tile: Enter saves, Escape cancels (`onDone(null)`). */
+function NoteForm({ name, note, onDone }: { name: string; note: string; onDone: (text: string | null) => void }) {
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => input.current?.focus(), []);
+  return (
+    <form
+      class="pw-note"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onDone(input.current?.value ?? "");
+      }}
+    >
+      <label class="pw-small">
+        {`Note for ${name}`}
+        <input
+          ref={input}
+          class="pw-search pw-note-input"
+          maxLength={2000}
+          defaultValue={note}
+          onKeyDown={(e) => {
+            // JupyterLab takes Enter for its own commands before a form would see it
+            if (e.key === "Enter") {
+              e.preventDefault();
+              e.stopPropagation();
+              onDone(input.current?.value ?? "");
+            } else if (e.key === "Escape") onDone(null);
+          }}
+        />
+      </label>
+      <button type="submit" class="pw-btn pw-btn-small">
+        Save note
+      </button>
+    </form>
+  );
+}
+
+export function QcReview({ client }: { client: Client }) {
   const state = useStore(client.store);
   const link = useStore(client.link);
   const live = useCanAct(client);
@@ -91,7 +127,7 @@ export function QcReview({ client, project }: { client: Client; project: string 
   const exportTsv = (onlyFailed: boolean) =>
     client
       .request("export_qc", { only_failed: onlyFailed })
-      .then((r: { tsv: string }) => download(exportName(project, onlyFailed), r.tsv))
+      .then((r: { tsv: string }) => download(exportName(review.project, onlyFailed), r.tsv))
       .catch((e: Error) => say(failure("export", e, link), "error"));
   return (
     <div class="pw-root" data-ready="true">
@@ -157,37 +193,16 @@ export function QcReview({ client, project }: { client: Client; project: string 
           </div>
         )}
         {noting && (
-          <form
-            class="pw-note"
-            onSubmit={(e) => {
-              e.preventDefault();
-              const input = (e.currentTarget as HTMLFormElement).elements.namedItem("note") as HTMLInputElement;
+          <NoteForm
+            name={noting.name}
+            note={ratingOf(qc, noting.subject_id, stageId)?.note ?? ""}
+            onDone={(text) => {
               const r = ratingOf(qc, noting.subject_id, stageId);
-              if (r) rate(noting, r.rating, input.value);
+              if (text !== null && r) rate(noting, r.rating, text);
               setNoting(null);
               grid.current?.focus();
             }}
-          >
-            <label class="pw-small">
-              {`Note for ${noting.name}`}
-              <input
-                name="note"
-                class="pw-input"
-                maxLength={2000}
-                autoFocus
-                value={ratingOf(qc, noting.subject_id, stageId)?.note ?? ""}
-                onKeyDown={(e) => {
-                  if (e.key === "Escape") {
-                    setNoting(null);
-                    grid.current?.focus();
-                  }
-                }}
-              />
-            </label>
-            <button type="submit" class="pw-btn pw-btn-small">
-              Save note
-            </button>
-          </form>
+          />
         )}
         {enlarged && enlarged.job_id && enlarged.index !== null && (
           <PictureDialog client={client} jobId={enlarged.job_id} index={enlarged.index} label={enlarged.name} onClose={() => { setEnlarged(null); grid.current?.focus(); }} />

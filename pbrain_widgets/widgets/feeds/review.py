@@ -10,7 +10,7 @@ from ..feed import Feed
 
 
 class ReviewFeed(Feed):
-    """Snapshot: ``{"stage": {"id", "label"}, "label": output label, "labels": [labels seen],
+    """Snapshot: ``{"project": name, "stage": {"id", "label"}, "label": output label, "labels": [labels seen],
     "tiles": [{"subject_id", "name", "job_id", "index"}]}`` (``job_id`` / ``index`` null where the
     subject has no completed job or no such output), in subject order.
 
@@ -58,6 +58,7 @@ class ReviewFeed(Feed):
         tiles = [self._tile(s.id) for s in self.engine.get_subjects(self.project_id)]
         self._changed.clear()
         return {
+            "project": self.engine.get_project(self.project_id).name,
             "stage": {"id": self.stage.id, "label": self.stage.label},
             "label": self.label,
             "labels": list(self._labels),
