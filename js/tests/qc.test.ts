@@ -34,3 +34,10 @@ describe("review grid", () => {
     expect(next.labels).toEqual(["ki"]);
   });
 });
+
+describe("fidelity numbers", () => {
+  it("show three significant digits without exponents or trailing zeros", async () => {
+    const { shortNumber } = await import("../src/components/Results");
+    expect([1330, 0.5, 0.16735, 100, 4.5, null].map(shortNumber)).toEqual(["1330", "0.5", "0.167", "100", "4.5", "—"]);
+  });
+});

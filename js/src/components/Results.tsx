@@ -205,20 +205,24 @@ interface FidelityRow {
   note: string;
 }
 
-function num(v: number | null): string {
-  return v === null ? "—" : v.toPrecision(3);
+/** Three significant digits, without an exponent or trailing zeros (1330, 0.5, 0.167). */
+export function shortNumber(v: number | null): string {
+  if (v === null) return "—";
+  return Math.abs(v) >= 1000 ? v.toFixed(0) : String(Number(v.toPrecision(3)));
 }
 
-/** For a phantom subject: p-brain's fitted values per tissue beside the phantom's truth. */
-export function Fidelity({ client, subjectId }: { client: SyncClient<any>; subjectId: string }) {
+/**
+ * For a phantom subject: p-brain's fitted values per tissue beside the phantom's truth, asked
+ * again whenever `done` (how many of its stages are done) changes.
+ */
+export function Fidelity({ client, subjectId, done }: { client: SyncClient<any>; subjectId: string; done: number }) {
   const link = useStore(client.link);
   const [rows, setRows] = useState<FidelityRow[] | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const load = () => client.request("fidelity", { subject_id: subjectId }).then((r: { rows: FidelityRow[] } | null) => setRows(r ? r.rows : null), (e: Error) => setError(failure("compare", e, link)));
   useEffect(() => {
-    setRows(undefined);
     load();
-  }, [subjectId]);
+  }, [subjectId, done]);
   if (error) return <p class="pw-error-text">{error}</p>;
   if (!rows) return null; // not a phantom (or still reading)
   const notes = [...new Set(rows.map((r) => r.note).filter(Boolean))];
@@ -249,8 +253,8 @@ export function Fidelity({ client, subjectId }: { client: SyncClient<any>; subje
                 <td>{r.quantity + (r.note ? " *" : "")}</td>
                 <td>{r.model || "—"}</td>
                 <td>{r.unit}</td>
-                <td>{num(r.true)}</td>
-                <td>{num(r.fitted)}</td>
+                <td>{shortNumber(r.true)}</td>
+                <td>{shortNumber(r.fitted)}</td>
                 <td>{r.relative_error === null ? "—" : `${(r.relative_error * 100).toFixed(0)} %`}</td>
               </tr>
             ))}

@@ -147,7 +147,7 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
           )}
         </div>
       )}
-      <Fidelity client={client} subjectId={subject.id} />
+      <Fidelity client={client} subjectId={subject.id} done={done} />
     </section>
   );
 }
