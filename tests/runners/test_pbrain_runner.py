@@ -22,6 +22,7 @@ from pbrain_widgets.runners.pbrain import (
 FAST_PHANTOM = {**PHANTOM_OPTIONS, "kinetic_models": ("patlak",), "diffusion_models": ("dti", "rsi")}
 
 
+@pytest.mark.timeout(600)  # real p-brain: under a minute idle, a few when the machine is loaded
 async def test_a_phantom_subject_through_every_stage(make_engine, tmp_path):
     from pbrain.stages import default_stages
 
