@@ -100,3 +100,7 @@ class StoreDamagedError(PbrainWidgetsError, RuntimeError):
 
 class StoreWriteError(PbrainWidgetsError, RuntimeError):
     """Changes could not be written to the store before it was closed."""
+
+
+class StoreVersionError(PbrainWidgetsError, RuntimeError):
+    """The database was written by a newer pbrain-widgets, whose layout this one does not know."""

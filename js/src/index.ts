@@ -12,6 +12,7 @@ import { JobMonitor, jobMonitorReducers } from "./views/JobMonitor";
 import { LogStream, logStreamReducers } from "./views/LogStream";
 import { graphReducers, PipelineGraph } from "./views/PipelineGraph";
 import { dashboardReducers, ProjectDashboard } from "./views/ProjectDashboard";
+import { QcReview, qcReviewReducers } from "./views/QcReview";
 import { SubjectDetail } from "./views/SubjectDetail";
 import { subjectReducers } from "./views/SubjectPanel";
 import { Timeline, timelineReducers } from "./views/Timeline";
@@ -49,6 +50,11 @@ function mount(model: ModelLike, el: HTMLElement): SyncClient<any> {
     case "subject_detail": {
       const client = new SyncClient(model, subjectReducers);
       render(framed(client, h(SubjectDetail, { client })), el);
+      return client;
+    }
+    case "qc_review": {
+      const client = new SyncClient(model, qcReviewReducers);
+      render(framed(client, h(QcReview, { client })), el);
       return client;
     }
     case "pipeline_graph": {

@@ -96,6 +96,14 @@ interface Pending {
   resolve: (value: any) => void;
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** Resolve with `{ result, buffers }` (a reply that carries binary buffers, e.g. a picture). */
+  binary?: boolean;
+}
+
+/** A reply with binary buffers: its result describes them. */
+export interface BinaryReply {
+  result: any;
+  buffers: DataView[];
 }
 
 export class RequestError extends Error {}
@@ -123,7 +131,7 @@ export class SyncClient<R extends Reducers> {
   private revisions: Revisions<R>;
   private counter = 0;
   private pending = new Map<string, Pending>();
-  private handler = (msg: any) => this.onMessage(msg);
+  private handler = (msg: any, buffers?: unknown) => this.onMessage(msg, buffers);
   private resyncing = false;
   private disposed = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -206,7 +214,7 @@ export class SyncClient<R extends Reducers> {
       });
   }
 
-  request(action: string, payload: Record<string, unknown> = {}, timeoutMs = 15000): Promise<any> {
+  request(action: string, payload: Record<string, unknown> = {}, timeoutMs = 15000, binary = false): Promise<any> {
     const id = `${this.viewId}:${++this.counter}`;
     if (this.disposed) {
       // a closed view's last word (an effect's cleanup that runs after dispose, e.g. unwatching
@@ -223,7 +231,7 @@ export class SyncClient<R extends Reducers> {
         this.pending.delete(id);
         reject(new RequestError(`no answer from the kernel to ${action} within ${timeoutMs / 1000} s`));
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { resolve, reject, timer, binary });
       try {
         this.model.send({ kind: "request", id, action, payload });
       } catch (error) {
@@ -237,6 +245,11 @@ export class SyncClient<R extends Reducers> {
     });
   }
 
+  /** A request whose reply carries binary buffers (a picture): resolves with them. */
+  requestBinary(action: string, payload: Record<string, unknown>, timeoutMs = 30000): Promise<BinaryReply> {
+    return this.request(action, payload, timeoutMs, true);
+  }
+
   /** The kernel said whether the engine is closed; a closed engine stays closed. */
   private noteClosed(closed: unknown): void {
     if (closed === true && !this.link.get().engineClosed) this.link.set({ ...this.link.get(), engineClosed: true });
@@ -248,7 +261,7 @@ export class SyncClient<R extends Reducers> {
     this.publish();
   }
 
-  private onMessage(msg: any): void {
+  private onMessage(msg: any, buffers?: unknown): void {
     if (!msg || typeof msg !== "object") return;
     this.heard.lastHeard = Date.now();
     if (msg.kind === "beat") {
@@ -265,7 +278,8 @@ export class SyncClient<R extends Reducers> {
       if (!pending) return; // another view's reply
       this.pending.delete(msg.id);
       clearTimeout(pending.timer);
-      if (msg.ok) pending.resolve(msg.result);
+      if (msg.ok && pending.binary) pending.resolve({ result: msg.result, buffers: Array.isArray(buffers) ? buffers : [] });
+      else if (msg.ok) pending.resolve(msg.result);
       else pending.reject(new RequestError(String(msg.error ?? "request failed")));
     } else if (msg.kind === "patch") {
       const result = this.revisions.patch(msg as Patch);

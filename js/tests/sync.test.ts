@@ -109,21 +109,21 @@ describe("jobs state", () => {
 
 class FakeModel implements ModelLike {
   sent: any[] = [];
-  handlers: ((msg: any) => void)[] = [];
+  handlers: ((msg: any, buffers?: unknown) => void)[] = [];
   get() {
     return undefined;
   }
   send(content: any) {
     this.sent.push(content);
   }
-  on(_event: string, cb: (msg: any) => void) {
+  on(_event: string, cb: (msg: any, buffers?: unknown) => void) {
     this.handlers.push(cb);
   }
   off(_event: string, cb: (msg: any) => void) {
     this.handlers = this.handlers.filter((h) => h !== cb);
   }
-  deliver(msg: any) {
-    for (const h of this.handlers) h(msg);
+  deliver(msg: any, buffers?: unknown) {
+    for (const h of this.handlers) h(msg, buffers);
   }
 }
 
@@ -137,6 +137,14 @@ describe("SyncClient", () => {
     model.deliver({ kind: "reply", id: "someone-else:1", ok: true, result: "not mine" });
     model.deliver({ kind: "reply", id, ok: true, result: { t: 1 } });
     await expect(answer).resolves.toEqual({ t: 1 });
+  });
+  it("resolves a binary request with the reply's buffers", async () => {
+    const model = new FakeModel();
+    const client = new SyncClient(model, {});
+    const answer = client.requestBinary("picture", { job_id: "j", index: 0, size: "thumb" });
+    const png = new DataView(new Uint8Array([137, 80, 78, 71]).buffer);
+    model.deliver({ kind: "reply", id: model.sent[0].id, ok: true, result: { width: 2, height: 1 } }, [png]);
+    await expect(answer).resolves.toEqual({ result: { width: 2, height: 1 }, buffers: [png] });
   });
   it("rejects on an error reply", async () => {
     const model = new FakeModel();

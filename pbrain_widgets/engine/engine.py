@@ -42,7 +42,7 @@ from ..errors import (
     UnknownStageError,
     UnknownTemplateError,
 )
-from . import analytics, eta, history
+from . import analytics, eta, history, qc
 from .batch import BatchResult
 from .catalog import Catalog, new_id, subject_copy
 from .events import Listeners, Unsubscribe
@@ -58,7 +58,9 @@ from .models import (
     JobStatus,
     LogEntry,
     LogLevel,
+    Output,
     Project,
+    QcEntry,
     StageStatus,
     StatusUpdate,
     Subject,
@@ -157,6 +159,9 @@ class Engine:
         self._closing = False
         self._job_listeners: Listeners[Job] = Listeners("job update")
         self._close_listeners: Listeners[None] = Listeners("engine close")
+        self._output_listeners: Listeners[Output] = Listeners("job output")
+        self._qc_listeners: Listeners[tuple[str, str, QcEntry | None]] = Listeners("QC rating")
+        self._qc: dict[tuple[str, str], QcEntry] = {}
         self._durations = eta.DurationModel()
         self._runs = Runs()
         self._templates: dict[str, RunTemplate] = {}
@@ -192,6 +197,9 @@ class Engine:
                 if job.id not in done and not job.status.is_active:
                     self._store.index_job_text(job.seq, job.error, "")
             self._store.mark_text_index_complete()
+        for entry in self._store.load_qc():
+            if entry.subject_id in self._catalog.subjects:
+                self._qc[(entry.subject_id, entry.stage_id)] = entry
         for data in self._store.load_templates():
             try:
                 template = template_from_dict(data)
@@ -584,6 +592,7 @@ class Engine:
             track_pid=self._track_pid,
             place=self._place,
             log_room=self._logs.room,
+            emit_output=self._add_output,
             max_concurrent=self._scheduler.max_concurrent,
         )
         task = self._thread.loop.create_task(
@@ -721,6 +730,14 @@ class Engine:
         else:
             job.eta_seconds = None
         self._changed(job)
+
+    def _add_output(self, output: Output) -> None:
+        job = self._jobs.get(output.job_id)
+        if job is None or job.status is not JobStatus.RUNNING:
+            return
+        self._store.save_output(output)
+        self._schedule_flush()
+        self._output_listeners.emit(output)
 
     def _track_pid(self, job_id: str, pid: int | None) -> None:
         job = self._jobs.get(job_id)
@@ -1001,6 +1018,79 @@ class Engine:
         """A job's log lines in order: all, or the last ``tail`` (of those with seq < ``before``)."""
         job = self._job(job_id)
         return self._logs.get(job.id, tail, before)
+
+    # -- outputs and QC ----------------------------------------------------------------------
+
+    @on_engine_thread
+    def get_outputs(self, job_id: str) -> list[Output]:
+        """What a job reported it produced (``ctx.output``), in order; kept in the store."""
+        return self._store.read_outputs(self._job(job_id).id)
+
+    @on_engine_thread
+    def on_output(self, callback: Callable[[Output], Any]) -> Unsubscribe:
+        """Call ``callback(output)`` on the engine's thread whenever a running job reports one."""
+        return self._output_listeners.add(callback)
+
+    @on_engine_thread
+    def set_qc(
+        self, subject_id: str, stage_id: str, rating: str | None, note: str | None = ""
+    ) -> QcEntry | None:
+        """Rate a subject's stage: ``"pass"``, ``"fail"`` (an exclusion), or ``None`` to forget
+        the rating; with an optional ``note``. Stored at once; returns the rating."""
+        subject = self._catalog.subject(subject_id)
+        stage = self._catalog.pipelines[subject.project_id][stage_id]
+        value = qc.check_rating(rating)
+        text = qc.check_note(note)
+        key = (subject.id, stage.id)
+        entry = None if value is None else QcEntry(subject.id, stage.id, value, text)
+        self._store.save_qc(subject.id, stage.id, entry)
+        if entry is None:
+            self._qc.pop(key, None)
+        else:
+            self._qc[key] = entry
+        self._qc_listeners.emit((subject.id, stage.id, entry))
+        return entry
+
+    @on_engine_thread
+    def get_qc(self, project_id: str | None = None, stage_id: str | None = None) -> list[QcEntry]:
+        """The QC ratings (of one project, one stage, or all)."""
+        self._job_filters(project_id, None, stage_id, None)
+        subjects = self._catalog.subjects
+        return [
+            e
+            for e in self._qc.values()
+            if (project_id is None or subjects[e.subject_id].project_id == project_id)
+            and (stage_id is None or e.stage_id == stage_id)
+        ]
+
+    @on_engine_thread
+    def on_qc(self, callback: Callable[[tuple[str, str, QcEntry | None]], Any]) -> Unsubscribe:
+        """Call ``callback((subject_id, stage_id, rating or None))`` when a rating changes."""
+        return self._qc_listeners.add(callback)
+
+    @on_engine_thread
+    def qc_rows(self, project_id: str | None = None, stage_id: str | None = None) -> dict[str, list[Any]]:
+        """:meth:`qc_table` as plain columns (no pandas)."""
+        return qc.rows(self.get_qc(project_id, stage_id), self._catalog)
+
+    def qc_table(self, project_id: str | None = None, stage_id: str | None = None) -> Any:
+        """The QC ratings as a pandas DataFrame, one row per rated stage of a subject
+        (columns :data:`~pbrain_widgets.engine.qc.COLUMNS`; ``rated_at`` in UTC)."""
+        pd = history.require_pandas("engine.qc_table()")
+        frame = pd.DataFrame(self.qc_rows(project_id, stage_id), columns=list(qc.COLUMNS))
+        frame["rated_at"] = pd.to_datetime(frame["rated_at"].astype("float64"), unit="s", utc=True)
+        return frame
+
+    def export_qc(
+        self,
+        path: str | os.PathLike[str],
+        project_id: str | None = None,
+        stage_id: str | None = None,
+        only_failed: bool = True,
+    ) -> Path:
+        """Write the QC ratings as a TSV (by default only the failed ones: the exclusions)."""
+        columns = self.qc_rows(project_id, stage_id)
+        return qc.write_tsv(path, qc.only_failed(columns) if only_failed else columns)
 
     # -- history, analytics, ETAs ------------------------------------------------------------
 

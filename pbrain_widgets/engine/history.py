@@ -55,12 +55,12 @@ COLUMNS = (
 _TOKEN = re.compile(r"[^\W_]+")  # like FTS5's unicode61 tokenizer: "_" separates
 
 
-def require_pandas() -> Any:
+def require_pandas(what: str = "engine.history()") -> Any:
     try:
         import pandas
     except ImportError:
         raise PbrainWidgetsError(
-            "engine.history() returns a pandas DataFrame, and pandas is not installed; install it "
+            f"{what} returns a pandas DataFrame, and pandas is not installed; install it "
             "with `pip install 'pbrain-widgets[history]'` (or `pip install pandas`)"
         ) from None
     return pandas

@@ -1,4 +1,5 @@
-"""Typed records the engine keeps: projects, subjects, jobs, log entries and status enums.
+"""Typed records the engine keeps: projects, subjects, jobs, log entries, job outputs, QC ratings
+and status enums.
 
 Times are POSIX timestamps (float seconds, UTC). Every record has a ``to_dict()`` that is
 JSON-ready (enums become their string values).
@@ -94,6 +95,49 @@ class LogLevel(str, enum.Enum):
 
             valid = ", ".join(level.value for level in cls)
             raise InvalidArgumentError(f"unknown log level {value!r}; valid levels: {valid}") from None
+
+
+class OutputKind(str, enum.Enum):
+    """What a job output is, which decides how a view shows it.
+
+    - ``image``: a figure file (PNG, JPEG, SVG), shown as a thumbnail;
+    - ``map``: a volume (NIfTI), shown as a mid-slice montage rendered in the kernel;
+    - ``table``: a CSV / TSV file, shown as a table;
+    - ``curve``: a time curve (JSON with a time axis and values), shown as a small plot;
+    - ``file``: any other file, listed;
+    - ``value``: a number or short text without a file (a QC metric, a timing);
+    - ``qc``: a QC verdict of the tool itself (``pass``, ``warn`` or ``fail``), shown as a badge.
+    """
+
+    IMAGE = "image"
+    MAP = "map"
+    TABLE = "table"
+    CURVE = "curve"
+    FILE = "file"
+    VALUE = "value"
+    QC = "qc"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def has_file(self) -> bool:
+        """Whether an output of this kind names a file (``value`` and ``qc`` hold a value)."""
+        return self not in (OutputKind.VALUE, OutputKind.QC)
+
+
+QC_VERDICTS = ("pass", "warn", "fail")
+"""The values of a ``qc`` output (a tool's own verdict)."""
+
+
+class QcRating(str, enum.Enum):
+    """A reviewer's rating of one subject's stage: it passes (kept) or fails (excluded)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 def _plain(value: Any) -> Any:
@@ -245,3 +289,32 @@ class StatusUpdate(_Record):
     subject_id: str
     stage_id: str
     status: StageStatus
+
+
+@dataclass(frozen=True)
+class Output(_Record):
+    """One thing a job produced (see :class:`OutputKind`), as its runner reported it."""
+
+    job_id: str
+    index: int
+    """Position among the job's outputs: 0, 1, 2... in the order they were reported."""
+    kind: OutputKind
+    label: str
+    path: str | None = None
+    """Absolute path of the file (``None`` for ``value`` and ``qc`` outputs)."""
+    value: str | int | float | bool | None = None
+    unit: str | None = None
+    group: str | None = None
+    """What the output belongs to inside its stage (e.g. ``patlak``, ``diagnostics``), for grouping."""
+    time: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class QcEntry(_Record):
+    """A reviewer's rating of one subject's stage, with an optional note."""
+
+    subject_id: str
+    stage_id: str
+    rating: QcRating
+    note: str = ""
+    time: float = field(default_factory=time.time)

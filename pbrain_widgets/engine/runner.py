@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import abc
 import math
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError
-from .models import LogLevel
+from .models import QC_VERDICTS, LogLevel, Output, OutputKind
 
 if TYPE_CHECKING:
     from .models import Job, Project, Subject
@@ -43,6 +44,116 @@ def check_progress(percent: object, eta_seconds: object = None) -> tuple[float, 
     return min(100.0, max(0.0, value)), eta
 
 
+_SUFFIX_KINDS = {
+    ".png": OutputKind.IMAGE,
+    ".jpg": OutputKind.IMAGE,
+    ".jpeg": OutputKind.IMAGE,
+    ".svg": OutputKind.IMAGE,
+    ".nii": OutputKind.MAP,
+    ".nii.gz": OutputKind.MAP,
+    ".csv": OutputKind.TABLE,
+    ".tsv": OutputKind.TABLE,
+}
+OUTPUT_FIELDS = ("path", "kind", "label", "value", "unit", "group")
+"""The keyword arguments of :meth:`JobContext.output`: what crosses a process or cluster
+boundary when a worker reports an output."""
+MAX_LABEL_CHARS = 200
+MAX_VALUE_CHARS = 2000
+
+
+def kind_of_path(path: str | os.PathLike[str]) -> OutputKind:
+    """The output kind a file's name suggests (``file`` when nothing more is known)."""
+    name = os.fspath(path).lower()
+    for suffix, kind in _SUFFIX_KINDS.items():
+        if name.endswith(suffix):
+            return kind
+    return OutputKind.FILE
+
+
+def _short_text(name: str, value: object, limit: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidArgumentError(
+            f"output {name} must be a non-empty string of at most {limit} characters, got {value!r:.80}"
+        )
+    return value
+
+
+def check_output(
+    job_id: str,
+    index: int,
+    base: Path | None,
+    path: object = None,
+    kind: object = None,
+    label: object = None,
+    value: object = None,
+    unit: object = None,
+    group: object = None,
+) -> Output:
+    """The :class:`Output` a runner reports, checked; bad values raise
+    :class:`InvalidArgumentError` naming them and what is valid.
+
+    A relative ``path`` is taken from ``base`` (the subject's folder). ``kind`` defaults to what
+    the file's name suggests (:func:`kind_of_path`), or ``value`` for an output without a file.
+    """
+    if kind is None:
+        kind = OutputKind.VALUE if path is None else kind_of_path(str(path))
+    try:
+        kind = OutputKind(kind)
+    except ValueError:
+        valid = ", ".join(k.value for k in OutputKind)
+        raise InvalidArgumentError(f"unknown output kind {kind!r}; valid kinds: {valid}") from None
+    file: str | None = None
+    if kind.has_file:
+        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+            raise InvalidArgumentError(f"a {kind.value} output needs a file path, got {path!r}")
+        where = Path(os.fspath(path)).expanduser()
+        if not where.is_absolute():
+            if base is None:
+                raise InvalidArgumentError(
+                    f"output path {os.fspath(path)!r} is relative and the subject has no folder to "
+                    "take it from; give an absolute path"
+                )
+            where = base / where
+        file = str(where)
+        if value is not None:
+            raise InvalidArgumentError(
+                f"a {kind.value} output holds a file, not a value (got value={value!r:.80})"
+            )
+    else:
+        if path is not None:
+            raise InvalidArgumentError(
+                f"a {kind.value} output holds a value, not a file (got path={path!r:.80})"
+            )
+        if kind is OutputKind.QC and value not in QC_VERDICTS:
+            raise InvalidArgumentError(
+                f"a qc output's value must be one of {list(QC_VERDICTS)}, got {value!r:.80}"
+            )
+        if isinstance(value, str):
+            _short_text("value", value, MAX_VALUE_CHARS)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InvalidArgumentError(f"an output value must be a finite number, got {value!r}")
+        elif not isinstance(value, (int, float)):  # bool is an int
+            raise InvalidArgumentError(
+                f"an output value must be a number, true/false or a string, got {value!r:.80}"
+            )
+    if label is None:
+        label = Path(file).name if file is not None else None
+        if label is None:
+            raise InvalidArgumentError(f"a {kind.value} output needs a label")
+    return Output(
+        job_id=job_id,
+        index=index,
+        kind=kind,
+        label=_short_text("label", label, MAX_LABEL_CHARS) or "",
+        path=file,
+        value=value,
+        unit=_short_text("unit", unit, 40),
+        group=_short_text("group", group, 100),
+    )
+
+
 class JobContext:
     """The handle a runner uses to report on the one job it runs.
 
@@ -61,6 +172,7 @@ class JobContext:
         emit_log: Callable[[str, LogLevel, str], None],
         emit_progress: Callable[[str, float, str | None, float | None], None],
         track_pid: Callable[[str, int | None], None],
+        emit_output: Callable[[Output], None],
         place: Callable[[str, str], None] | None = None,
         log_room: Callable[[str], Awaitable[None]] | None = None,
         max_concurrent: int | None = None,
@@ -80,6 +192,8 @@ class JobContext:
         self._track_pid = track_pid
         self._place = place
         self._log_room = log_room
+        self._emit_output = emit_output
+        self._outputs = 0
 
     @property
     def subject_dir(self) -> Path | None:
@@ -120,6 +234,33 @@ class JobContext:
         """
         value, eta = check_progress(percent, eta_seconds)
         self._emit_progress(self.job_id, value, None if step is None else str(step), eta)
+
+    def output(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        kind: OutputKind | str | None = None,
+        label: str | None = None,
+        value: str | float | bool | None = None,
+        unit: str | None = None,
+        group: str | None = None,
+    ) -> Output:
+        """Record something the job produced; the engine stores it with the job
+        (``engine.get_outputs(job_id)``) and the monitors show it.
+
+        A file (``path``, relative to the subject's folder or absolute) of kind ``image``,
+        ``map``, ``table``, ``curve`` or ``file`` (default: from its name), or a ``value`` (a
+        number or text, e.g. a QC metric, with its ``unit``) or ``qc`` verdict (``pass``,
+        ``warn``, ``fail``). ``label`` names it (default: the file's name); ``group`` says what
+        it belongs to within the stage. Bad values raise
+        :class:`~pbrain_widgets.errors.InvalidArgumentError`.
+        """
+        out = check_output(
+            self.job_id, self._outputs, self.subject_dir, path, kind, label, value, unit, group
+        )
+        self._outputs += 1
+        self._emit_output(out)
+        return out
 
     def track_process(self, pid: int | None) -> None:
         """Tell the engine the root process of this job's work (for CPU and memory sampling).

@@ -31,9 +31,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from ..errors import StoreDamagedError, StoreLockedError, StoreWriteError
+from ..errors import StoreDamagedError, StoreLockedError, StoreVersionError, StoreWriteError
 from .events import Listeners
-from .models import Job, JobStatus, LogEntry, LogLevel, Project, StageStatus, Subject
+from .models import (
+    Job,
+    JobStatus,
+    LogEntry,
+    LogLevel,
+    Output,
+    OutputKind,
+    Project,
+    QcEntry,
+    QcRating,
+    StageStatus,
+    Subject,
+)
 from .pipeline import Pipeline
 
 log = logging.getLogger("pbrain_widgets.store")
@@ -72,7 +84,16 @@ CREATE TABLE IF NOT EXISTS stale_reasons (
 CREATE TABLE IF NOT EXISTS templates (name TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS job_text USING fts5(error, log, content='');
+CREATE TABLE IF NOT EXISTS outputs (
+    job_id TEXT NOT NULL, idx INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (job_id, idx));
+CREATE TABLE IF NOT EXISTS qc_ratings (
+    subject_id TEXT NOT NULL, stage_id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (subject_id, stage_id));
 """
+SCHEMA_VERSION = 1
+"""The layout of the database (SQLite's ``user_version``): 0 before job outputs and QC ratings,
+1 with the ``outputs`` and ``qc_ratings`` tables. Opening an older database adds what it lacks
+(every table is created if missing) and raises its version; a newer one is refused."""
 _TEXT_INDEX_KEY = "job_text_v1"
 """Set in ``meta`` once every ended job of the store has its row in ``job_text``."""
 
@@ -176,6 +197,18 @@ def _job_from_row(text: str) -> Job:
     return Job(**{k: v for k, v in data.items() if k in names})
 
 
+def _output_from_row(text: str) -> Output:
+    data = json.loads(text)
+    data["kind"] = OutputKind(data["kind"])
+    return Output(**data)
+
+
+def _qc_from_row(text: str) -> QcEntry:
+    data = json.loads(text)
+    data["rating"] = QcRating(data["rating"])
+    return QcEntry(**data)
+
+
 def _write_all(path: str, data: bytes) -> None:
     """Append ``data`` to the file; on failure the file is cut back to its former end, so that
     the retry does not follow half a line."""
@@ -214,6 +247,7 @@ class Store:
         self._dirty_jobs: dict[str, Job] = {}
         self._dirty_statuses: dict[tuple[str, str], StageStatus] = {}
         self._dirty_reasons: dict[tuple[str, str], str | None] = {}
+        self._dirty_outputs: list[Output] = []
         self._pending_text: list[tuple[int, str, str]] = []
         self._text_written_at = time.monotonic()
         self._pending_logs: dict[str, deque[LogEntry]] = {}
@@ -225,7 +259,7 @@ class Store:
             prefix = f"{_MEMORY_LOGS_PREFIX}{os.getpid()}-"
             self.log_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
             self._db = sqlite3.connect(MEMORY, check_same_thread=False)
-            self._db.executescript(_SCHEMA)
+            self._migrate()
         else:
             self.path = Path(path).expanduser().resolve()
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -237,12 +271,26 @@ class Store:
                 with self._damage_is_named():
                     self._db.execute("PRAGMA journal_mode=WAL")
                     self._db.execute("PRAGMA synchronous=NORMAL")
-                    self._db.executescript(_SCHEMA)
+                    self._migrate()
                 self.log_dir.mkdir(parents=True, exist_ok=True)
             except BaseException:
                 self._release()
                 raise
         self._log_prefix = f"{self.log_dir}{os.sep}"
+
+    def _migrate(self) -> None:
+        """Bring the database to :data:`SCHEMA_VERSION` (see there)."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"the engine's database {str(self.path)!r} has layout version {version}, written by a "
+                f"newer pbrain-widgets (this one reads up to version {SCHEMA_VERSION}); upgrade "
+                "pbrain-widgets, or pass another db_path"
+            )
+        self._db.executescript(_SCHEMA)
+        if version < SCHEMA_VERSION:
+            with self._db:
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _lock(self, lock_path: Path) -> None:
         handle = open(lock_path, "a+")  # noqa: SIM115 - held for the store's lifetime
@@ -331,7 +379,7 @@ class Store:
         return len(self._pending_text) >= TEXT_BATCH_ROWS or waited >= TEXT_BATCH_SECONDS
 
     def _dirty(self, text: bool | None = None) -> bool:
-        records = self._dirty_jobs or self._dirty_statuses or self._dirty_reasons
+        records = self._dirty_jobs or self._dirty_statuses or self._dirty_reasons or self._dirty_outputs
         return bool(records) or self._text_due(text)
 
     def write_records(self, text: bool | None = None) -> None:
@@ -360,6 +408,11 @@ class Store:
                 "INSERT OR REPLACE INTO stage_status (subject_id, stage_id, status) VALUES (?, ?, ?)",
                 [(sub, stage, st.value) for (sub, stage), st in self._dirty_statuses.items()],
             )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO outputs (job_id, idx, data) VALUES (?, ?, ?)",
+                [(o.job_id, o.index, json.dumps(o.to_dict())) for o in self._dirty_outputs],
+            )
+        self._dirty_outputs.clear()
         self._dirty_jobs.clear()
         self._dirty_statuses.clear()
         self._dirty_reasons.clear()
@@ -384,6 +437,49 @@ class Store:
         """Why a subject's stage is stale (``None``: forget it)."""
         if not self.in_memory:
             self._dirty_reasons[(subject_id, stage_id)] = reason
+
+    # Job outputs are written behind in memory stores too: the database is where they are kept.
+
+    def save_output(self, output: Output) -> None:
+        self._dirty_outputs.append(output)
+
+    def read_outputs(self, job_id: str) -> list[Output]:
+        """A job's outputs in the order they were reported (written or not yet)."""
+        rows = self._db.execute("SELECT idx, data FROM outputs WHERE job_id = ? ORDER BY idx", (job_id,))
+        found: dict[int, Output] = {}
+        for idx, text in rows:
+            try:
+                found[idx] = _output_from_row(text)
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("skipping unreadable output %d of job %r in %s: %s", idx, job_id, self.path, exc)
+        for out in self._dirty_outputs:
+            if out.job_id == job_id:
+                found[out.index] = out
+        return [found[i] for i in sorted(found)]
+
+    # -- QC ratings (written at once: a reviewer's click) ----------------------------------
+
+    def save_qc(self, subject_id: str, stage_id: str, entry: QcEntry | None) -> None:
+        """Store a rating, or forget it (``None``)."""
+        with self._db:
+            if entry is None:
+                self._db.execute(
+                    "DELETE FROM qc_ratings WHERE subject_id = ? AND stage_id = ?", (subject_id, stage_id)
+                )
+            else:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO qc_ratings (subject_id, stage_id, data) VALUES (?, ?, ?)",
+                    (subject_id, stage_id, json.dumps(entry.to_dict())),
+                )
+
+    def load_qc(self) -> list[QcEntry]:
+        out = []
+        for sub, stage, text in self._db.execute("SELECT subject_id, stage_id, data FROM qc_ratings"):
+            try:
+                out.append(_qc_from_row(text))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("skipping unreadable QC rating of %r / %r in %s: %s", sub, stage, self.path, exc)
+        return out
 
     # The text index (SQLite FTS5) of ended jobs, written behind in memory stores too: it is
     # what :mod:`.history` searches.
@@ -580,6 +676,8 @@ class Store:
             parts.append(f"{len(self._dirty_jobs)} job records")
         if self._dirty_statuses:
             parts.append(f"{len(self._dirty_statuses)} stage statuses")
+        if self._dirty_outputs:
+            parts.append(f"{len(self._dirty_outputs)} job outputs")
         return " and ".join(parts)
 
     # -- reading ----------------------------------------------------------------------------

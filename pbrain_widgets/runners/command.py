@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import shutil
 import string
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
-from .lines import LineSplitter, parse_line
+from .lines import LineSplitter, report_line
 from .process import (
     GRACE_SECONDS,
     ProcessGroup,
@@ -194,10 +193,13 @@ class CommandRunner(Runner):
         self._groups.add(group)
         ctx.track_process(group.pid)
         tail: deque[str] = deque(maxlen=TAIL_LINES)
+        refused: list[str] = []
         proc = group.process
         assert proc.stdout is not None and proc.stderr is not None
         read = _Progress()
-        readers = [asyncio.ensure_future(_pump(s, ctx, tail, read)) for s in (proc.stdout, proc.stderr)]
+        readers = [
+            asyncio.ensure_future(_pump(s, ctx, tail, read, refused)) for s in (proc.stdout, proc.stderr)
+        ]
         try:
             try:
                 code = await asyncio.wait_for(group.wait_exit(), self.timeout)
@@ -217,6 +219,8 @@ class CommandRunner(Runner):
                 reader.cancel()
             group.release()
             self._groups.discard(group)
+        if code == 0 and refused:
+            raise JobFailed(f"{argv[0]} reported a bad output: {refused[0]}")
         if code == 0:
             return
         if code == NEEDS_USER_ACTION_EXIT:
@@ -251,26 +255,27 @@ class _Progress:
     chunks = 0
 
 
-async def _pump(stream: asyncio.StreamReader, ctx: JobContext, tail: deque[str], read: _Progress) -> None:
+async def _pump(
+    stream: asyncio.StreamReader, ctx: JobContext, tail: deque[str], read: _Progress, refused: list[str]
+) -> None:
     splitter = LineSplitter()
     while chunk := await stream.read(READ_SIZE):
         read.chunks += 1
         for line in splitter.feed(chunk):
-            _emit(ctx, line, tail)
+            _emit(ctx, line, tail, refused)
         # a read of buffered output returns without giving the loop a turn: give it one, so that
         # a flooding program never holds the engine's loop for more than one chunk; and leave the
         # output in the pipe while the store is behind (memory and GC pauses stay bounded)
         await asyncio.sleep(0)
         await ctx.log_room()
     for line in splitter.close():
-        _emit(ctx, line, tail)
+        _emit(ctx, line, tail, refused)
 
 
-def _emit(ctx: JobContext, line: str, tail: deque[str]) -> None:
-    parsed = parse_line(line)
-    ctx.log(parsed.level, parsed.message)
-    if parsed.progress is not None and math.isfinite(parsed.progress):
-        ctx.progress(parsed.progress, parsed.step)
+def _emit(ctx: JobContext, line: str, tail: deque[str], refused: list[str]) -> None:
+    error = report_line(ctx, line)
+    if error is not None:
+        refused.append(error)
     if line.strip():
         tail.append(line)
 

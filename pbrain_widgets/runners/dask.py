@@ -285,6 +285,8 @@ class DaskExecutor(Executor):
                 ctx.log(item[1], item[2])
             elif kind == "progress":
                 ctx.progress(item[1], item[2], item[3])
+            elif kind == "output":
+                ctx.output(**item[1])
             elif kind == "pid":
                 # a pid on another host means nothing here
                 ctx.track_process(item[1] if item[2] == self._host else None)

@@ -38,9 +38,9 @@ from typing import Any
 import cloudpickle
 from distributed import get_worker
 
-from ..engine.models import Job, LogLevel, Project, Subject
+from ..engine.models import Job, LogLevel, Output, Project, Subject
 from ..engine.pipeline import Stage
-from ..engine.runner import JobContext, Runner
+from ..engine.runner import OUTPUT_FIELDS, JobContext, Runner
 from ..errors import JobFailed, NeedsUserAction
 
 FLUSH_SECONDS = 0.01
@@ -146,6 +146,9 @@ class _Reporter:
         def track_pid(_job_id: str, pid: int | None) -> None:
             self.add(["pid", pid, host])
 
+        def emit_output(out: Output) -> None:
+            self.add(["output", {k: out.to_dict()[k] for k in OUTPUT_FIELDS}])
+
         return JobContext(
             remote.job,
             remote.project,
@@ -154,6 +157,7 @@ class _Reporter:
             emit_log=emit_log,
             emit_progress=emit_progress,
             track_pid=track_pid,
+            emit_output=emit_output,
         )
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine.runner import JobContext, Runner
 from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
 from .command import READ_SIZE, existing_subject_dir
-from .lines import LineSplitter, parse_line
+from .lines import LineSplitter, report_line
 from .process import (
     GRACE_SECONDS,
     ProcessGroup,
@@ -45,6 +45,8 @@ class _Worker:
         self.loop = asyncio.get_running_loop()  # its pipes are readable on this loop only
         self.ctx: JobContext | None = None
         self.tail: deque[str] = deque(maxlen=_STDERR_TAIL)
+        self.refused = ""
+        """Why the running job's first refused output was refused (the job fails when it ends)."""
         self._job_output_done = asyncio.Event()
         proc = group.process
         assert proc.stderr is not None
@@ -91,10 +93,9 @@ class _Worker:
         if self.ctx is None:
             log.info("function worker %d: %s", self.group.pid, line)
             return
-        parsed = parse_line(line)
-        self.ctx.log(parsed.level, parsed.message)
-        if parsed.progress is not None:
-            self.ctx.progress(parsed.progress, parsed.step)
+        error = report_line(self.ctx, line)
+        if error is not None:
+            self.refused = self.refused or error
 
     async def call(self, ctx: JobContext, payload: bytes, log_level: str) -> None:
         """Run one job; return when it completed, raise as the job should fail."""
@@ -111,6 +112,7 @@ class _Worker:
         }
         self.ctx = ctx
         self.tail.clear()
+        self.refused = ""
         self._job_output_done.clear()
         try:
             proc.stdin.write(frame(("run", list(sys.path), os.getcwd(), payload, info, log_level)))
@@ -122,12 +124,20 @@ class _Worker:
                     ctx.log(message[1], message[2])
                 elif kind == "progress":
                     ctx.progress(message[1], message[2], message[3])
+                elif kind == "output":
+                    try:
+                        ctx.output(**message[1])
+                    except InvalidArgumentError as exc:  # the worker goes on: fail when it ends
+                        self.refused = self.refused or str(exc)
+                        ctx.log("ERROR", f"output refused: {exc}")
                 else:
                     break
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._job_output_done.wait(), 2.0)
         finally:
             self.ctx = None
+        if kind == "done" and self.refused:
+            raise JobFailed(f"the job reported a bad output: {self.refused}")
         if kind == "done":
             return
         _, why, summary, trace = message
@@ -167,9 +177,9 @@ class FunctionRunner(Runner):
             is refused here, since a worker cannot import it. ``ctx`` is a
             :class:`~pbrain_widgets.runners.worker.TaskContext`: ``ctx.subject``,
             ``ctx.subject_dir``, ``ctx.stage``..., ``ctx.progress(percent, step)``,
-            ``ctx.log(level, message)``. Its return value is ignored; raising fails the job
-            with the traceback in the log (``JobFailed``: just its message;
-            ``NeedsUserAction``: the stage becomes ``waiting``).
+            ``ctx.log(level, message)``, ``ctx.output(path, kind=..., label=...)``. Its return
+            value is ignored; raising fails the job with the traceback in the log
+            (``JobFailed``: just its message; ``NeedsUserAction``: the stage becomes ``waiting``).
         kwargs: keyword arguments passed on each call (picklable).
         preload: modules each worker imports when it starts (e.g. ``("numpy",)``).
         max_idle_workers: warm workers kept between jobs (default: the number of CPUs).

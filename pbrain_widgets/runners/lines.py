@@ -19,16 +19,37 @@ Progress lines set the job's progress and current step, and are stored at level 
     [PROGRESS] 45% - Fitting voxels
 
 The percent is a number from 0 to 100 (values outside are clamped); the step text is optional.
+
+Output lines record something the job produced (see ``JobContext.output``), and are stored at
+level INFO::
+
+    OUTPUT {"path": "maps/ki.nii.gz", "kind": "map", "label": "Ki", "group": "patlak"}
+    [OUTPUT] {"path": "qc/montage.png"}
+    OUTPUT: {"kind": "value", "label": "CNR median", "value": 4.2, "unit": "a.u."}
+    OUTPUT {"kind": "qc", "label": "kinetic QC", "value": "warn"}
+
+After the marker comes one JSON object whose keys are those of ``JobContext.output``:
+``path`` (relative to the subject's folder, or absolute), ``kind`` (``image``, ``map``,
+``table``, ``curve``, ``file``, ``value``, ``qc``; default from the file's name), ``label``,
+``value``, ``unit``, ``group``. An output line that is not valid fails the job when it ends,
+with the reason in its log.
 """
 
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..engine.models import MAX_LINE_CHARS, LogLevel
+from ..engine.runner import OUTPUT_FIELDS
+from ..errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from ..engine.runner import JobContext
 
 _LEVEL_RE = re.compile(
     r"^\s*(?:\[(?P<bracket>error|critical|warning|warn|success|debug|info)\]"
@@ -49,6 +70,7 @@ _PROGRESS_RE = re.compile(
     r"^\s*(?:\[progress\]|progress:?)\s+(?P<pct>[-+]?\d+(?:\.\d+)?)\s*%?\s*(?:[-:\u2013]\s*)?(?P<step>.*?)\s*$",
     re.IGNORECASE,
 )
+_OUTPUT_RE = re.compile(r"^\s*(?:\[output\]|output:?)\s+(?P<json>\{.*\})\s*$", re.IGNORECASE)
 
 LINE_LIMIT = MAX_LINE_CHARS - 64
 """Characters kept of one output line; the rest of a longer line is dropped with a note."""
@@ -62,10 +84,30 @@ class ParsedLine:
     message: str
     progress: float | None = None
     step: str | None = None
+    output: dict[str, Any] | None = None
+    """The arguments of ``JobContext.output`` that an output line gives."""
+    output_error: str | None = None
+    """Why an output line could not be read."""
+
+
+def _parse_output(text: str, found: str) -> ParsedLine:
+    try:
+        fields = json.loads(found)
+    except ValueError as exc:
+        return ParsedLine(LogLevel.INFO, text, output_error=f"not valid JSON ({exc})")
+    unknown = sorted(set(fields) - set(OUTPUT_FIELDS))
+    if unknown:
+        valid = ", ".join(OUTPUT_FIELDS)
+        return ParsedLine(LogLevel.INFO, text, output_error=f"unknown key(s) {unknown}; valid keys: {valid}")
+    return ParsedLine(LogLevel.INFO, text, output=fields)
 
 
 def parse_line(text: str, default: LogLevel = LogLevel.INFO) -> ParsedLine:
-    """Level, message and progress report of one line of output (see the module docstring)."""
+    """Level, message and progress or output report of one line of output (see the module
+    docstring)."""
+    match = _OUTPUT_RE.match(text)
+    if match is not None:
+        return _parse_output(text, match["json"])
     match = _PROGRESS_RE.match(text)
     if match is not None:
         percent = min(100.0, max(0.0, float(match["pct"])))
@@ -74,6 +116,27 @@ def parse_line(text: str, default: LogLevel = LogLevel.INFO) -> ParsedLine:
     if match is not None:
         return ParsedLine(_LEVELS[(match["bracket"] or match["colon"]).lower()], text)
     return ParsedLine(default, text)
+
+
+def report_line(ctx: JobContext, line: str) -> str | None:
+    """Put one line of output into the job: its log, and the progress or output it reports.
+
+    Returns why an output line was refused (the line is logged with an ERROR saying so), so that
+    the runner can fail the job when it ends; ``None`` otherwise.
+    """
+    parsed = parse_line(line)
+    ctx.log(parsed.level, parsed.message)
+    if parsed.progress is not None:
+        ctx.progress(parsed.progress, parsed.step)
+    error = parsed.output_error
+    if parsed.output is not None:
+        try:
+            ctx.output(**parsed.output)
+        except InvalidArgumentError as exc:
+            error = str(exc)
+    if error is not None:
+        ctx.log(LogLevel.ERROR, f"output refused: {error}")
+    return error
 
 
 class LineSplitter:

@@ -7,6 +7,10 @@ share data only through ``manifest.json`` files under ``<subject>/derivatives/``
 stages, already done by their own jobs, are reused from their manifests ("skip (cached)"), and
 the job's stage always recomputes. p-brain's ``logging`` records (``pbrain.*``) land in the
 job's log; the latest one is shown as the job's current step.
+
+When the stage has run, its manifest becomes the job's outputs (:func:`report_manifest`): each
+file it lists (maps, figures, tables, the AIF curve), p-brain's ``qc`` verdict and checks, and
+p-brain's own start / finish times.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ import contextlib
 import copy
 import dataclasses
 import io
+import json
 import logging
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +184,98 @@ def _config(subject_dir: Path, options: Mapping[str, Any]) -> Any:
     )
 
 
+_CURVES = {"aif_signal", "aif_normalised"}
+"""Manifest outputs that are time curves (one value per DCE frame), shown as plots."""
+
+
+def _qc_checks(qc: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str | None, float | None]]:
+    """``(check name, its status, its median)`` of each check nested in a manifest's ``qc``."""
+    for key, value in qc.items():
+        if not isinstance(value, Mapping):
+            continue
+        name = f"{prefix}{key}"
+        if key in ("per_model", "maps"):
+            yield from _qc_checks(value, prefix)
+            continue
+        status = value.get("status")
+        median = value.get("median")
+        yield (
+            name,
+            status if status in ("pass", "warn", "fail") else None,
+            float(median) if isinstance(median, (int, float)) and not isinstance(median, bool) else None,
+        )
+        yield from _qc_checks(value, f"{name}/")
+
+
+def _unit(metadata: Mapping[str, Any], key: str) -> str | None:
+    model, _, name = key.rpartition("/")
+    units = (metadata.get("per_model") or {}).get(model.split("/")[0], {}).get("units", {})
+    unit = units.get(name)
+    return unit if isinstance(unit, str) and unit else None
+
+
+def report_manifest(ctx: Any, manifest: Mapping[str, Any]) -> None:
+    """Report a finished stage's manifest as the job's outputs (``ctx.output``).
+
+    Every listed file that exists (kind from its name; the AIF's ``.npy`` curves as ``curve``),
+    grouped by the first part of its key (``patlak``, ``montage``...), with its unit from the
+    manifest's metadata; p-brain's ``qc`` status (``p-brain QC``), each nested check's status
+    (``QC cnr``, ``QC patlak/ki``...) and median (``cnr median``...); p-brain's start and finish
+    times and the run time between them.
+    For the diffusion stage, the requested models that produced nothing are reported, and make
+    the verdict a warning when p-brain's own says pass.
+    """
+    from ..engine.runner import kind_of_path
+
+    stage = str(manifest.get("stage") or ctx.stage)
+    metadata = manifest.get("metadata") or {}
+    for key, value in (manifest.get("outputs") or {}).items():
+        if not isinstance(value, str) or not Path(value).is_file():
+            continue
+        kind = "curve" if key in _CURVES else kind_of_path(value).value
+        group = key.split("/")[0] if "/" in key else stage
+        ctx.output(value, kind=kind, label=key, group=group, unit=_unit(metadata, key))
+    qc = manifest.get("qc") or {}
+    verdict = qc.get("status")
+    missing = _missing_models(stage, metadata)
+    if missing:
+        requested = len(metadata.get("models") or [])
+        ctx.warning(
+            f"{stage}: {len(missing)} of {requested} models produced nothing ({', '.join(missing)}); "
+            "see the warnings above"
+        )
+        ctx.output(kind="value", label="models without results", value=", ".join(missing), group="qc")
+        if verdict == "pass":
+            verdict = "warn"
+    if verdict in ("pass", "warn", "fail"):
+        ctx.output(kind="qc", label="p-brain QC", value=verdict, group="qc")
+    for name, status, median in _qc_checks(qc):
+        if status is not None:
+            ctx.output(kind="qc", label=f"QC {name}", value=status, group="qc")
+        if median is not None:
+            ctx.output(
+                kind="value", label=f"{name} median", value=median, group="qc", unit=_unit(metadata, name)
+            )
+    times = [manifest.get(k) for k in ("started_at", "finished_at")]
+    for label, text in zip(("p-brain started", "p-brain finished"), times, strict=True):
+        if isinstance(text, str) and text:
+            ctx.output(kind="value", label=label, value=text, group="timing")
+    with contextlib.suppress(TypeError, ValueError):
+        took = datetime.fromisoformat(str(times[1])) - datetime.fromisoformat(str(times[0]))
+        ctx.output(
+            kind="value", label="p-brain run time", value=took.total_seconds(), unit="s", group="timing"
+        )
+
+
+def _missing_models(stage: str, metadata: Mapping[str, Any]) -> list[str]:
+    """Models a diffusion stage was asked for that have no results in its manifest."""
+    if stage != "diffusion":
+        return []
+    asked = [m for m in metadata.get("models") or [] if isinstance(m, str)]
+    done = set(metadata.get("per_model") or {})
+    return [m for m in asked if m not in done]
+
+
 class _Reporter:
     """Receives p-brain's per-stage events and reports them on the job."""
 
@@ -276,6 +374,7 @@ def run_pbrain_stage(ctx: Any, options: Mapping[str, Any]) -> None:
         logger.removeHandler(step)
     if not target.exists():
         raise JobFailed(f"p-brain stopped before {ctx.stage!r} finished (an interactive review was rejected)")
+    report_manifest(ctx, json.loads(target.read_text()))
 
 
 def make_phantom_subjects(

@@ -6,10 +6,11 @@ the file descriptor that was its stdout, while its fd 1 and fd 2 both go to its 
 ``print`` output (and that of child processes) lands in the job's log as text lines. Frames are
 a 4-byte big-endian length and a pickle. Kernel to worker: ``("run", sys_path, cwd, fn, kwargs,
 info, log_level)``. Worker to kernel: ``("log", level, message)``, ``("progress", percent, step,
-eta_seconds)``, then ``("done",)`` or ``("error", kind, summary, traceback_text)`` with kind
-``failed``, ``needs_user_action`` or ``exception``. Before each ``done``/``error`` frame the
-worker writes :data:`END_MARK` on its stderr, so the kernel knows all text output of the job has
-arrived. End-of-file on stdin makes the worker exit.
+eta_seconds)``, ``("output", {field: value})`` (the arguments of ``JobContext.output``), then
+``("done",)`` or ``("error", kind, summary, traceback_text)`` with kind ``failed``,
+``needs_user_action`` or ``exception``. Before each ``done``/``error`` frame the worker writes
+:data:`END_MARK` on its stderr, so the kernel knows all text output of the job has arrived.
+End-of-file on stdin makes the worker exit.
 
 Only the standard library is imported here: the function's own module is imported when its
 first job is unpickled, and stays imported for the next jobs (that is what keeps it warm).
@@ -114,6 +115,25 @@ class TaskContext:
 
         The kernel checks the values; one that is not a number fails the job, naming it."""
         self._channel.send("progress", _plain_number(percent), step, _plain_number(eta_seconds))
+
+    def output(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        kind: str | None = None,
+        label: str | None = None,
+        value: Any = None,
+        unit: str | None = None,
+        group: str | None = None,
+    ) -> None:
+        """Record something the job produced: a file (``path``, relative to the subject's folder
+        or absolute; ``kind`` image, map, table, curve or file, default from its name) or a
+        ``value`` / ``qc`` verdict. See :meth:`pbrain_widgets.engine.runner.JobContext.output`;
+        the kernel checks the values, and a bad one fails the job, naming it."""
+        fields = {"path": None if path is None else os.fspath(path), "kind": kind, "label": label}
+        fields.update(value=value if value is None or isinstance(value, str) else _plain_number(value))
+        fields.update(unit=unit, group=group)
+        self._channel.send("output", fields)
 
 
 def _plain_number(value: Any) -> Any:

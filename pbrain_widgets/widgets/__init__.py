@@ -1,11 +1,12 @@
 """Live anywidget monitors of the engine: jobs, logs, connectivity, projects and subjects, the
-pipeline graph and the timeline."""
+pipeline graph, the timeline, and the cohort QC review."""
 
 from .connection_status import ConnectionStatus
 from .job_monitor import JobMonitor
 from .log_stream import LogStream
 from .pipeline_graph import PipelineGraph
 from .project_dashboard import ProjectDashboard
+from .qc_review import QcReview
 from .subject_detail import SubjectDetail
 from .sync import SyncWidget
 from .timeline import Timeline
@@ -16,6 +17,7 @@ __all__ = [
     "LogStream",
     "PipelineGraph",
     "ProjectDashboard",
+    "QcReview",
     "SubjectDetail",
     "SyncWidget",
     "Timeline",

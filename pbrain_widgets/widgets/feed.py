@@ -27,8 +27,20 @@ def check_engine(engine: object) -> Engine:
 
 
 @dataclass(frozen=True)
+class Binary:
+    """A reply result with binary buffers (e.g. a PNG), sent as the comm message's buffers:
+    ``{"kind": "reply", ..., "result": result}`` plus ``buffers``, never as JSON text."""
+
+    result: Any
+    buffers: list[bytes]
+
+
+@dataclass(frozen=True)
 class Action:
-    """A request a view may send: its payload schema and the handler that returns the result."""
+    """A request a view may send: its payload schema and the handler that returns the result.
+
+    The handler returns the result, a :class:`Binary`, or an awaitable of either (for work
+    done off the engine's loop, e.g. in a thread: the reply goes out when it is done)."""
 
     schema: Schema
     handler: Callable[[dict[str, Any]], Any]

@@ -9,8 +9,9 @@ import traitlets
 from ..engine import Engine, Project
 from ..errors import UnknownSubjectError
 from .feed import Action
-from .feeds import FocusFeed, LogFeed, ProjectFeed, SubjectFeed
+from .feeds import FocusFeed, LogFeed, ProjectFeed, QcFeed, SubjectFeed
 from .guarded import GuardedWidget
+from .results import Results
 from .scope import Scope
 from .validation import BadTraitValue, Field
 
@@ -20,7 +21,8 @@ class ProjectDashboard(GuardedWidget):
     active-jobs badge, Run all (with a choice of stages), per-row run, batch selection with Run
     selected. Clicking a subject opens its detail (the same view as :class:`SubjectDetail`)
     inside the dashboard; ``selected_subject`` is that subject's id (settable from Python and
-    from a view, only to a subject of this project). The stage in focus in a
+    from a view, only to a subject of this project). A cell whose stage was rated in QC
+    (:class:`QcReview`, ``engine.set_qc``) carries a pass or fail mark. The stage in focus in a
     :class:`PipelineGraph` of the same engine and project is the only stage column shown.
 
     Args:
@@ -41,8 +43,14 @@ class ProjectDashboard(GuardedWidget):
         open_subject = Action({"subject_id": Field(str, nullable=True, max_len=64)}, self._open_subject)
         super().__init__(
             engine,
-            [self.project_feed, self.subject_feed, LogFeed(engine, scope), FocusFeed(engine, scope)],
-            actions={"open_subject": open_subject},
+            [
+                self.project_feed,
+                self.subject_feed,
+                LogFeed(engine, scope),
+                FocusFeed(engine, scope),
+                QcFeed(engine, scope),
+            ],
+            actions={"open_subject": open_subject, **Results(engine, scope).actions()},
         )
         self.set_trait("project_id", self.project_feed.project_id)
 

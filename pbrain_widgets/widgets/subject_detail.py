@@ -5,14 +5,19 @@ from __future__ import annotations
 import traitlets
 
 from ..engine import Engine, Subject
-from .feeds import LogFeed, SubjectFeed
+from .feeds import LogFeed, QcFeed, SubjectFeed
 from .guarded import GuardedWidget
+from .results import Results
 from .scope import Scope
 
 
 class SubjectDetail(GuardedWidget):
     """Done / total stages with a progress ring, one card per stage with its status; a stage's
     latest job with its error and live log; Run / Rerun, enabled when its dependencies are done.
+    An opened stage shows its results (asked for only then): the tool's QC verdict as a badge,
+    thumbnails of its figures and montages of its maps (click to enlarge), curves as small plots,
+    tables, values; a QC rating (pass / fail, a note); for a phantom subject, the fitted values
+    beside the phantom's truth.
 
     Args:
         engine: the engine to follow.
@@ -26,5 +31,10 @@ class SubjectDetail(GuardedWidget):
         if isinstance(subject_id, Subject):
             subject_id = subject_id.id
         self.subject_feed = SubjectFeed(engine, subject_id)
-        super().__init__(engine, [self.subject_feed, LogFeed(engine, Scope.of_subject(engine, subject_id))])
+        scope = Scope.of_subject(engine, subject_id)
+        super().__init__(
+            engine,
+            [self.subject_feed, LogFeed(engine, scope), QcFeed(engine, scope)],
+            actions=Results(engine, scope).actions(),
+        )
         self.set_trait("subject_id", self.subject_feed.subject_id)

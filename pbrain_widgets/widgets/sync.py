@@ -18,6 +18,7 @@ each with a declared payload schema (:mod:`pbrain_widgets.widgets.validation`).
 Messages from the kernel to the views (sent to every view of the widget)::
 
     {"kind": "reply", "id": "<request id>", "ok": true, "result": ...}
+    {"kind": "reply", "id": "<request id>", "ok": true, "result": ...} + buffers   (binary results)
     {"kind": "reply", "id": "<request id>", "ok": false, "error": "<why>"}
     {"kind": "reply", "id": null, "ok": false, "error": "<why>"}   (the request had no valid id)
     {"kind": "patch", "rev": <int>, "t": <kernel time>, "parts": {"<feed>": <feed patch>, ...}}
@@ -35,7 +36,10 @@ its buttons. The beat when the cell that closed the engine ends tells the views 
 and snapshots tell the ones that missed it. Once the engine is closed, every request but
 ``snapshot`` and ``ping`` gets the error :data:`ENGINE_CLOSED`.
 
-A view ignores replies whose id does not carry its prefix. The ``snapshot`` result is
+A reply may carry binary buffers (the comm message's ``buffers``, e.g. a PNG picture of a job
+output); its ``result`` then describes them. A request whose work runs off the engine's loop
+(rendering a picture in a thread) is answered when it is done; other requests are answered
+meanwhile. A view ignores replies whose id does not carry its prefix. The ``snapshot`` result is
 ``{"rev": R, "t": <kernel time>, "parts": {"<feed>": <feed snapshot>, ...}}``: the full state
 *now*, where R is the revision of the last patch sent. Patches are numbered 1, 2, 3... per
 widget and carry only what changed since the previous patch. Rules for a view:
@@ -77,6 +81,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 import math
 import threading
@@ -90,7 +95,7 @@ import traitlets
 
 from ..engine import Engine
 from ..errors import EngineClosedError, PbrainWidgetsError
-from .feed import Action, Feed, check_engine
+from .feed import Action, Binary, Feed, check_engine
 from .kernel_activity import kernel_activity
 from .validation import BadRequest, check_encodable, check_payload, check_request_id
 
@@ -149,6 +154,7 @@ class SyncWidget(anywidget.AnyWidget):
         self._closed = False
         self._beat_handle: asyncio.TimerHandle | None = None
         self._route: contextvars.Context | None = None
+        self._pending_replies: set[asyncio.Future[None]] = set()  # replies to work in a thread
         for feed in self._feeds.values():
             feed.bind(self._wake)
         self.on_msg(self._on_view_msg)
@@ -268,13 +274,13 @@ class SyncWidget(anywidget.AnyWidget):
 
     # -- views -> kernel ---------------------------------------------------------------------
 
-    def _send_to_views(self, message: dict[str, Any]) -> None:
+    def _send_to_views(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         """Send to the views in the context of the latest view message (see ``_on_view_msg``)."""
         route = self._route
         if route is None:
-            self.send(message)
+            self.send(message, buffers)
         else:
-            route.copy().run(self.send, message)
+            route.copy().run(self.send, message, buffers)
 
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         # The kernel's context here holds this message as the shell parent, with the subshell the
@@ -311,6 +317,23 @@ class SyncWidget(anywidget.AnyWidget):
             log.exception("%s failed on a request from the browser", type(self).__name__)
             self._reply(request_id, ok=False, error="internal error; see the kernel's log")
         else:
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(self._reply_when_done(request_id, result))
+                self._pending_replies.add(task)
+                task.add_done_callback(self._pending_replies.discard)
+            else:
+                self._reply(request_id, ok=True, result=result)
+
+    async def _reply_when_done(self, request_id: str | None, pending: Any) -> None:
+        try:
+            result = await pending
+        except (BadRequest, PbrainWidgetsError) as exc:
+            log.warning("%s rejected a request from the browser: %s", type(self).__name__, exc)
+            self._reply(request_id, ok=False, error=str(exc))
+        except Exception:
+            log.exception("%s failed on a request from the browser", type(self).__name__)
+            self._reply(request_id, ok=False, error="internal error; see the kernel's log")
+        else:
             self._reply(request_id, ok=True, result=result)
 
     def _handle_request(self, content: Any) -> Any:
@@ -335,6 +358,9 @@ class SyncWidget(anywidget.AnyWidget):
         if self._closed:
             return
         message: dict[str, Any] = {"kind": "reply", "id": request_id, "ok": ok}
+        buffers = None
+        if isinstance(result, Binary):
+            result, buffers = result.result, result.buffers
         if ok:
             message["result"] = result
         else:
@@ -344,8 +370,9 @@ class SyncWidget(anywidget.AnyWidget):
         except (TypeError, ValueError) as exc:  # the view would wait for ever: answer it anyway
             log.error("%s cannot send its reply to request %r: %s", type(self).__name__, request_id, exc)
             message = {"kind": "reply", "id": request_id, "ok": False, "error": UNENCODABLE}
+            buffers = None
         try:
-            self._send_to_views(message)
+            self._send_to_views(message, buffers)
         except Exception:  # never raise into the kernel
             log.exception("%s could not send its reply to request %r", type(self).__name__, request_id)
 

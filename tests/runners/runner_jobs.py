@@ -90,3 +90,13 @@ def kill_self(ctx, signum: int) -> None:
 def show_threads(ctx, names: list[str]) -> None:
     """Logs the worker's thread variables (``-`` for unset)."""
     ctx.info("threads: " + " ".join(f"{name}={os.environ.get(name, '-')}" for name in names))
+
+
+def outputs(ctx, bad: bool = False) -> None:
+    """Reports a file by ctx.output, a value, and one by the printed line protocol."""
+    ctx.output("maps/ki.nii.gz", label="Ki", group="patlak")
+    ctx.output(kind="value", label="voxels fitted", value=15729)
+    print('OUTPUT {"path": "qc/montage.png", "kind": "image"}', flush=True)
+    if bad:
+        ctx.output(kind="picture", label="x", value=1)
+    ctx.info("outputs reported")

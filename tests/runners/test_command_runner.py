@@ -365,3 +365,34 @@ async def test_a_flood_waits_in_the_pipe_while_the_store_is_behind(make_engine, 
     # 1,000): without the bound the backlog grows towards the whole output
     assert max(backlog) <= LOG_BACKLOG_LINES + 16_384, max(backlog)
     assert max(backlog) > LOG_BACKLOG_LINES // 2, "the flood never outpaced the store: no test"
+
+
+async def test_output_lines_record_outputs_and_a_bad_one_fails_the_job(make_engine, script, tmp_path):
+    argv = script(
+        """
+        import sys
+        print('OUTPUT {"path": "maps/ki.nii.gz", "label": "Ki", "group": "patlak"}')
+        print('[OUTPUT] {"kind": "value", "label": "CNR median", "value": 4.2, "unit": "a.u."}')
+        print('OUTPUT: {"kind": "qc", "label": "verdict", "value": "pass"}')
+        if len(sys.argv) > 1:
+            print('OUTPUT {"path": "x.png", "colour": "red"}')
+            print('OUTPUT {not json}')
+        """
+    )
+    engine = make_engine(runner=CommandRunner(argv))
+    p, (good, bad) = project(engine, [{"name": n, "source_path": str(tmp_path)} for n in ("good", "bad")])
+    job = engine.run_stage(p.id, good.id, "work")
+    [job] = await engine.wait([job], timeout=30)
+    assert job.status is JobStatus.COMPLETED
+    assert [(o.kind.value, o.label, o.path, o.value, o.unit) for o in engine.get_outputs(job.id)] == [
+        ("map", "Ki", str(tmp_path / "maps/ki.nii.gz"), None, None),
+        ("value", "CNR median", None, 4.2, "a.u."),
+        ("qc", "verdict", None, "pass", None),
+    ]
+    engine.runner = CommandRunner([*argv, "bad"])
+    job = engine.run_stage(p.id, bad.id, "work")
+    [job] = await engine.wait([job], timeout=30)
+    assert job.status is JobStatus.FAILED and "['colour']" in job.error
+    refused = [e.message for e in engine.get_logs(job.id) if e.message.startswith("output refused")]
+    assert len(refused) == 2 and "not valid JSON" in refused[1]
+    assert len(engine.get_outputs(job.id)) == 3

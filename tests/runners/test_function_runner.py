@@ -208,3 +208,28 @@ async def test_a_nonexistent_subject_folder_fails_the_job(make_engine, tmp_path)
     folder.rmdir()
     [job] = await engine.wait([engine.run_stage(p.id, subs[0].id, "work")], timeout=30)
     assert job.error == f"subject folder does not exist: '{folder}' (subject 'sub-08')"
+
+
+async def test_a_function_reports_outputs_by_ctx_and_by_printed_lines(make_engine, tmp_path):
+    engine = make_engine(runner=FunctionRunner(runner_jobs.outputs))
+    p, (subject,) = project(engine, [{"name": "s1", "source_path": str(tmp_path)}])
+    job = engine.run_stage(p.id, subject.id, "work")
+    [job] = await engine.wait([job], timeout=30)
+    assert job.status is JobStatus.COMPLETED
+    got = {(o.kind.value, o.label, o.path, o.value) for o in engine.get_outputs(job.id)}
+    assert got == {
+        ("map", "Ki", str(tmp_path / "maps/ki.nii.gz"), None),
+        ("value", "voxels fitted", None, 15729),
+        ("image", "montage.png", str(tmp_path / "qc/montage.png"), None),
+    }
+
+
+async def test_a_bad_output_from_a_function_fails_its_job_when_it_ends(make_engine, tmp_path):
+    engine = make_engine(runner=FunctionRunner(runner_jobs.outputs, kwargs={"bad": True}))
+    p, (subject,) = project(engine, [{"name": "s1", "source_path": str(tmp_path)}])
+    job = engine.run_stage(p.id, subject.id, "work")
+    [job] = await engine.wait([job], timeout=30)
+    assert job.status is JobStatus.FAILED and "'picture'" in job.error
+    messages = [e.message for e in engine.get_logs(job.id)]
+    assert "outputs reported" in messages  # the worker went on to the end
+    assert any(m.startswith("output refused: unknown output kind 'picture'") for m in messages)

@@ -8,7 +8,7 @@ import sys
 import pytest
 from runner_helpers import project
 
-from pbrain_widgets import InvalidArgumentError, JobStatus, LogLevel, StageStatus
+from pbrain_widgets import InvalidArgumentError, JobStatus, LogLevel, OutputKind, StageStatus
 from pbrain_widgets.runners.pbrain import (
     PHANTOM_FILES,
     PHANTOM_OPTIONS,
@@ -17,10 +17,12 @@ from pbrain_widgets.runners.pbrain import (
     pbrain_pipeline,
 )
 
-# Patlak only: the same stages and code paths as the demo, a third of its CPU time.
-FAST_PHANTOM = {**PHANTOM_OPTIONS, "kinetic_models": ("patlak",)}
+# Patlak only, and the two diffusion models that take seconds (with dipy, DKI and its kin take
+# minutes here): the same stages and code paths as the demo, a fraction of its CPU time.
+FAST_PHANTOM = {**PHANTOM_OPTIONS, "kinetic_models": ("patlak",), "diffusion_models": ("dti", "rsi")}
 
 
+@pytest.mark.timeout(600)  # real p-brain: under a minute idle, a few when the machine is loaded
 async def test_a_phantom_subject_through_every_stage(make_engine, tmp_path):
     from pbrain.stages import default_stages
 
@@ -42,13 +44,38 @@ async def test_a_phantom_subject_through_every_stage(make_engine, tmp_path):
     assert any(m.startswith("load: reading DCE dce.nii.gz") for m in messages["load"])
     assert any(m.startswith("kinetic: fitting patlak") for m in messages["kinetic"])
     assert "load: reusing its result (cached manifest)" in messages["kinetic"]
-    # without dipy the diffusion models fail softly: warnings, and the stage completes
-    dipy = any(e.level is LogLevel.WARNING and "dipy" in e.message for e in logs["diffusion"])
-    assert dipy == ("dipy" not in sys.modules and not _importable("dipy"))
     manifest = json.loads((folder / "derivatives" / "07_kinetic" / "multi" / "manifest.json").read_text())
     assert manifest["qc"]["status"] in ("pass", "warn")
     kinetic = next(j for j in jobs if j.stage_id == "kinetic")
     assert kinetic.peak_memory_rss > 50_000_000
+
+    # each stage's manifest became its job's outputs: files, p-brain's QC verdict and times
+    outputs = {j.stage_id: engine.get_outputs(j.id) for j in jobs}
+    for stage, reported in outputs.items():
+        verdicts = [o.value for o in reported if o.kind is OutputKind.QC and o.label == "p-brain QC"]
+        assert len(verdicts) == 1 and verdicts[0] in ("pass", "warn"), (stage, verdicts)
+        assert any(o.label == "p-brain run time" and o.unit == "s" for o in reported), stage
+    kinetic_out = {o.label: o for o in outputs["kinetic"]}
+    assert kinetic_out["patlak/ki"].kind is OutputKind.MAP
+    assert kinetic_out["patlak/ki"].unit == "mL/100g/min"
+    assert kinetic_out["patlak/ki"].path == str(folder / "derivatives/07_kinetic/patlak/voxelwise/ki.nii.gz")
+    assert kinetic_out["cnr median"].value == pytest.approx(manifest["qc"]["cnr"]["median"])
+    summary = {o.label: o for o in outputs["summary"]}
+    assert summary["kinetic/patlak/region/ki_csv"].kind is OutputKind.TABLE
+    diagnostics = {o.label: o for o in outputs["diagnostics"]}
+    assert diagnostics["montage/kinetic/patlak/ki/voxel"].kind is OutputKind.IMAGE
+    assert {o.label: o.kind for o in outputs["aif"]}["aif_signal"] is OutputKind.CURVE
+
+    # diffusion with dipy (pbrain-widgets[pbrain] depends on p-brain[diffusion]): DTI's maps;
+    # without it the models fail softly, and the stage says so with a warn verdict
+    diffusion = {o.label: o for o in outputs["diffusion"]}
+    if _importable("dipy"):
+        assert diffusion["dti/native/fa"].kind is OutputKind.MAP
+        assert diffusion["p-brain QC"].value == "pass"
+    else:
+        assert any(e.level is LogLevel.WARNING and "dipy" in e.message for e in logs["diffusion"])
+        assert diffusion["models without results"].value == "dti"
+        assert diffusion["p-brain QC"].value == "warn"
 
     # a re-run of one stage recomputes it from its upstream results
     [again] = await engine.wait([engine.run_stage(p.id, subject.id, "tissue_roi")], timeout=60)

@@ -15,6 +15,7 @@ from pbrain_widgets.widgets import (
     LogStream,
     PipelineGraph,
     ProjectDashboard,
+    QcReview,
     SubjectDetail,
     Timeline,
 )
@@ -41,6 +42,7 @@ MAKERS = {
     "subject_detail": lambda engine, project, subjects, job: SubjectDetail(engine, subjects[0].id),
     "pipeline_graph": lambda engine, project, subjects, job: PipelineGraph(engine, project.id),
     "timeline": lambda engine, project, subjects, job: Timeline(engine, project.id),
+    "qc_review": lambda engine, project, subjects, job: QcReview(engine, project.id, job.stage_id),
 }
 
 SETTABLE = {
@@ -51,6 +53,7 @@ SETTABLE = {
     "subject_detail": [],
     "pipeline_graph": [],
     "timeline": [],
+    "qc_review": [],
 }
 
 

@@ -38,12 +38,16 @@ class Wire:
         self.widget = widget
         self.messages: list[dict[str, Any]] = []
         self.states: list[dict[str, Any]] = []
+        self.buffers: dict[str, list[bytes]] = {}
+        """Binary buffers of replies, by request id."""
         widget._send = self._capture
 
     def _capture(self, msg: dict[str, Any], buffers: Any = None) -> None:
         msg = over_the_wire(msg)
         if msg["method"] == "custom":
             self.messages.append(msg["content"])
+            if buffers:
+                self.buffers[msg["content"]["id"]] = [bytes(b) for b in buffers]
         else:
             self.states.append(msg)
 
@@ -61,6 +65,18 @@ class Wire:
         replies = [m for m in self.messages if m["kind"] == "reply" and m["id"] == request_id]
         assert len(replies) == 1, f"expected one reply to {request_id}, got {replies}"
         return replies[0]
+
+    async def request_later(self, action: str, payload: Any = None, timeout: float = 20.0) -> dict[str, Any]:
+        """Like :meth:`request`, for an action answered when work in a thread is done."""
+        request_id = f"test:{next(_ids)}"
+        self.raw({"kind": "request", "id": request_id, "action": action, "payload": payload or {}})
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            replies = [m for m in self.messages if m["kind"] == "reply" and m["id"] == request_id]
+            if replies:
+                return {**replies[0], "buffers": self.buffers.get(request_id, [])}
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no reply to {action} within {timeout} s")
 
     def raw(self, content: Any) -> None:
         """Deliver a custom message as the kernel does (decoded from JSON, on this thread); the

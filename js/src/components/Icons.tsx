@@ -84,3 +84,12 @@ export function StatusMark({ status, label }: { status: StageStatus; label: stri
     </span>
   );
 }
+
+/** A reviewer's QC rating beside a status mark: a letter (P / F) in a box, never colour alone. */
+export function QcMark({ rating }: { rating: "pass" | "fail" }) {
+  return (
+    <span class={`pw-qc-mark pw-qc-${rating}`} aria-hidden="true" title={`QC: ${rating}`}>
+      {rating === "pass" ? "P" : "F"}
+    </span>
+  );
+}

@@ -3,7 +3,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Badge } from "../components/Badge";
 import { FocusChip } from "../components/FocusChip";
-import { Icon, STAGE_ICONS, STAGE_LABELS, StatusMark } from "../components/Icons";
+import { Icon, QcMark, STAGE_ICONS, STAGE_LABELS, StatusMark } from "../components/Icons";
 import { Notice, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
 import { useStore, useCanAct } from "../hooks";
@@ -21,12 +21,13 @@ import {
   stageTotals,
   subjectMatches,
 } from "../state/project";
+import { qcReducer } from "../state/qc";
 import { subjectReducer } from "../state/subject";
 import type { SyncClient } from "../sync";
 import type { StageStatus } from "../types";
 import { ModalityBadges, SubjectPanel } from "./SubjectPanel";
 
-export const dashboardReducers = { project: projectReducer, subject: subjectReducer, logs: logsReducer, focus: focusReducer };
+export const dashboardReducers = { project: projectReducer, subject: subjectReducer, logs: logsReducer, focus: focusReducer, qc: qcReducer };
 type Client = SyncClient<typeof dashboardReducers>;
 
 const ROW_HEIGHT = 28;
@@ -388,9 +389,10 @@ export function ProjectDashboard({ client }: { client: Client }) {
                       const status = s.statuses[st.id] ?? "not_run";
                       const percent = status === "running" ? percents[st.id] : undefined;
                       const here = openSubject === s.id && openStage === st.id;
-                      const said = `${s.name}, ${st.label}: ${STAGE_LABELS[status]}`;
+                      const rated = state.parts.qc.ratings[s.id]?.[st.id]?.rating;
+                      const said = `${s.name}, ${st.label}: ${STAGE_LABELS[status]}${rated ? `, QC ${rated}` : ""}`;
                       return (
-                        <span role="gridcell" key={st.id} class="pw-cell" data-subject-id={s.id} data-stage-id={st.id} data-status={status} aria-selected={here}>
+                        <span role="gridcell" key={st.id} class="pw-cell" data-subject-id={s.id} data-stage-id={st.id} data-status={status} data-qc={rated ?? ""} aria-selected={here}>
                           <button
                             type="button"
                             class={`pw-cell-btn${here ? " pw-selected" : ""}`}
@@ -398,6 +400,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
                             onClick={() => open(s.id, st.id)}
                           >
                             <StatusMark status={status} label={said} />
+                            {rated && <QcMark rating={rated} />}
                             {percent !== undefined && <span class="pw-cell-pct">{`${percent}%`}</span>}
                           </button>
                         </span>
@@ -446,6 +449,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
           onStage={setOpenStage}
           subject={state.parts.subject}
           logs={state.parts.logs}
+          qc={state.parts.qc}
           ready={state.ready}
           clockOffset={state.clockOffset}
           onClose={() => open(null)}

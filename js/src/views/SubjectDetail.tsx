@@ -9,7 +9,7 @@ export function SubjectDetail({ client }: { client: SyncClient<typeof subjectRed
   if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading subject...</div>;
   return (
     <div class="pw-root" data-ready="true">
-      <SubjectPanel client={client} subject={state.parts.subject} logs={state.parts.logs} ready={state.ready} clockOffset={state.clockOffset} />
+      <SubjectPanel client={client} subject={state.parts.subject} logs={state.parts.logs} qc={state.parts.qc} ready={state.ready} clockOffset={state.clockOffset} />
     </div>
   );
 }

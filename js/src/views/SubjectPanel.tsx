@@ -7,15 +7,17 @@ import { STAGE_LABELS, StatusMark } from "../components/Icons";
 import { LogView } from "../components/LogView";
 import { Notice, useNotice } from "../components/Notice";
 import { ProgressRing } from "../components/ProgressBar";
+import { Fidelity, StageResults } from "../components/Results";
 import { formatDateTime, formatDuration, formatPercent, jobDuration, shortId } from "../format";
 import { failure } from "../errors";
 import { logLoaders, useCanAct, useNow, useStore, useWatch } from "../hooks";
 import type { LogsState } from "../state/logs";
 import { logsReducer } from "../state/logs";
+import { type QcState, qcReducer } from "../state/qc";
 import { canRun, type SubjectState, stageProgress, subjectReducer } from "../state/subject";
 import type { SyncClient } from "../sync";
 
-export const subjectReducers = { subject: subjectReducer, logs: logsReducer };
+export const subjectReducers = { subject: subjectReducer, logs: logsReducer, qc: qcReducer };
 type WithSubject = typeof subjectReducers;
 
 export function ModalityBadges({ t1, dce, dwi }: { t1: boolean; dce: boolean; dwi: boolean }) {
@@ -32,6 +34,7 @@ interface Props<R extends WithSubject> {
   client: SyncClient<R>;
   subject: SubjectState;
   logs: LogsState;
+  qc: QcState;
   ready: boolean;
   clockOffset: number;
   onClose?: () => void;
@@ -40,7 +43,7 @@ interface Props<R extends WithSubject> {
   onStage?: (stageId: string | null) => void;
 }
 
-export function SubjectPanel<R extends WithSubject>({ client, subject: state, logs, ready, clockOffset, onClose, stageId, onStage }: Props<R>) {
+export function SubjectPanel<R extends WithSubject>({ client, subject: state, logs, qc, ready, clockOffset, onClose, stageId, onStage }: Props<R>) {
   const link = useStore(client.link);
   const live = useCanAct(client);
   const now = useNow(1000, live) + clockOffset;
@@ -86,8 +89,9 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
       <div class="pw-stage-cards" role="list" aria-label="Stages">
         {state.stages.map((s) => {
           const status = subject.statuses[s.id] ?? "not_run";
+          const rated = qc.ratings[subject.id]?.[s.id]?.rating;
           return (
-            <div role="listitem" key={s.id} data-stage-id={s.id} data-status={status}>
+            <div role="listitem" key={s.id} data-stage-id={s.id} data-status={status} data-qc={rated ?? ""}>
               <button
                 type="button"
                 class={`pw-stage-card${selected === s.id ? " pw-selected" : ""}`}
@@ -96,7 +100,7 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
               >
                 <StatusMark status={status} label={`${s.label}: ${STAGE_LABELS[status]}`} />
                 <span class="pw-stage-label">{s.label}</span>
-                <span class="pw-muted pw-small">{STAGE_LABELS[status]}</span>
+                <span class="pw-muted pw-small">{STAGE_LABELS[status] + (rated ? ` · QC ${rated}` : "")}</span>
               </button>
             </div>
           );
@@ -131,6 +135,9 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
                 {job.status === "running" ? ` · ${formatPercent(job.progress)} ${job.current_step}` : ""}
               </p>
               {job.error && <p class="pw-error-text">{job.error}</p>}
+              {(job.status === "completed" || job.status === "failed") && (
+                <StageResults client={client} jobId={job.id} subjectId={subject.id} stageId={stage.id} stageLabel={stage.label} qc={qc} live={live} />
+              )}
               {loaders && (
                 <LogView window={logs[job.id]} height={220} label={`Log of ${stage.label}`} loadOlder={loaders.older} reloadTail={loaders.tail} fetchPage={loaders.page} />
               )}
@@ -140,6 +147,7 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
           )}
         </div>
       )}
+      <Fidelity client={client} subjectId={subject.id} done={done} />
     </section>
   );
 }

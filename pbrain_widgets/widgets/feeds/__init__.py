@@ -6,6 +6,8 @@ from .job import JobFeed
 from .jobs import JobsFeed
 from .logs import LogFeed
 from .project import ProjectFeed
+from .qc import QcFeed
+from .review import ReviewFeed
 from .subject import SubjectFeed
 from .timeline import TimelineFeed
 
@@ -16,6 +18,8 @@ __all__ = [
     "JobsFeed",
     "LogFeed",
     "ProjectFeed",
+    "QcFeed",
+    "ReviewFeed",
     "SubjectFeed",
     "TimelineFeed",
 ]
