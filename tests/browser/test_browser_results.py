@@ -83,7 +83,8 @@ def test_a_phantom_kinetic_stage_shows_its_montages_region_table_and_fidelity(no
             from pbrain_widgets.widgets import SubjectDetail
             [folder] = make_phantom_subjects(tempfile.mkdtemp(), 1)
             engine = Engine(db_path=":memory:", max_concurrent=2)
-            pipeline = pbrain_pipeline(**{**PHANTOM_OPTIONS, "kinetic_models": ("patlak",)})
+            fast = {"kinetic_models": ("patlak",), "diffusion_models": ("dti", "rsi")}
+            pipeline = pbrain_pipeline(**{**PHANTOM_OPTIONS, **fast})
             project = engine.create_project("phantom", pipeline=pipeline)
             [subject] = engine.add_subjects(project.id, [{"name": folder.name, "source_path": folder}])
             jobs = engine.run_pipeline(project.id, stage_ids=["summary"])
