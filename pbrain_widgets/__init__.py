@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from .runners.dask import DaskExecutor
     from .widgets import (
         ConnectionStatus,
+        JobHistory,
         JobMonitor,
         LogStream,
         PipelineGraph,
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DaskExecutor": ".runners.dask",
     "ConnectionStatus": ".widgets",
+    "JobHistory": ".widgets",
     "JobMonitor": ".widgets",
     "LogStream": ".widgets",
     "PipelineGraph": ".widgets",
@@ -97,6 +99,7 @@ __all__ = [
     "Job",
     "JobContext",
     "JobFailed",
+    "JobHistory",
     "JobMonitor",
     "JobStatus",
     "LocalExecutor",

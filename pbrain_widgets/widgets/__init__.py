@@ -1,7 +1,8 @@
 """Live anywidget monitors of the engine: jobs, logs, connectivity, projects and subjects, the
-pipeline graph and the timeline."""
+pipeline graph, the timeline and the job history."""
 
 from .connection_status import ConnectionStatus
+from .job_history import JobHistory
 from .job_monitor import JobMonitor
 from .log_stream import LogStream
 from .pipeline_graph import PipelineGraph
@@ -12,6 +13,7 @@ from .timeline import Timeline
 
 __all__ = [
     "ConnectionStatus",
+    "JobHistory",
     "JobMonitor",
     "LogStream",
     "PipelineGraph",
