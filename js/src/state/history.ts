@@ -74,13 +74,22 @@ export function niceTicks(max: number, count = 4): number[] {
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
   const ticks: number[] = [];
-  for (let v = 0; v < max + step / 2; v += step) ticks.push(Number(v.toPrecision(12)));
-  return ticks;
+  for (let i = 0; ; i++) {
+    const v = Number((i * step).toPrecision(12));
+    ticks.push(v);
+    if (v >= max) return ticks;
+  }
 }
 
 /** The stages that have run times to draw, in the order of the stage statistics. */
 export function durationRows(analytics: Analytics): { stage_id: string; label: string; n: number; q: number[] }[] {
   return analytics.stats.filter((s) => analytics.durations[s.stage_id]).map((s) => ({ stage_id: s.stage_id, label: s.label, ...analytics.durations[s.stage_id] }));
+}
+
+/** An axis label for a duration: milliseconds below 10 s ticks, else as durations read. */
+export function axisDuration(seconds: number, top: number, format: (s: number) => string): string {
+  if (top < 10) return `${Number((seconds * (top < 1 ? 1000 : 1)).toPrecision(3))} ${top < 1 ? "ms" : "s"}`;
+  return format(seconds);
 }
 
 /** `1–50 of 1,234`, or `no jobs`. */

@@ -76,7 +76,7 @@ function QueueCell({ job, place, label, live, onPriority }: { job: JobRow; place
         {note}
       </span>
       {moves.map(([move, glyph, name]) => (
-        <button type="button" key={move} class="pw-icon-btn pw-prio" disabled={!live} aria-label={name} title={name} onClick={() => onPriority(move)}>
+        <button type="button" key={move} class={`pw-icon-btn pw-prio pw-prio-${move}`} disabled={!live} aria-label={name} title={name} onClick={() => onPriority(move)}>
           {glyph}
         </button>
       ))}

@@ -9,7 +9,7 @@ import { saveText } from "../download";
 import { failure } from "../errors";
 import { formatBytes, formatClock, formatDateTime, formatDuration } from "../format";
 import { useCanAct, useStore } from "../hooks";
-import { type Analytics, durationRows, type HistoryRow, historyReducer, niceTicks, pageLabel } from "../state/history";
+import { type Analytics, axisDuration, durationRows, type HistoryRow, historyReducer, niceTicks, pageLabel } from "../state/history";
 import type { SyncClient } from "../sync";
 import { JOB_STATUSES } from "../types";
 
@@ -60,7 +60,7 @@ function DurationPlot({ analytics }: { analytics: Analytics }) {
             <g key={t}>
               <line class="pw-axis" x1={x(t)} x2={x(t)} y1={0} y2={rows.length * ROW_H} />
               <text x={x(t)} y={height - 3} text-anchor="middle">
-                {formatDuration(t)}
+                {axisDuration(t, top, formatDuration)}
               </text>
             </g>
           ))}

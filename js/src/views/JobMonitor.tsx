@@ -159,6 +159,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const [confirmKill, setConfirmKill] = useState(false);
   const [query, setQuery] = useState("");
   const [notice, say, dismiss] = useNotice();
+  const [alert, tell, dismissAlert] = useNotice();
   /** The batch selection (acted on: the selected jobs that the list shows). */
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const anchor = useRef<number | null>(null);
@@ -171,7 +172,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
     const job = jobs.byId[id];
     return `${jobs.stages[job.stage_id] ?? job.stage_id} for ${jobs.subjects[job.subject_id] ?? job.subject_id}`;
   };
-  useJobNews(model, state.ready ? jobs : undefined, describe, (alert: NoticeValue) => say(alert.text, alert.tone), desktop);
+  useJobNews(model, state.ready ? jobs : undefined, describe, (news: NoticeValue) => tell(news.text, news.tone), desktop);
   const stage = state.parts.focus?.stage_id ?? null;
   const listed = useMemo(
     () => (state.ready ? listJobs(jobs, tab, { query, history, pinned: open, stage }) : []),
@@ -345,6 +346,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
         All attempts
       </button>
       <Notice notice={notice} onDismiss={dismiss} />
+      <Notice notice={alert} onDismiss={dismissAlert} alerts />
       {chosen.length > 0 && (
         <div class="pw-batch" role="toolbar" aria-label="Selected jobs">
           {confirmBatch ? (
