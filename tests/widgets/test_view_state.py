@@ -11,6 +11,7 @@ from widget_helpers import over_the_wire
 from pbrain_widgets import widgets
 from pbrain_widgets.widgets import (
     ConnectionStatus,
+    JobHistory,
     JobMonitor,
     LogStream,
     PipelineGraph,
@@ -41,6 +42,7 @@ MAKERS = {
     "subject_detail": lambda engine, project, subjects, job: SubjectDetail(engine, subjects[0].id),
     "pipeline_graph": lambda engine, project, subjects, job: PipelineGraph(engine, project.id),
     "timeline": lambda engine, project, subjects, job: Timeline(engine, project.id),
+    "job_history": lambda engine, project, subjects, job: JobHistory(engine, project.id),
 }
 
 SETTABLE = {
@@ -51,6 +53,7 @@ SETTABLE = {
     "subject_detail": [],
     "pipeline_graph": [],
     "timeline": [],
+    "job_history": [],
 }
 
 
