@@ -53,7 +53,7 @@ def test_batch_select_shift_range_and_cancel_with_counts(notebook, tmp_path):
     bar = monitor.get_by_role("toolbar", name="Selected jobs")
     bar.get_by_role("button", name="Cancel 5…").click()
     confirm = bar.get_by_role("alertdialog")
-    expect(confirm).to_contain_text("Cancel 5 jobs of the 6 selected? 1 are not queued or running.")
+    expect(confirm).to_contain_text("Cancel 5 jobs of the 6 selected? 1 is not queued or running.")
     nb.screenshot("batch_select_confirm")
 
     confirm.get_by_role("button", name="Cancel 5 jobs").click()

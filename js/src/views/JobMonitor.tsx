@@ -192,6 +192,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const queuedChosen = chosen.filter((id) => jobs.byId[id].status === "queued");
   const allChosen = ids.length > 0 && chosen.length === ids.length;
   const plural = (n: number) => `${n} job${n === 1 ? "" : "s"}`;
+  const isAre = (n: number) => `${n} ${n === 1 ? "is" : "are"}`;
   const select = (index: number, e: MouseEvent) => {
     setSelected(selectRows(ids, selected, index, anchor.current, e.shiftKey));
     anchor.current = index;
@@ -353,14 +354,14 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
             <span class="pw-confirm" role="alertdialog" aria-label="Confirm the batch action">
               {confirmBatch === "cancel_many" ? (
                 <>
-                  <span>{`Cancel ${plural(cancellable.length)} of the ${chosen.length} selected?${chosen.length > cancellable.length ? ` ${chosen.length - cancellable.length} are not queued or running.` : ""}`}</span>
+                  <span>{`Cancel ${plural(cancellable.length)} of the ${chosen.length} selected?${chosen.length > cancellable.length ? ` ${isAre(chosen.length - cancellable.length)} not queued or running.` : ""}`}</span>
                   <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={() => batch("cancel_many", cancellable)}>
                     {`Cancel ${plural(cancellable.length)}`}
                   </button>
                 </>
               ) : (
                 <>
-                  <span>{`Retry ${plural(retryable.length)} of the ${chosen.length} selected?${chosen.length > retryable.length ? ` ${chosen.length - retryable.length} are not failed or cancelled (or were retried).` : ""}`}</span>
+                  <span>{`Retry ${plural(retryable.length)} of the ${chosen.length} selected?${chosen.length > retryable.length ? ` ${isAre(chosen.length - retryable.length)} not failed or cancelled (or already retried).` : ""}`}</span>
                   <button type="button" class="pw-btn pw-btn-primary" disabled={!live} onClick={() => batch("retry_many", retryable)}>
                     {`Retry ${plural(retryable.length)}`}
                   </button>

@@ -77,7 +77,7 @@ export function TemplatesControl({ client, link, live, stageIds, subjectIds, lab
   const what = `${stageIds.length} chosen stage${stageIds.length === 1 ? "" : "s"}${subjectIds.length ? ` and the ${subjectIds.length} selected subject${subjectIds.length === 1 ? "" : "s"}` : ""}`;
   return (
     <details
-      class="pw-stage-choice pw-templates"
+      class="pw-templates"
       ref={popover.ref}
       onKeyDown={popover.onKeyDown}
       onToggle={(e) => {
