@@ -46,7 +46,7 @@ function DurationPlot({ analytics }: { analytics: Analytics }) {
   const max = Math.max(0, ...rows.map((r) => r.q[5] ?? 0));
   const ticks = niceTicks(max);
   const top = ticks[ticks.length - 1] || 1;
-  const plotW = Math.max(40, width - LABEL_W - 8);
+  const plotW = Math.max(40, width - LABEL_W - 34); // room for the last tick label
   const x = (v: number) => LABEL_W + (v / top) * plotW;
   const height = rows.length * ROW_H + AXIS_H;
   return (
