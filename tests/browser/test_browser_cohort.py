@@ -13,6 +13,20 @@ from widget_dom import card, dashboard, job_monitor, tab
 
 MONITOR_CELL = "from pbrain_widgets.widgets import JobMonitor\nJobMonitor(engine, project.id)"
 LAB_NOTIFICATIONS = ".jp-Notification-List-Item"
+FAKE_DESKTOP_NOTIFICATIONS = """() => {
+    window.__pbrainDesktop = [];
+    window.__pbrainAsked = 0;
+    class Recorded {
+        constructor(title, options) { window.__pbrainDesktop.push(options.body); }
+    }
+    Recorded.permission = 'default';
+    Recorded.requestPermission = () => {
+        window.__pbrainAsked += 1;
+        Recorded.permission = 'granted';
+        return Promise.resolve('granted');
+    };
+    window.Notification = Recorded;
+}"""
 
 
 def history_view(page: Page):
@@ -167,7 +181,8 @@ def test_template_saved_run_and_deleted_from_the_dashboard(notebook):
 
 def test_run_finished_and_failures_notify_once_per_burst(notebook):
     """40 jobs fail at once: one notification names two and counts the rest, with the run's
-    summary (or just after it); in the widget and in JupyterLab's notification centre."""
+    summary (or just after it); in the widget, in JupyterLab's notification centre and, once the
+    user opted in with a click, on the desktop."""
     nb = notebook(
         [
             """
@@ -183,6 +198,15 @@ def test_run_finished_and_failures_notify_once_per_burst(notebook):
     )
     monitor = job_monitor(nb.page)
     expect(tab(monitor, "running").locator(".pw-count")).to_have_text("40")
+    # the browser's Notification API, recorded (headless Chromium shows none); permission is
+    # asked when the user clicks Desktop alerts
+    nb.page.evaluate(FAKE_DESKTOP_NOTIFICATIONS)
+    desktop = monitor.get_by_role("button", name="Desktop alerts")
+    expect(desktop).to_have_attribute("aria-pressed", "false")
+    assert nb.page.evaluate("() => window.__pbrainAsked") == 0
+    desktop.click()
+    expect(desktop).to_have_attribute("aria-pressed", "true")
+    assert nb.page.evaluate("() => window.__pbrainAsked") == 1
 
     nb.kernel.run("runner.gate.set()")
 
@@ -197,6 +221,8 @@ def test_run_finished_and_failures_notify_once_per_burst(notebook):
     expect(centre.filter(has_text="Run finished")).to_have_count(1)
     texts = centre.all_inner_texts()
     assert len(texts) <= 2, texts
+    shown = nb.page.evaluate("() => window.__pbrainDesktop")
+    assert 1 <= len(shown) <= 2 and any("40 jobs failed: Import & Index for s" in t for t in shown), shown
     # the centre shows the start of a long message
     assert any("40 jobs failed: Import & Index for s" in t for t in texts), texts
     nb.screenshot("run_finished_and_failures_notify_once_per_burst")

@@ -98,13 +98,18 @@ class JobsFeed(Feed):
     def take_patch(self) -> dict[str, Any] | None:
         patch: dict[str, Any] = {}
         if self._changed:
-            rows, changes = self._rows.split(self._changed.values())
+            changed = self._changed.values()
+            # the start order moves when a job is queued, leaves the order shown or ends (its
+            # dependents may become ready); a running job's progress leaves it alone
+            shown = set(self._queue)
+            moved = any(j.status is not JobStatus.RUNNING or j.id in shown for j in changed)
+            rows, changes = self._rows.split(changed)
             self._changed = {}
             if rows:
                 patch["jobs"] = rows
             if changes:
                 patch["changes"] = changes
-            queue = self._start_order()
+            queue = self._start_order() if moved else self._queue
             if queue != self._queue:
                 patch["queue"] = self._queue = queue
         if self._new_subjects:
