@@ -28,6 +28,7 @@ function useWidth(fallback: number) {
     if (!el) return undefined;
     const measure = () => setWidth(Math.max(160, Math.floor(el.clientWidth)));
     measure();
+    if (typeof ResizeObserver === "undefined") return undefined; // a test DOM: the first width stays
     const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
