@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from .runners.dask import DaskExecutor
     from .widgets import (
         ConnectionStatus,
+        JobHistory,
         JobMonitor,
         LogStream,
         PipelineGraph,
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DaskExecutor": ".runners.dask",
     "ConnectionStatus": ".widgets",
+    "JobHistory": ".widgets",
     "JobMonitor": ".widgets",
     "LogStream": ".widgets",
     "PipelineGraph": ".widgets",
@@ -104,6 +106,7 @@ __all__ = [
     "Job",
     "JobContext",
     "JobFailed",
+    "JobHistory",
     "JobMonitor",
     "JobStatus",
     "LocalExecutor",

@@ -8,6 +8,7 @@ import "./styles.css";
 import { type ModelLike, SyncClient } from "./sync";
 import { ConnectionStatus } from "./views/ConnectionStatus";
 import { type DockModel, DockNote } from "./views/DockNote";
+import { historyReducers, JobHistory } from "./views/JobHistory";
 import { JobMonitor, jobMonitorReducers } from "./views/JobMonitor";
 import { LogStream, logStreamReducers } from "./views/LogStream";
 import { graphReducers, PipelineGraph } from "./views/PipelineGraph";
@@ -28,6 +29,11 @@ function mount(model: ModelLike, el: HTMLElement): SyncClient<any> {
     case "job_monitor": {
       const client = new SyncClient(model, jobMonitorReducers);
       render(framed(client, h(JobMonitor, { client, model })), el);
+      return client;
+    }
+    case "job_history": {
+      const client = new SyncClient(model, historyReducers);
+      render(framed(client, h(JobHistory, { client })), el);
       return client;
     }
     case "log_stream": {

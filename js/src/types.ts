@@ -19,6 +19,8 @@ export interface JobRow {
   log_path: string | null;
   eta_seconds: number | null;
   attempt: number;
+  /** Higher starts first among queued jobs (default 0). */
+  priority: number;
   retry_of: string | null;
   blocked_by: string | null;
   cpu_percent: number | null;
@@ -43,6 +45,19 @@ export interface SubjectRow {
   has_dce: boolean;
   has_diffusion: boolean;
   statuses: Record<string, StageStatus>;
+}
+
+/** A run (the jobs one action queued) that finished (pbrain_widgets/widgets/feeds/jobs.py run_row). */
+export interface RunRow {
+  run_id: number;
+  action: string;
+  message: string;
+  ok: boolean;
+  jobs: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  root_failed_ids: string[];
 }
 
 export const JOB_STATUSES: JobStatus[] = ["running", "queued", "completed", "failed", "cancelled"];

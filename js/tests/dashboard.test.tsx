@@ -56,7 +56,7 @@ function job(stage: string, status: JobRow["status"]): JobRow {
   return {
     id: "job0000000000c1", project_id: "p", subject_id: "c", stage_id: stage, status, progress: 10,
     current_step: "", queued_at: 1, start_time: 1, end_time: 2, error: "sub-c: disk full", log_path: null,
-    eta_seconds: null, attempt: 2, retry_of: null, blocked_by: null, cpu_percent: null, memory_rss: null,
+    eta_seconds: null, attempt: 2, priority: 0, retry_of: null, blocked_by: null, cpu_percent: null, memory_rss: null,
     peak_memory_rss: null, seq: 3,
   };
 }

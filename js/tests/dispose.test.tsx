@@ -32,7 +32,7 @@ function running(start: number): JobRow {
   return {
     id: "job000000000001", project_id: "p", subject_id: "s", stage_id: "import", status: "running", progress: 40,
     current_step: "step", queued_at: start, start_time: start, end_time: null, error: null, log_path: null,
-    eta_seconds: 2, attempt: 1, retry_of: null, blocked_by: null, cpu_percent: null, memory_rss: null,
+    eta_seconds: 2, attempt: 1, priority: 0, retry_of: null, blocked_by: null, cpu_percent: null, memory_rss: null,
     peak_memory_rss: null, seq: 1,
   };
 }

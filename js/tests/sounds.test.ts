@@ -15,6 +15,6 @@ describe("newlyEnded", () => {
       ["c", "completed"],
       ["d", "failed"],
     ];
-    expect(newlyEnded(before, after)).toEqual({ completed: 1, failed: 1 });
+    expect(newlyEnded(before, after)).toEqual({ completed: ["a"], failed: ["b"] });
   });
 });

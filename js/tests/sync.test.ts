@@ -6,7 +6,7 @@ import type { JobRow } from "../src/types";
 function job(id: string, seq: number, status: JobRow["status"] = "queued", progress = 0): JobRow {
   return {
     id, project_id: "p", subject_id: "s", stage_id: "import", status, progress, current_step: "", queued_at: seq,
-    start_time: null, end_time: null, error: null, log_path: null, eta_seconds: null, attempt: 1, retry_of: null,
+    start_time: null, end_time: null, error: null, log_path: null, eta_seconds: null, attempt: 1, priority: 0, retry_of: null,
     blocked_by: null, cpu_percent: null, memory_rss: null, peak_memory_rss: null, seq,
   };
 }

@@ -40,7 +40,7 @@ function job(i: number, status: JobRow["status"] = "completed"): JobRow {
   return {
     id: `job${String(i).padStart(12, "0")}`, project_id: "p", subject_id: "s", stage_id: `stage-${i}`, status,
     progress: 100, current_step: EVIL, queued_at: i, start_time: i, end_time: i + 1, error: status === "failed" ? EVIL : null,
-    log_path: null, eta_seconds: null, attempt: 1, retry_of: null, blocked_by: null, cpu_percent: null,
+    log_path: null, eta_seconds: null, attempt: 1, priority: 0, retry_of: null, blocked_by: null, cpu_percent: null,
     memory_rss: null, peak_memory_rss: null, seq: i,
   };
 }

@@ -986,6 +986,17 @@ class Engine:
         self._pump()
         return job.copy()
 
+    @on_engine_thread
+    def queue_order(self, project_id: str | None = None) -> list[str]:
+        """The ids of the queued jobs that are ready to start, in the order they will start
+        (higher priority first, then queue order); jobs waiting for dependencies are not in it.
+        With ``project_id``, only that project's jobs (their places among every project's)."""
+        self._job_filters(project_id, None, None, None)
+        order = self._scheduler.start_order()
+        if project_id is None:
+            return order
+        return [j for j in order if self._jobs[j].project_id == project_id]
+
     # -- queries -----------------------------------------------------------------------------
 
     @on_engine_thread
@@ -1155,6 +1166,18 @@ class Engine:
     def history_rows(self, **filters: Any) -> dict[str, list[Any]]:
         """:meth:`history` as plain columns (name -> list; times in POSIX seconds), no pandas."""
         return history.rows(self._history_jobs(**filters), self._catalog, time.time())
+
+    @on_engine_thread
+    def history_page(self, offset: int = 0, limit: int = 50, **filters: Any) -> dict[str, Any]:
+        """One page of :meth:`history_rows` (for views that page through a long history):
+        ``{"total": <jobs matching>, "columns": {name: [values of jobs offset..offset+limit]}}``.
+        ``filters`` are those of :meth:`history` but ``limit``."""
+        for name, value in (("offset", offset), ("limit", limit)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidArgumentError(f"{name} must be an integer >= 0, got {value!r}")
+        found = self._history_jobs(**filters)
+        page = found[offset : offset + limit]
+        return {"total": len(found), "columns": history.rows(page, self._catalog, time.time())}
 
     def history(
         self,

@@ -55,6 +55,11 @@ class Scheduler:
         if job_id in self._ready:
             self._push(job_id)  # the old heap entry is now stale and skipped when popped
 
+    def start_order(self) -> list[str]:
+        """The jobs ready to start (their dependencies completed), in the order they will start:
+        higher priority first, then queue order. Jobs waiting for dependencies are not in it."""
+        return sorted(self._ready, key=lambda job_id: (-self._ready[job_id][0], self._ready[job_id][1]))
+
     def pop_startable(self, limit: int | None = None) -> str | None:
         """The next job to start, moved to ``running``; ``None`` if none may start now.
 

@@ -1,7 +1,8 @@
 """Live anywidget monitors of the engine: jobs, logs, connectivity, projects and subjects, the
-pipeline graph, the timeline, and the cohort QC review."""
+pipeline graph, the timeline, the job history and the cohort QC review."""
 
 from .connection_status import ConnectionStatus
+from .job_history import JobHistory
 from .job_monitor import JobMonitor
 from .log_stream import LogStream
 from .pipeline_graph import PipelineGraph
@@ -13,6 +14,7 @@ from .timeline import Timeline
 
 __all__ = [
     "ConnectionStatus",
+    "JobHistory",
     "JobMonitor",
     "LogStream",
     "PipelineGraph",

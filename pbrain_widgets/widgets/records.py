@@ -22,6 +22,7 @@ _JOB_FIELDS = (
     "log_path",
     "eta_seconds",
     "attempt",
+    "priority",
     "retry_of",
     "blocked_by",
     "cpu_percent",

@@ -52,7 +52,7 @@ class Field:
     """One payload field: its JSON type, whether it is required, and size limits.
 
     ``kind`` is ``str``, ``int``, ``bool`` or ``list`` (a list of strings); ``nullable`` lets the
-    field be ``null``.
+    field be ``null``; ``choices`` (for a string) are its only valid values.
     """
 
     kind: type
@@ -62,6 +62,7 @@ class Field:
     max_items: int = 10_000
     minimum: int = 0
     maximum: int = 1_000_000_000
+    choices: tuple[str, ...] = ()
 
     def check(self, name: str, value: Any) -> Any:
         if value is None:
@@ -74,6 +75,9 @@ class Field:
                     f"field {name!r} must be a non-empty string of at most {self.max_len} "
                     f"characters, got {brief(value)}"
                 )
+            if self.choices and value not in self.choices:
+                valid = ", ".join(self.choices)
+                raise BadRequest(f"field {name!r} must be one of {valid}; got {brief(value)}")
         elif self.kind is int:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise BadRequest(f"field {name!r} must be an integer, got {brief(value)}")

@@ -189,7 +189,11 @@ async def test_priority_then_queue_order(make_engine):
     jobs = engine.run_pipeline(project.id)
     engine.set_priority(jobs[3].id, 5)
     engine.set_priority(jobs[2].id, 1)
+    # a runs; the others will start by priority, then queue order
+    assert engine.queue_order() == [jobs[3].id, jobs[2].id, jobs[1].id]
+    assert engine.queue_order(project.id) == engine.queue_order()
     await engine.wait(timeout=10)
+    assert engine.queue_order() == []
     order = sorted(engine.get_jobs(), key=lambda j: j.start_time)
     assert [engine.get_subject(j.subject_id).name for j in order] == ["a", "d", "c", "b"]
     with pytest.raises(InvalidTransitionError, match="only a queued job's priority"):

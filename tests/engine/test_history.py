@@ -15,6 +15,25 @@ from pbrain_widgets.engine import history
 pd = pytest.importorskip("pandas")
 
 
+async def test_history_page_counts_every_match_and_returns_one_page(make_engine):
+    runner = ScriptRunner(fail={("s2", "a"): "fit diverged"})
+    engine = make_engine(runner=runner)
+    project, subjects = setup(engine)
+    engine.run_pipeline(project.id)
+    await engine.wait(timeout=30)
+    every = engine.history_rows()["job_id"]
+    page = engine.history_page(2, 4)
+    assert page["total"] == 9 and page["columns"]["job_id"] == every[2:6]
+    assert list(page["columns"]) == list(history.COLUMNS)
+    failed = engine.history_page(0, 2, status="failed")
+    assert failed["total"] == 3 and len(failed["columns"]["job_id"]) == 2
+    assert engine.history_page(50, 10)["columns"]["job_id"] == []
+    with pytest.raises(PbrainWidgetsError, match="offset must be an integer >= 0, got -1"):
+        engine.history_page(-1)
+    with pytest.raises(PbrainWidgetsError, match="unknown job status"):
+        engine.history_page(status="nope")
+
+
 @pytest.mark.parametrize("where", ["memory", "file"])
 async def test_history_rows_filters_and_text(make_engine, tmp_path, where):
     db = ":memory:" if where == "memory" else tmp_path / "h.sqlite"

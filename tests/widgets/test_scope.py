@@ -45,7 +45,7 @@ def payload_naming(action, job_id: str) -> dict:
         elif name == "job_ids":
             payload[name] = [job_id]
         elif field.required:
-            payload[name] = "view-1" if field.kind is str else field.minimum or 1
+            payload[name] = (field.choices or ("view-1",))[0] if field.kind is str else field.minimum or 1
     return payload
 
 

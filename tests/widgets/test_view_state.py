@@ -11,6 +11,7 @@ from widget_helpers import over_the_wire
 from pbrain_widgets import widgets
 from pbrain_widgets.widgets import (
     ConnectionStatus,
+    JobHistory,
     JobMonitor,
     LogStream,
     PipelineGraph,
@@ -43,6 +44,7 @@ MAKERS = {
     "pipeline_graph": lambda engine, project, subjects, job: PipelineGraph(engine, project.id),
     "timeline": lambda engine, project, subjects, job: Timeline(engine, project.id),
     "qc_review": lambda engine, project, subjects, job: QcReview(engine, project.id, job.stage_id),
+    "job_history": lambda engine, project, subjects, job: JobHistory(engine, project.id),
 }
 
 SETTABLE = {
@@ -54,6 +56,7 @@ SETTABLE = {
     "pipeline_graph": [],
     "timeline": [],
     "qc_review": [],
+    "job_history": [],
 }
 
 

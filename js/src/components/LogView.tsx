@@ -4,6 +4,7 @@
 
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { isAtBottom, scrollAfterAppend, scrollAfterPrepend } from "../autoscroll";
+import { saveText } from "../download";
 import { formatClock } from "../format";
 import { fetchWholeLog, filterLines, findMatches, LEVELS, logFileName, logText, splitMatches } from "../logtools";
 import type { LogWindow } from "../state/logs";
@@ -135,12 +136,7 @@ export function LogView({ window: win, height: maxHeight = 280, label, loadOlder
     setStatus("Downloading...");
     fetchWholeLog(fetchPage)
       .then((all) => {
-        const url = URL.createObjectURL(new Blob([logText(all)], { type: "text/plain" }));
-        const a = document.createElement("a");
-        a.href = url;
-        a.download = logFileName(label);
-        a.click();
-        setTimeout(() => URL.revokeObjectURL(url), 1000);
+        saveText(logFileName(label), logText(all));
         setStatus(`Downloaded ${all.length} lines`);
       })
       .catch((e: Error) => setStatus(`Cannot download: ${e.message}`));

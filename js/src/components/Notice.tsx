@@ -24,9 +24,11 @@ export function useNotice(ms = 6000): [NoticeValue | null, (text: string, tone: 
   return [notice, say, dismiss];
 }
 
-export function Notice({ notice, onDismiss }: { notice: NoticeValue | null; onDismiss?: () => void }) {
+/** `alerts`: the slot of notifications (runs finished, jobs failed), at the bottom of the view,
+ * apart from the outcome of the user's own actions at the top. */
+export function Notice({ notice, onDismiss, alerts = false }: { notice: NoticeValue | null; onDismiss?: () => void; alerts?: boolean }) {
   return (
-    <div class="pw-toast-slot" role="status" aria-live="polite">
+    <div class={`pw-toast-slot${alerts ? " pw-alert-slot" : ""}`} role="status" aria-live="polite" aria-label={alerts ? "Notifications" : undefined}>
       {notice && (
         <div class={`pw-notice pw-notice-${notice.tone}`}>
           <span>{notice.text}</span>

@@ -2,7 +2,7 @@
 // over the newest attempts, and the order of the list (what needs eyes first).
 
 import type { PartReducer } from "../sync";
-import { JOB_STATUSES, type JobRow, type JobStatus } from "../types";
+import { JOB_STATUSES, type JobRow, type JobStatus, type RunRow } from "../types";
 
 export interface JobsState {
   byId: Record<string, JobRow>;
@@ -13,19 +13,37 @@ export interface JobsState {
   attempts: Record<string, string[]>;
   subjects: Record<string, string>;
   stages: Record<string, string>;
+  /** Job id -> its place (1, 2...) in the order queued jobs will start (only jobs ready to start). */
+  queue: Record<string, number>;
+  /** The runs the last patch said finished (a new array per patch that had some; the view
+   * announces each array once). */
+  finished: RunRow[];
 }
 
 interface JobsSnapshot {
   jobs: JobRow[];
   subjects: Record<string, string>;
   stages: Record<string, string>;
+  queue?: string[];
 }
+
+function places(queue: string[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  (queue ?? []).forEach((id, i) => {
+    out[id] = i + 1;
+  });
+  return out;
+}
+
+const NONE: RunRow[] = [];
 
 /** New jobs as full rows; known jobs as only the fields that changed. */
 interface JobsPatch {
   jobs?: JobRow[];
   changes?: (Partial<JobRow> & { id: string })[];
   subjects?: Record<string, string>;
+  queue?: string[];
+  finished?: RunRow[];
 }
 
 function newestFirst(byId: Record<string, JobRow>): string[] {
@@ -47,7 +65,15 @@ export const jobsReducer: PartReducer<JobsState> = {
     const byId: Record<string, JobRow> = {};
     for (const job of snapshot?.jobs ?? []) byId[job.id] = job;
     const order = newestFirst(byId);
-    return { byId, order, attempts: groupAttempts(byId, order), subjects: snapshot?.subjects ?? {}, stages: snapshot?.stages ?? {} };
+    return {
+      byId,
+      order,
+      attempts: groupAttempts(byId, order),
+      subjects: snapshot?.subjects ?? {},
+      stages: snapshot?.stages ?? {},
+      queue: places(snapshot?.queue),
+      finished: NONE,
+    };
   },
   patch(state, patch: JobsPatch) {
     const byId = { ...state.byId };
@@ -67,6 +93,8 @@ export const jobsReducer: PartReducer<JobsState> = {
       attempts: added ? groupAttempts(byId, order) : state.attempts,
       subjects: patch.subjects ? { ...state.subjects, ...patch.subjects } : state.subjects,
       stages: state.stages,
+      queue: patch.queue ? places(patch.queue) : state.queue,
+      finished: patch.finished?.length ? patch.finished : state.finished,
     };
   },
 };
@@ -116,7 +144,7 @@ export interface ListOptions {
 /**
  * Ids of the jobs to list under the tab `status`: the newest attempts (every attempt with
  * `history`; open jobs always), of the stage in focus if any, running first, then failed, queued, completed and cancelled,
- * newest first within each status.
+ * newest first within each status but queued jobs, which come in the order they will start.
  */
 export function listJobs(state: JobsState, status: JobStatus | "all", { query = "", history = false, pinned = {}, stage = null }: ListOptions = {}): string[] {
   const q = query.trim().toLowerCase();
@@ -130,8 +158,16 @@ export function listJobs(state: JobsState, status: JobStatus | "all", { query = 
     const text = `${state.subjects[job.subject_id] ?? ""} ${state.stages[job.stage_id] ?? ""} ${job.stage_id} ${job.id}`;
     return text.toLowerCase().includes(q);
   });
-  // a stable sort of the newest-first order
-  return ids.sort((a, b) => STATUS_RANK[shown(a)] - STATUS_RANK[shown(b)]);
+  // a stable sort of the newest-first order; queued jobs in the order they will start (those
+  // waiting for dependencies after the ready ones)
+  const place = (id: string) => state.queue[id] ?? Number.POSITIVE_INFINITY;
+  return ids.sort((a, b) => {
+    const rank = STATUS_RANK[shown(a)] - STATUS_RANK[shown(b)];
+    if (rank || shown(a) !== "queued") return rank;
+    const pa = place(a);
+    const pb = place(b);
+    return pa === pb ? 0 : pa < pb ? -1 : 1;
+  });
 }
 
 export type SortKey = "stage" | "subject" | "status" | "progress" | "elapsed" | "eta";

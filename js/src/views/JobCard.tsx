@@ -1,5 +1,6 @@
-// One job in the JobMonitor: a dense, aligned row (stage, subject, status, progress, elapsed,
-// ETA, actions) that opens into a card with the job's details, its attempts and its live log.
+// One job in the JobMonitor: a dense, aligned row (selection, stage, subject, status, progress
+// or place in the queue, elapsed, ETA, actions) that opens into a card with the job's details,
+// its attempts and its live log.
 
 import { Badge } from "../components/Badge";
 import { Icon, JobStatusIcon } from "../components/Icons";
@@ -10,6 +11,9 @@ import type { LogWindow } from "../state/logs";
 import type { JobRow, LogLine } from "../types";
 
 export const ROW_HEIGHT = 28;
+
+/** How a view changes a queued job's priority (the kernel's `prioritize` moves). */
+export type PriorityMove = "raise" | "lower" | "next";
 const DETAILS_HEIGHT = 150;
 const LOG_MAX_HEIGHT = 260;
 
@@ -33,6 +37,12 @@ interface Props {
   log: LogWindow | undefined;
   onToggle: () => void;
   onAction: (action: "cancel" | "retry") => void;
+  /** Whether the job is in the batch selection; a click (shift: a range) changes it. */
+  selected: boolean;
+  onSelect: (e: MouseEvent) => void;
+  /** Its place in the order queued jobs will start (ready queued jobs only). */
+  place: number | undefined;
+  onPriority: (move: PriorityMove) => void;
   loadOlder: (before: number) => Promise<void>;
   reloadTail: () => Promise<void>;
   fetchPage: (before: number | null, limit: number) => Promise<LogLine[]>;
@@ -44,6 +54,34 @@ export function attemptNote(job: JobRow, earlier: JobRow[]): string {
   const previous = earlier[0]?.status;
   const why = previous === "failed" ? "retried after failure" : previous === "cancelled" ? "retried after cancel" : previous ? "run again" : "";
   return why ? `attempt ${job.attempt} — ${why}` : `attempt ${job.attempt}`;
+}
+
+/** `#3 in queue`, with the priority when it is not the default; why a job waits otherwise. */
+export function queueNote(job: JobRow, place: number | undefined): string {
+  const where = place != null ? `#${place} in queue` : job.current_step || "Queued";
+  return job.priority ? `${where} · priority ${job.priority > 0 ? "+" : ""}${job.priority}` : where;
+}
+
+/** A queued job's place in the start order and the buttons that move it. */
+function QueueCell({ job, place, label, live, onPriority }: { job: JobRow; place: number | undefined; label: string; live: boolean; onPriority: (move: PriorityMove) => void }) {
+  const note = queueNote(job, place);
+  const moves: [PriorityMove, string, string][] = [
+    ["next", "⤒", `Run ${label} next`],
+    ["raise", "▲", `Raise the priority of ${label}`],
+    ["lower", "▼", `Lower the priority of ${label}`],
+  ];
+  return (
+    <span class="pw-queue-cell" title={note}>
+      <span class="pw-ellipsis pw-muted" data-place={place ?? ""}>
+        {note}
+      </span>
+      {moves.map(([move, glyph, name]) => (
+        <button type="button" key={move} class={`pw-icon-btn pw-prio pw-prio-${move}`} disabled={!live} aria-label={name} title={name} onClick={() => onPriority(move)}>
+          {glyph}
+        </button>
+      ))}
+    </span>
+  );
 }
 
 /** What the progress column says: a bar while running, else the error or the step as text. */
@@ -66,7 +104,7 @@ function Progress({ job, label }: { job: JobRow; label: string }) {
   );
 }
 
-export function JobCard({ job, stage, subject, now, live, expanded, earlier, superseded, log, onToggle, onAction, loadOlder, reloadTail, fetchPage }: Props) {
+export function JobCard({ job, stage, subject, now, live, expanded, earlier, superseded, log, onToggle, onAction, selected, onSelect, place, onPriority, loadOlder, reloadTail, fetchPage }: Props) {
   const active = job.status === "queued" || job.status === "running";
   const retryable = (job.status === "failed" || job.status === "cancelled") && !superseded;
   const note = attemptNote(job, earlier);
@@ -84,18 +122,21 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
       style={{ height: `${expanded ? expandedHeight(lines) : ROW_HEIGHT}px` }}
     >
       <div class="pw-job-row">
-        <button
-          type="button"
-          class="pw-card-toggle"
-          aria-expanded={expanded}
-          aria-controls={detailsId}
-          aria-label={`Details of ${what}`}
-          title={expanded ? "Hide details" : "Show details and log"}
-          onClick={onToggle}
-        >
-          <Icon name="chevron" className={expanded ? "pw-rot" : ""} />
-          <JobStatusIcon status={job.status} />
-        </button>
+        <span class="pw-row-lead">
+          <input type="checkbox" aria-label={`Select ${what}`} checked={selected} onClick={(e) => onSelect(e as unknown as MouseEvent)} />
+          <button
+            type="button"
+            class="pw-card-toggle"
+            aria-expanded={expanded}
+            aria-controls={detailsId}
+            aria-label={`Details of ${what}`}
+            title={expanded ? "Hide details" : "Show details and log"}
+            onClick={onToggle}
+          >
+            <Icon name="chevron" className={expanded ? "pw-rot" : ""} />
+            <JobStatusIcon status={job.status} />
+          </button>
+        </span>
         <span class="pw-card-title" title={note ? `${stage} · ${note}` : stage}>
           <span class="pw-strong">{stage}</span>
           {note && <span class="pw-muted">{` · ${note}`}</span>}
@@ -111,7 +152,7 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
           )}
           <Badge tone={job.status}>{job.status}</Badge>
         </span>
-        <Progress job={job} label={what} />
+        {job.status === "queued" ? <QueueCell job={job} place={place} label={what} live={live} onPriority={onPriority} /> : <Progress job={job} label={what} />}
         <span class="pw-num" title={job.start_time ? `started ${formatDateTime(job.start_time)}` : `queued ${formatDateTime(job.queued_at)}`}>
           {formatDuration(duration)}
         </span>
@@ -148,6 +189,12 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
             <dd>{formatDateTime(job.start_time) || "—"}</dd>
             <dt>Ended</dt>
             <dd>{formatDateTime(job.end_time) || "—"}</dd>
+            {job.status === "queued" && (
+              <>
+                <dt>Queue</dt>
+                <dd>{queueNote(job, place)}</dd>
+              </>
+            )}
             <dt>Attempt</dt>
             <dd>{job.retry_of ? `${job.attempt} (retry of ${shortId(job.retry_of)})` : String(job.attempt)}</dd>
             <dt>Resources</dt>

@@ -1,19 +1,24 @@
 // JobMonitor: stats, filter tabs with live counts (newest attempts only), a virtualised list of
-// job cards (running first; earlier attempts folded under the newest), all attempts on demand, Kill all.
+// job cards (running first; earlier attempts folded under the newest; queued jobs in start
+// order), all attempts on demand, Kill all, batch selection (cancel, retry, priority, logs) and
+// notifications when runs finish and jobs fail.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { FocusChip } from "../components/FocusChip";
-import { Notice, useNotice } from "../components/Notice";
+import { Notice, type NoticeValue, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
+import { saveText } from "../download";
 import { failure } from "../errors";
 import { logLoaders, useCanAct, useNow, useStore, useWatch } from "../hooks";
+import { type Alert, type AlertEvent, desktopOptIn, desktopPermission, labNotificationsReachable, notifyDesktop, notifyLab, RateLimiter, setDesktopOptIn } from "../notify";
 import { focusReducer } from "../state/focus";
 import { countJobs, earlierAttempts, isNewest, type JobsState, jobsReducer, listJobs, type Sort, type SortKey, sortJobs } from "../state/jobs";
 import { logsReducer } from "../state/logs";
+import { selectRows } from "../state/project";
 import { chime, newlyEnded } from "../sounds";
 import type { ModelLike, SyncClient } from "../sync";
-import type { JobRow, JobStatus } from "../types";
-import { expandedHeight, JobCard, ROW_HEIGHT } from "./JobCard";
+import type { JobRow, JobStatus, RunRow } from "../types";
+import { expandedHeight, JobCard, type PriorityMove, ROW_HEIGHT } from "./JobCard";
 
 export const jobMonitorReducers = { jobs: jobsReducer, logs: logsReducer, focus: focusReducer };
 type Client = SyncClient<typeof jobMonitorReducers>;
@@ -30,19 +35,57 @@ const TABS: { key: JobStatus | "all"; label: string; empty: string }[] = [
   { key: "cancelled", label: "Cancelled", empty: "No cancelled jobs" },
 ];
 
-/** Play a tone when a job completes or fails, if the widget's `sounds` trait is on. */
-function useSounds(model: ModelLike, jobs: JobsState | undefined): void {
+/** What the view tells about runs that finished and jobs that failed (root failures only: the
+ * jobs skipped because of one are in their run's summary). */
+export function jobNews(jobs: JobsState, failed: string[], runs: RunRow[], label: (id: string) => string): AlertEvent[] {
+  const events: AlertEvent[] = failed
+    .filter((id) => jobs.byId[id] && !jobs.byId[id].blocked_by)
+    .map((id) => ({ kind: "failed", text: `${label(id)} failed`, ok: false }));
+  for (const run of runs) events.push({ kind: "run", text: `Run finished: ${run.message}`, ok: run.failed === 0 });
+  return events;
+}
+
+/**
+ * When jobs complete or fail and runs finish: a tone (if the widget's `sounds` trait is on), and
+ * a rate-limited notification in the widget's toast, in JupyterLab's notification centre where
+ * it is reachable, and on the desktop if the user opted in.
+ */
+function useJobNews(model: ModelLike, jobs: JobsState | undefined, label: (id: string) => string, toast: (alert: Alert) => void, desktop: boolean): void {
   const seen = useRef<Map<string, JobStatus> | null>(null);
+  const runs = useRef<RunRow[] | null>(null);
+  const sink = useRef<(alert: Alert) => void>(toast);
+  sink.current = (alert: Alert) => {
+    toast(alert);
+    notifyLab(alert);
+    if (desktop) notifyDesktop(alert);
+  };
+  const limiter = useRef<RateLimiter | null>(null);
+  useEffect(() => {
+    const l = new RateLimiter((alert) => sink.current(alert));
+    limiter.current = l;
+    return () => l.dispose();
+  }, []);
   useEffect(() => {
     if (!jobs) return;
     const now = new Map(jobs.order.map((id) => [id, jobs.byId[id].status] as [string, JobStatus]));
-    if (seen.current && model.get("sounds")) {
+    if (seen.current) {
       const ended = newlyEnded(seen.current, now);
-      if (ended.failed) chime("failed");
-      else if (ended.completed) chime("completed");
+      if (model.get("sounds")) {
+        if (ended.failed.length) chime("failed");
+        else if (ended.completed.length) chime("completed");
+      }
+      const finished = runs.current !== null && jobs.finished !== runs.current ? jobs.finished : [];
+      limiter.current?.push(jobNews(jobs, ended.failed, finished, label));
     }
     seen.current = now;
+    runs.current = jobs.finished;
   }, [jobs, model]);
+}
+
+/** What a batch action says it did: "Cancelled 12 jobs; 3 skipped (job is completed...)". */
+function batchOutcome(verb: string, r: { done: number; skipped: number; reasons: string[] }): string {
+  const done = `${verb} ${r.done} job${r.done === 1 ? "" : "s"}`;
+  return r.skipped ? `${done}; ${r.skipped} skipped (${r.reasons[0] ?? "nothing to do"}${r.reasons.length > 1 ? "; …" : ""})` : done;
 }
 
 const COLUMNS: { key: SortKey; label: string }[] = [
@@ -56,12 +99,23 @@ const COLUMNS: { key: SortKey; label: string }[] = [
 
 /** The job table's column headers; a click sorts by a column, again reverses, a third time
  * goes back to the default order. */
-function SortHeader({ sort, onSort }: { sort: Sort | null; onSort: (sort: Sort | null) => void }) {
+function SortHeader({ sort, onSort, all, some, onSelectAll, shown }: { sort: Sort | null; onSort: (sort: Sort | null) => void; all: boolean; some: boolean; onSelectAll: () => void; shown: number }) {
   const next = (key: SortKey): Sort | null =>
     sort?.key !== key ? { key, descending: false } : sort.descending ? null : { key, descending: true };
   return (
     <div class="pw-job-head">
-      <span />
+      <span class="pw-row-lead">
+        <input
+          type="checkbox"
+          aria-label={all ? "Clear the selection" : `Select all ${shown} jobs shown`}
+          title={all ? "Clear the selection" : `Select all ${shown} jobs shown`}
+          checked={all}
+          ref={(el) => {
+            if (el) el.indeterminate = some && !all;
+          }}
+          onChange={onSelectAll}
+        />
+      </span>
       {COLUMNS.map((c) => {
         const on = sort?.key === c.key;
         const state = on ? (sort.descending ? ", sorted descending" : ", sorted ascending") : "";
@@ -105,10 +159,20 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const [confirmKill, setConfirmKill] = useState(false);
   const [query, setQuery] = useState("");
   const [notice, say, dismiss] = useNotice();
+  const [alert, tell, dismissAlert] = useNotice();
+  /** The batch selection (acted on: the selected jobs that the list shows). */
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const anchor = useRef<number | null>(null);
+  const [confirmBatch, setConfirmBatch] = useState<"cancel_many" | "retry_many" | null>(null);
+  const [desktop, setDesktop] = useState(desktopOptIn);
   const expanded = Object.keys(open);
   useWatch(client, expanded, state.ready);
   const jobs = state.parts.jobs;
-  useSounds(model, state.ready ? jobs : undefined);
+  const describe = (id: string) => {
+    const job = jobs.byId[id];
+    return `${jobs.stages[job.stage_id] ?? job.stage_id} for ${jobs.subjects[job.subject_id] ?? job.subject_id}`;
+  };
+  useJobNews(model, state.ready ? jobs : undefined, describe, (news: NoticeValue) => tell(news.text, news.tone), desktop);
   const stage = state.parts.focus?.stage_id ?? null;
   const listed = useMemo(
     () => (state.ready ? listJobs(jobs, tab, { query, history, pinned: open, stage }) : []),
@@ -121,9 +185,58 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const everything = countJobs(jobs);
   const active = everything.running + everything.queued; // Kill all acts on every job
   const counts = stage ? countJobs(jobs, stage) : everything; // the tabs follow the focus
-  const label = (id: string) => {
-    const job = jobs.byId[id];
-    return `${jobs.stages[job.stage_id] ?? job.stage_id} for ${jobs.subjects[job.subject_id] ?? job.subject_id}`;
+  const label = describe;
+  const chosen = ids.filter((id) => selected.has(id));
+  const cancellable = chosen.filter((id) => jobs.byId[id].status === "queued" || jobs.byId[id].status === "running");
+  const retryable = chosen.filter((id) => (jobs.byId[id].status === "failed" || jobs.byId[id].status === "cancelled") && isNewest(jobs, id));
+  const queuedChosen = chosen.filter((id) => jobs.byId[id].status === "queued");
+  const allChosen = ids.length > 0 && chosen.length === ids.length;
+  const plural = (n: number) => `${n} job${n === 1 ? "" : "s"}`;
+  const isAre = (n: number) => `${n} ${n === 1 ? "is" : "are"}`;
+  const select = (index: number, e: MouseEvent) => {
+    setSelected(selectRows(ids, selected, index, anchor.current, e.shiftKey));
+    anchor.current = index;
+  };
+  const batch = (action: "cancel_many" | "retry_many", targets: string[]) => {
+    setConfirmBatch(null);
+    client
+      .request(action, { job_ids: targets })
+      .then((r: { done: number; skipped: number; reasons: string[] }) => {
+        say(batchOutcome(action === "cancel_many" ? "Cancelled" : "Retrying", r), "ok");
+        setSelected(new Set());
+      })
+      .catch((e: Error) => say(failure(action === "cancel_many" ? "cancel the selection" : "retry the selection", e, link), "error"));
+  };
+  const prioritize = (targets: string[], move: PriorityMove) =>
+    client
+      .request("prioritize", { job_ids: targets, move })
+      .then((r: { changed: number }) => say(`${move === "next" ? "Runs next" : move === "raise" ? "Raised" : "Lowered"}: ${plural(r.changed)}`, "ok"))
+      .catch((e: Error) => say(failure("change the priority", e, link), "error"));
+  const downloadLogs = (targets: string[]) =>
+    client
+      .request("export_logs", { job_ids: targets }, 120000)
+      .then((r: { file_name: string; text: string; jobs: number }) => {
+        saveText(r.file_name, r.text);
+        say(`Downloaded the logs of ${plural(r.jobs)}`, "ok");
+      })
+      .catch((e: Error) => say(failure("download the logs", e, link), "error"));
+  const toggleDesktop = () => {
+    if (desktop) {
+      setDesktop(false);
+      setDesktopOptIn(false);
+      return;
+    }
+    if (desktopPermission() === "unsupported") {
+      say("This browser has no desktop notifications", "error");
+      return;
+    }
+    // asked on this click, as browsers require
+    Notification.requestPermission().then((permission) => {
+      const on = permission === "granted";
+      setDesktop(on);
+      setDesktopOptIn(on);
+      say(on ? "Desktop notifications on" : "The browser did not allow desktop notifications", on ? "ok" : "error");
+    });
   };
 
   const act = (action: "cancel" | "retry", id: string) =>
@@ -167,6 +280,15 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
         <span class="pw-muted">{active ? `${active} active` : "idle"}</span>
         <FocusChip focus={state.parts.focus} client={client} />
         <span class="pw-spacer" />
+        <button
+          type="button"
+          class="pw-btn pw-btn-small"
+          aria-pressed={desktop}
+          title={`Desktop notifications when a run finishes or a job fails (this widget always shows them${labNotificationsReachable() ? ", and so does JupyterLab's notification centre" : ""})`}
+          onClick={toggleDesktop}
+        >
+          Desktop alerts
+        </button>
         {confirmKill ? (
           <span class="pw-confirm" role="alertdialog" aria-label="Confirm kill all">
             <span>{`Cancel all ${active} queued and running jobs?`}</span>
@@ -225,8 +347,72 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
         All attempts
       </button>
       <Notice notice={notice} onDismiss={dismiss} />
+      <Notice notice={alert} onDismiss={dismissAlert} alerts />
+      {chosen.length > 0 && (
+        <div class="pw-batch" role="toolbar" aria-label="Selected jobs">
+          {confirmBatch ? (
+            <span class="pw-confirm" role="alertdialog" aria-label="Confirm the batch action">
+              {confirmBatch === "cancel_many" ? (
+                <>
+                  <span>{`Cancel ${plural(cancellable.length)} of the ${chosen.length} selected?${chosen.length > cancellable.length ? ` ${isAre(chosen.length - cancellable.length)} not queued or running.` : ""}`}</span>
+                  <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={() => batch("cancel_many", cancellable)}>
+                    {`Cancel ${plural(cancellable.length)}`}
+                  </button>
+                </>
+              ) : (
+                <>
+                  <span>{`Retry ${plural(retryable.length)} of the ${chosen.length} selected?${chosen.length > retryable.length ? ` ${isAre(chosen.length - retryable.length)} not failed or cancelled (or already retried).` : ""}`}</span>
+                  <button type="button" class="pw-btn pw-btn-primary" disabled={!live} onClick={() => batch("retry_many", retryable)}>
+                    {`Retry ${plural(retryable.length)}`}
+                  </button>
+                </>
+              )}
+              <button type="button" class="pw-btn" onClick={() => setConfirmBatch(null)}>
+                Back
+              </button>
+            </span>
+          ) : (
+            <>
+              <span class="pw-strong" data-testid="selected-count">{`${chosen.length} selected`}</span>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !cancellable.length} onClick={() => setConfirmBatch("cancel_many")}>
+                {`Cancel ${cancellable.length}…`}
+              </button>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !retryable.length} onClick={() => setConfirmBatch("retry_many")}>
+                {`Retry ${retryable.length}…`}
+              </button>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !queuedChosen.length} title="Start these queued jobs before every other queued job" onClick={() => prioritize(queuedChosen, "next")}>
+                {`Run next ${queuedChosen.length}`}
+              </button>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !queuedChosen.length} aria-label={`Raise the priority of ${plural(queuedChosen.length)}`} onClick={() => prioritize(queuedChosen, "raise")}>
+                ▲
+              </button>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !queuedChosen.length} aria-label={`Lower the priority of ${plural(queuedChosen.length)}`} onClick={() => prioritize(queuedChosen, "lower")}>
+                ▼
+              </button>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live} title="Save the whole log of each selected job in one text file" onClick={() => downloadLogs(chosen)}>
+                Download logs
+              </button>
+              <button type="button" class="pw-btn pw-btn-small" onClick={() => setSelected(new Set())}>
+                Clear
+              </button>
+            </>
+          )}
+        </div>
+      )}
       <div role="tabpanel" aria-label={`${current.label} jobs`}>
-        {ids.length > 0 && <SortHeader sort={sort} onSort={setSort} />}
+        {ids.length > 0 && (
+          <SortHeader
+            sort={sort}
+            onSort={setSort}
+            all={allChosen}
+            some={chosen.length > 0}
+            shown={ids.length}
+            onSelectAll={() => {
+              setSelected(allChosen ? new Set() : new Set(ids));
+              anchor.current = null;
+            }}
+          />
+        )}
         {ids.length === 0 ? (
           <p class="pw-empty">{query.trim() ? `No ${tab === "all" ? "" : `${current.label.toLowerCase()} `}jobs match “${query.trim()}”` : current.empty}</p>
         ) : (
@@ -251,6 +437,10 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
                   log={state.parts.logs[job.id]}
                   onToggle={() => toggle(job.id)}
                   onAction={(action) => act(action, job.id)}
+                  selected={selected.has(job.id)}
+                  onSelect={(e) => select(i, e)}
+                  place={jobs.queue[job.id]}
+                  onPriority={(move) => prioritize([job.id], move)}
                   loadOlder={loaders.older}
                   reloadTail={loaders.tail}
                   fetchPage={loaders.page}

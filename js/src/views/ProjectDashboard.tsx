@@ -26,6 +26,7 @@ import { subjectReducer } from "../state/subject";
 import type { SyncClient } from "../sync";
 import type { StageStatus } from "../types";
 import { ModalityBadges, SubjectPanel } from "./SubjectPanel";
+import { TemplatesControl } from "./Templates";
 
 export const dashboardReducers = { project: projectReducer, subject: subjectReducer, logs: logsReducer, focus: focusReducer, qc: qcReducer };
 type Client = SyncClient<typeof dashboardReducers>;
@@ -37,7 +38,7 @@ const STAGE_MIN_WIDTH = 62;
 const RUN_WIDTH = 32;
 
 /** A <details> popover that closes on Escape (focus back on its summary) and on a click outside. */
-function useDismissable() {
+export function useDismissable() {
   const ref = useRef<HTMLDetailsElement>(null);
   useEffect(() => {
     const onPointer = (e: Event) => {
@@ -104,6 +105,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const [openStage, setOpenStage] = useState<string | null>(null);
   const overflow = useOverflow();
   const detailRef = useRef<HTMLDivElement>(null);
+  const templatesPopover = useDismissable();
   const project = state.parts.project;
   const focus = state.parts.focus;
   const stages = project?.stages ?? [];
@@ -191,6 +193,16 @@ export function ProjectDashboard({ client }: { client: Client }) {
             ))}
           </fieldset>
         </details>
+        <TemplatesControl
+          client={client}
+          link={link}
+          live={live}
+          stageIds={chosen}
+          subjectIds={[...selected]}
+          labels={Object.fromEntries(stages.map((s) => [s.id, s.label]))}
+          say={say}
+          popover={templatesPopover}
+        />
         <button
           type="button"
           class="pw-btn"

@@ -2,6 +2,7 @@
 
 from .focus import FocusFeed
 from .graph import GraphFeed
+from .history import HistoryFeed
 from .job import JobFeed
 from .jobs import JobsFeed
 from .logs import LogFeed
@@ -14,6 +15,7 @@ from .timeline import TimelineFeed
 __all__ = [
     "FocusFeed",
     "GraphFeed",
+    "HistoryFeed",
     "JobFeed",
     "JobsFeed",
     "LogFeed",

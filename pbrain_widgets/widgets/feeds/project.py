@@ -1,15 +1,30 @@
-"""A project's subjects x stages grid, its active jobs per subject, and running the pipeline."""
+"""A project's subjects x stages grid, its active jobs per subject, running the pipeline, and
+run templates (save the stages to run, list, run and delete them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ...engine import Engine, Job, JobStatus, StatusUpdate, Subject
+from ...engine.templates import RunTemplate
 from ..feed import Action, Feed
 from ..records import stage_rows, subject_row
-from ..validation import Field
+from ..validation import BadRequest, Field
 
 _ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+TEMPLATE = {"name": Field(str, max_len=128)}
+
+
+def template_row(template: RunTemplate) -> dict[str, Any]:
+    """What the dashboard shows of a template (runner options stay in Python)."""
+    subjects = template.subjects
+    return {
+        "name": template.name,
+        "stages": template.stages,
+        "subjects": subjects if isinstance(subjects, str) or subjects is None else list(subjects),
+        "max_concurrent": template.max_concurrent,
+        "has_options": bool(template.runner_options),
+    }
 
 
 class ProjectFeed(Feed):
@@ -125,8 +140,42 @@ class ProjectFeed(Feed):
                     "rerun_done": Field(bool, required=False, nullable=True),
                 },
                 self._run_pipeline,
-            )
+            ),
+            "templates": Action({}, lambda _p: self._templates()),
+            "save_template": Action(
+                {
+                    "name": Field(str, max_len=128),
+                    "stage_ids": Field(list, max_items=100, max_len=128),
+                    "subject_ids": Field(list, required=False, nullable=True, max_len=64),
+                },
+                self._save_template,
+            ),
+            "run_template": Action(TEMPLATE, self._run_template),
+            "delete_template": Action(TEMPLATE, self._delete_template),
         }
+
+    def _templates(self) -> dict[str, Any]:
+        return {"templates": [template_row(t) for t in self.engine.list_templates()]}
+
+    def _save_template(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Save the view's stage choice (and its selected subjects, by name) as a template."""
+        subjects = None
+        if payload["subject_ids"]:
+            known = {s.id: s.name for s in self.engine.get_subjects(self.project_id)}
+            unknown = [s for s in payload["subject_ids"] if s not in known]
+            if unknown:
+                raise BadRequest(f"subjects {unknown[:3]} are not in project {self.project_id!r}")
+            subjects = [known[s] for s in payload["subject_ids"]]
+        template = self.engine.save_template(payload["name"], stages=payload["stage_ids"], subjects=subjects)
+        return {"template": template_row(template), **self._templates()}
+
+    def _run_template(self, payload: dict[str, Any]) -> dict[str, Any]:
+        jobs = self.engine.run_pipeline(self.project_id, template=payload["name"])
+        return {"jobs": len(jobs)}
+
+    def _delete_template(self, payload: dict[str, Any]) -> dict[str, Any]:
+        self.engine.delete_template(payload["name"])
+        return self._templates()
 
     def _run_pipeline(self, payload: dict[str, Any]) -> dict[str, Any]:
         rerun_done = bool(payload["rerun_done"])
