@@ -272,7 +272,7 @@ class Job(_Record):
         return copy.copy(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogEntry(_Record):
     seq: int
     """Position in its job's log: 1, 2, 3... without gaps."""

@@ -20,6 +20,7 @@ import fcntl
 import itertools
 import json
 import logging
+import math
 import os
 import shutil
 import sqlite3
@@ -160,8 +161,21 @@ def escape_unencodable(text: str) -> str:
     return text
 
 
+_second: list[Any] = [None, ""]  # the last whole second formatted: a flood logs many per second
+
+
 def _format_time(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="microseconds")
+    """``t`` as ISO 8601 in UTC with microseconds (``2026-11-29T17:52:09.123456+00:00``)."""
+    frac, whole = math.modf(t)  # rounded as datetime.fromtimestamp rounds
+    micro = round(frac * 1e6)
+    if micro >= 1_000_000:
+        whole, micro = whole + 1, micro - 1_000_000
+    elif micro < 0:
+        whole, micro = whole - 1, micro + 1_000_000
+    if whole != _second[0]:
+        _second[0] = whole
+        _second[1] = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{_second[1]}.{micro:06d}+00:00"
 
 
 def format_log_line(entry: LogEntry) -> str:

@@ -44,7 +44,7 @@ PLACEHOLDERS = {
 
 TAIL_LINES = 10
 """Lines of output quoted in the error of a failed command."""
-READ_SIZE = 16384  # about 1,000 short lines: a few milliseconds of work per loop turn
+READ_SIZE = 8192  # about 400 short lines: a few milliseconds of work per loop turn
 
 
 def _fields(template: str, what: str) -> list[str]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,7 @@ from pbrain_widgets import (
     StoreWriteError,
 )
 from pbrain_widgets.engine.models import Job, LogEntry, LogLevel
-from pbrain_widgets.engine.store import FLUSH_LINES, RETRY_MAX_SECONDS, Store
+from pbrain_widgets.engine.store import FLUSH_LINES, RETRY_MAX_SECONDS, Store, _format_time
 
 ONE_STAGE = Pipeline([Stage("a")], name="one")
 
@@ -323,3 +325,12 @@ def test_log_folders_of_killed_memory_engines_are_removed(tmp_path):
         assert live_folder.is_dir()  # a live engine's folder stays
     finally:
         live.close()
+
+
+def test_log_times_are_formatted_as_datetime_does():
+    """The per-second cache of the log's time column writes what datetime would, to the microsecond."""
+    rng = random.Random(7)
+    times = [0.0, 1.9999995, 1.0000005, 1_700_000_000.9999996, *(rng.uniform(0, 4e9) for _ in range(20_000))]
+    for t in sorted(times) + times:  # in order (the cache hits) and shuffled (it misses)
+        expected = datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="microseconds")
+        assert _format_time(t) == expected, t
