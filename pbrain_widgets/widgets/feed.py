@@ -2,7 +2,8 @@
 
 A widget is made of one or more feeds (the jobs of a project, one subject's stages, the log lines
 of the jobs a view watches...). Each feed subscribes to the engine events it needs, keeps what
-changed since the last flush, and offers the requests (actions) that act on it. The widget
+changed since the last flush, and offers the requests (actions) that act on it, by the names
+and payload types of :mod:`~pbrain_widgets.widgets.protocol`. The widget
 (:class:`~pbrain_widgets.widgets.sync.SyncWidget`) multiplexes its feeds on its one channel.
 """
 
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Engine
 from ..engine.events import Unsubscribe
 from ..errors import InvalidArgumentError
-from .validation import Schema
+
+Handler = Callable[[dict[str, Any]], Any]
+"""What answers an action: the validated payload in, the (JSON-ready) result out."""
 
 
 def check_engine(engine: object) -> Engine:
@@ -24,14 +26,6 @@ def check_engine(engine: object) -> Engine:
     if not isinstance(engine, Engine):
         raise InvalidArgumentError(f"engine must be a pbrain_widgets Engine, got {engine!r}")
     return engine
-
-
-@dataclass(frozen=True)
-class Action:
-    """A request a view may send: its payload schema and the handler that returns the result."""
-
-    schema: Schema
-    handler: Callable[[dict[str, Any]], Any]
 
 
 class Feed(abc.ABC):
@@ -60,8 +54,9 @@ class Feed(abc.ABC):
     def take_patch(self) -> Any | None:
         """What changed since the previous call (JSON-ready), or ``None`` if nothing did."""
 
-    def actions(self) -> dict[str, Action]:
-        """The requests this feed answers, by action name."""
+    def actions(self) -> dict[str, Handler]:
+        """The requests this feed answers, by action name (each declared in
+        :data:`~pbrain_widgets.widgets.protocol.ACTIONS`, which gives its payload's schema)."""
         return {}
 
     def close(self) -> None:

@@ -8,11 +8,10 @@ import traitlets
 
 from ..engine import Engine, Project
 from ..errors import UnknownSubjectError
-from .feed import Action
 from .feeds import FocusFeed, LogFeed, ProjectFeed, SubjectFeed
 from .guarded import GuardedWidget
 from .scope import Scope
-from .validation import BadTraitValue, Field
+from .validation import BadTraitValue
 
 
 class ProjectDashboard(GuardedWidget):
@@ -38,11 +37,10 @@ class ProjectDashboard(GuardedWidget):
         self.project_feed = ProjectFeed(engine, project_id)
         self.subject_feed = SubjectFeed(engine, None)
         scope = Scope.of_project(engine, project_id)
-        open_subject = Action({"subject_id": Field(str, nullable=True, max_len=64)}, self._open_subject)
         super().__init__(
             engine,
             [self.project_feed, self.subject_feed, LogFeed(engine, scope), FocusFeed(engine, scope)],
-            actions={"open_subject": open_subject},
+            actions={"open_subject": self._open_subject},
         )
         self.set_trait("project_id", self.project_feed.project_id)
 

@@ -1,11 +1,15 @@
 // The jobs feed: every job of the monitor's scope, its attempts per subject x stage, status counts
 // over the newest attempts, and the order of the list (what needs eyes first).
 
+import type { JobsPatch, JobsSnapshot } from "../protocol";
 import type { PartReducer } from "../sync";
 import { JOB_STATUSES, type JobRow, type JobStatus } from "../types";
+import { applyChanges, rowsOf } from "./rows";
 
 export interface JobsState {
   byId: Record<string, JobRow>;
+  /** Job id by seq (changes name jobs by their seq). */
+  bySeq: Record<number, string>;
   /** Job ids, newest (highest seq) first. */
   order: string[];
   /** Per subject x stage, its job ids newest first: the first is the newest attempt, the others
@@ -13,19 +17,6 @@ export interface JobsState {
   attempts: Record<string, string[]>;
   subjects: Record<string, string>;
   stages: Record<string, string>;
-}
-
-interface JobsSnapshot {
-  jobs: JobRow[];
-  subjects: Record<string, string>;
-  stages: Record<string, string>;
-}
-
-/** New jobs as full rows; known jobs as only the fields that changed. */
-interface JobsPatch {
-  jobs?: JobRow[];
-  changes?: (Partial<JobRow> & { id: string })[];
-  subjects?: Record<string, string>;
 }
 
 function newestFirst(byId: Record<string, JobRow>): string[] {
@@ -42,27 +33,40 @@ function groupAttempts(byId: Record<string, JobRow>, order: string[]): Record<st
   return attempts;
 }
 
-export const jobsReducer: PartReducer<JobsState> = {
-  init(snapshot: JobsSnapshot) {
+export const jobsReducer: PartReducer<JobsState, JobsSnapshot, JobsPatch> = {
+  init(snapshot) {
     const byId: Record<string, JobRow> = {};
-    for (const job of snapshot?.jobs ?? []) byId[job.id] = job;
+    const bySeq: Record<number, string> = {};
+    for (const job of rowsOf(snapshot?.jobs)) {
+      byId[job.id] = job;
+      bySeq[job.seq] = job.id;
+    }
     const order = newestFirst(byId);
-    return { byId, order, attempts: groupAttempts(byId, order), subjects: snapshot?.subjects ?? {}, stages: snapshot?.stages ?? {} };
+    return { byId, bySeq, order, attempts: groupAttempts(byId, order), subjects: snapshot?.subjects ?? {}, stages: snapshot?.stages ?? {} };
   },
-  patch(state, patch: JobsPatch) {
+  patch(state, patch) {
     const byId = { ...state.byId };
+    let bySeq = state.bySeq;
     let added = false;
-    for (const job of patch.jobs ?? []) {
-      if (!(job.id in byId)) added = true;
+    for (const job of rowsOf(patch.jobs)) {
+      if (!(job.id in byId)) {
+        if (!added) bySeq = { ...bySeq };
+        added = true;
+        bySeq[job.seq] = job.id;
+      }
       byId[job.id] = job;
     }
-    for (const change of patch.changes ?? []) {
-      const known = byId[change.id];
-      if (known) byId[change.id] = { ...known, ...change };
-    }
+    applyChanges(
+      patch.changes,
+      (seq) => byId[bySeq[seq]],
+      (row) => {
+        byId[row.id] = row;
+      },
+    );
     const order = added ? newestFirst(byId) : state.order;
     return {
       byId,
+      bySeq,
       order,
       attempts: added ? groupAttempts(byId, order) : state.attempts,
       subjects: patch.subjects ? { ...state.subjects, ...patch.subjects } : state.subjects,

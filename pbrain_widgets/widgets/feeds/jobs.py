@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...engine import Engine, Job, Subject
 from ...errors import InvalidTransitionError
-from ..feed import Action, Feed
-from ..records import RowChanges, job_row
+from ..feed import Feed, Handler
+from ..protocol import Cancelled, JobRow, JobsPatch, JobsSnapshot
+from ..records import RowChanges, job_row, job_table
 from ..scope import Scope
-from ..validation import Field
-
-JOB_ID = {"job_id": Field(str, max_len=64)}
 
 
 def retry_newest(engine: Engine, job: Job) -> Job:
@@ -27,12 +26,24 @@ def retry_newest(engine: Engine, job: Job) -> Job:
     return engine.retry(job.id)
 
 
-class JobsFeed(Feed):
-    """Snapshot: ``{"jobs": [row, ...] (newest first), "subjects": {id: name}, "stages": {id: label}}``.
+def job_actions(engine: Engine, scope: Callable[[], Scope]) -> dict[str, Handler]:
+    """``cancel`` and ``retry`` of one job of the scope ``scope()`` returns at the time of the
+    request (shared by every feed that offers them)."""
 
-    Patch: ``{"jobs": [new rows], "changes": [{"id", <changed field>: value, ...}],
-    "subjects": {new id: name}}`` (keys only when non-empty): a job's full row goes once, then
-    only its fields that changed (a running job's progress, step and ETA).
+    def cancel(payload: dict[str, Any]) -> JobRow:
+        return job_row(engine.cancel(scope().check_job(engine, payload["job_id"]).id))
+
+    def retry(payload: dict[str, Any]) -> JobRow:
+        return job_row(retry_newest(engine, scope().check_job(engine, payload["job_id"])))
+
+    return {"cancel": cancel, "retry": retry}
+
+
+class JobsFeed(Feed):
+    """Snapshot: :class:`~pbrain_widgets.widgets.protocol.JobsSnapshot` (every job as a table,
+    newest first); patch: :class:`~pbrain_widgets.widgets.protocol.JobsPatch`. A job's whole
+    row goes once (in the snapshot or the first patch after it was created), then only the
+    fields that change (a running job's progress, step and ETA), keyed by its ``seq``.
     """
 
     name = "jobs"
@@ -57,23 +68,24 @@ class JobsFeed(Feed):
             self._new_subjects[subject.id] = subject.name
             self._wake()
 
-    def snapshot(self) -> dict[str, Any]:
-        self._rows.resend_full(self._changed)
+    def snapshot(self) -> JobsSnapshot:
         subjects: dict[str, str] = {}
         stages: dict[str, str] = {}
         for project_id in self.scope.project_ids(self.engine):
             subjects.update((s.id, s.name) for s in self.engine.get_subjects(project_id))
             stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
-        jobs = self.engine.get_jobs(project_id=self.project_id)
-        return {"jobs": [job_row(j) for j in jobs], "subjects": subjects, "stages": stages}
+        rows = [job_row(j) for j in self.engine.get_jobs(project_id=self.project_id)]
+        self._rows.sent(rows)
+        self._rows.resend_full(self._changed)
+        return {"jobs": job_table(rows), "subjects": subjects, "stages": stages}
 
-    def take_patch(self) -> dict[str, Any] | None:
-        patch: dict[str, Any] = {}
+    def take_patch(self) -> JobsPatch | None:
+        patch: JobsPatch = {}
         if self._changed:
             rows, changes = self._rows.split(self._changed.values())
             self._changed = {}
             if rows:
-                patch["jobs"] = rows
+                patch["jobs"] = job_table(rows)
             if changes:
                 patch["changes"] = changes
         if self._new_subjects:
@@ -81,19 +93,8 @@ class JobsFeed(Feed):
             self._new_subjects = {}
         return patch or None
 
-    def _job_id(self, payload: dict[str, Any]) -> str:
-        return self.scope.check_job(self.engine, payload["job_id"]).id
+    def actions(self) -> dict[str, Handler]:
+        return {**job_actions(self.engine, lambda: self.scope), "cancel_all": self._cancel_all}
 
-    def actions(self) -> dict[str, Action]:
-        return {
-            "cancel": Action(JOB_ID, lambda p: job_row(self.engine.cancel(self._job_id(p)))),
-            "retry": Action(JOB_ID, self._retry),
-            "cancel_all": Action({}, self._cancel_all),
-        }
-
-    def _retry(self, payload: dict[str, Any]) -> dict[str, Any]:
-        job = self.scope.check_job(self.engine, payload["job_id"])
-        return job_row(retry_newest(self.engine, job))
-
-    def _cancel_all(self, _payload: dict[str, Any]) -> dict[str, Any]:
+    def _cancel_all(self, _payload: dict[str, Any]) -> Cancelled:
         return {"cancelled": len(self.engine.cancel_all(self.project_id))}
