@@ -99,9 +99,15 @@ export interface ProjectRef {
   name: string;
 }
 
-/** Every job of the widget's scope, newest (highest `seq`) first, and the names to show. */
+/**
+ * The jobs of the widget's scope, the running ones first, then the others newest (highest
+ * `seq`) first, and the names to show. A snapshot carries at most `MAX_TABLE_ROWS`
+ * jobs: the others follow in the next patches (as new rows, `MAX_TABLE_ROWS` a patch).
+ */
 export interface JobsSnapshot {
   jobs: JobTable;
+  /** Jobs in the scope: more than `jobs` holds while the rest is on its way. */
+  total: number;
   /** Subject id -> name. */
   subjects: Record<string, string>;
   /** Stage id -> label. */

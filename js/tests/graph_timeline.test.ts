@@ -62,7 +62,7 @@ describe("pipeline graph", () => {
       label: null,
     });
     const row = (id: string, stage_id: string, seq: number) => ({ id, stage_id, subject_id: "s", status: "queued", seq }) as any;
-    const jobs = jobsReducer.init({ jobs: table([row("j1", "a", 1), row("j2", "b", 2)]), subjects: {}, stages: {} }, undefined);
+    const jobs = jobsReducer.init({ jobs: table([row("j1", "a", 1), row("j2", "b", 2)]), total: 2, subjects: {}, stages: {} }, undefined);
     expect(listJobs(jobs, "all", { stage: "b" })).toEqual(["j2"]);
     expect(listJobs(jobs, "all", { stage: null })).toEqual(["j2", "j1"]);
   });

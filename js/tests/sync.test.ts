@@ -12,7 +12,7 @@ function job(id: string, seq: number, status: JobRow["status"] = "queued", progr
   };
 }
 
-const snap = (jobs: JobRow[]) => ({ jobs: { jobs: table(jobs), subjects: { s: "sub-01", s2: "sub-02" }, stages: { import: "Import", t1: "T1" } } });
+const snap = (jobs: JobRow[]) => ({ jobs: { jobs: table(jobs), total: jobs.length, subjects: { s: "sub-01", s2: "sub-02" }, stages: { import: "Import", t1: "T1" } } });
 /** A job of its own subject x stage (`stage` defaults to the job id), so that it is nobody's attempt. */
 const own = (row: JobRow, stage = row.id): JobRow => ({ ...row, stage_id: stage });
 
@@ -108,7 +108,7 @@ describe("jobs state", () => {
     expect(t.columns.project_id).toEqual({ fill: "p" });
     expect(t.columns.status).toEqual({ values: ["running", "queued"], codes: [0, 1, 1, 1] });
     expect(Array.isArray(t.columns.id)).toBe(true);
-    const state = jobsReducer.init({ jobs: t, subjects: {}, stages: {} }, undefined);
+    const state = jobsReducer.init({ jobs: t, total: 4, subjects: {}, stages: {} }, undefined);
     expect(rows.every((r) => JSON.stringify(state.byId[r.id]) === JSON.stringify(r))).toBe(true);
     expect(state.bySeq).toEqual({ 1: "a", 2: "b", 3: "c", 4: "d" });
   });

@@ -43,6 +43,8 @@ MAX_ID_CHARS = 64
 """Longest request id, job, subject or view id a view may send."""
 MAX_WATCHED = 8
 """Jobs one view may watch at once (expanded job cards, a subject's stage...)."""
+MAX_TABLE_ROWS = 5000
+"""Most jobs one message carries whole (about 0.6 MB): a longer list follows in the next patches."""
 
 # -- names -------------------------------------------------------------------------------------
 
@@ -152,9 +154,13 @@ ResourceRow = tuple[int, float, int]
 
 
 class JobsSnapshot(TypedDict):
-    """Every job of the widget's scope, newest (highest ``seq``) first, and the names to show."""
+    """The jobs of the widget's scope, the running ones first, then the others newest (highest
+    ``seq``) first, and the names to show. A snapshot carries at most :data:`MAX_TABLE_ROWS`
+    jobs: the others follow in the next patches (as new rows, :data:`MAX_TABLE_ROWS` a patch)."""
 
     jobs: JobTable
+    total: int
+    """Jobs in the scope: more than ``jobs`` holds while the rest is on its way."""
     subjects: dict[str, str]
     """Subject id -> name."""
     stages: dict[str, str]

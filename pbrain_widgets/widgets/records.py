@@ -72,6 +72,10 @@ class RowChanges:
     def resend_full(self, job_ids: Iterable[str]) -> None:
         self._full.update(job_ids)
 
+    def holds(self, job_id: str) -> bool:
+        """Whether views hold the job's row (so that a change of it travels as changed fields)."""
+        return job_id in self._sent and job_id not in self._full
+
     def split(self, jobs: Iterable[Job]) -> tuple[list[JobRow], FieldChanges]:
         """``(whole rows, changes)`` for these changed jobs."""
         rows: list[JobRow] = []

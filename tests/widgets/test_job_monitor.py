@@ -10,13 +10,15 @@ from pbrain_widgets import JobStatus, SimulatedRunner
 from pbrain_widgets.widgets import JobMonitor
 
 
-async def test_snapshot_has_every_job_newest_first_with_names(study, wire):
+async def test_snapshot_has_every_job_running_first_then_newest_first_with_names(study, wire):
     engine, project, subjects = study
-    jobs = engine.run_pipeline(project.id, [subjects[0].id], ["import", "t1_fit"])
+    jobs = engine.run_pipeline(project.id, [subjects[0].id, subjects[1].id], ["import", "t1_fit"])
     w = wire(JobMonitor(engine, project.id))
     snap = w.ok("snapshot")["parts"]["jobs"]
     rows = table_rows(snap["jobs"])
-    assert [j["id"] for j in rows] == [jobs[1].id, jobs[0].id]
+    key = [(row["status"] != "running", -row["seq"]) for row in rows]
+    assert key == sorted(key) and {row["id"] for row in rows} == {j.id for j in jobs}
+    assert snap["total"] == len(jobs) == len(rows)
     assert snap["subjects"] == {s.id: s.name for s in subjects}
     assert snap["stages"]["t1_fit"] == "T1/M0 Fitting"
     assert "resource_history" not in rows[0]
@@ -196,8 +198,12 @@ async def test_a_snapshot_between_patches_is_followed_by_full_rows(make_engine, 
     w = wire(monitor)
     job = engine.run_stage(project.id, subject.id, "import")
     await settle()
-    engine.cancel(job.id)  # a change that waits for the next flush...
-    snap = monitor.snapshot()  # ...when a view takes its snapshot
+
+    def cancel_then_snapshot():  # in one turn of the engine's loop, before the flush can run
+        engine.cancel(job.id)  # a change that waits for the next flush...
+        return monitor.snapshot()  # ...when a view takes its snapshot
+
+    snap = engine.call(cancel_then_snapshot)
     w.messages.clear()
     await settle()
     (patch,) = w.patches
@@ -205,3 +211,32 @@ async def test_a_snapshot_between_patches_is_followed_by_full_rows(make_engine, 
     assert "changes" not in patch["parts"]["jobs"]
     view = job_states(w.patches, {row["id"]: row for row in table_rows(snap["parts"]["jobs"]["jobs"])})
     assert view[job.id]["status"] == "cancelled"
+
+
+async def test_a_long_job_list_travels_in_parts_of_at_most_max_table_rows(make_engine, wire, monkeypatch):
+    import pbrain_widgets.widgets.feeds.jobs as jobs_feed
+
+    monkeypatch.setattr(jobs_feed, "MAX_TABLE_ROWS", 4)
+    engine = make_engine(runner=SimulatedRunner(step_seconds=5, failure_rate=0), max_concurrent=2)
+    project = engine.create_project("p")
+    engine.add_subjects(project.id, ["a", "b"])
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit", "input_functions"])  # 6 jobs, 2 running
+    w = wire(JobMonitor(engine, project.id))
+    snap = w.ok("snapshot")["parts"]["jobs"]
+    first = table_rows(snap["jobs"])
+    assert snap["total"] == 6 and len(first) == 4
+    assert [row["status"] for row in first[:2]] == ["running", "running"]  # what a view shows first
+    await settle(0.3)
+    parts = [p["parts"]["jobs"]["jobs"]["n"] for p in w.patches if "jobs" in p["parts"].get("jobs", {})]
+    assert parts == [2]
+    view = job_states(w.patches, {row["id"]: row for row in first})
+    assert set(view) == {j.id for j in engine.get_jobs()}
+    # a run larger than a message: its new jobs come 4 a patch, each once
+    w.messages.clear()
+    engine.add_subjects(project.id, ["c", "d", "e"])
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit"], subject_ids=None)
+    await settle(0.5)
+    sizes = [p["parts"]["jobs"]["jobs"]["n"] for p in w.patches if "jobs" in p["parts"].get("jobs", {})]
+    assert max(sizes) <= 4 and sum(sizes) == 6
+    view = job_states(w.patches, view)
+    assert set(view) == {j.id for j in engine.get_jobs()}

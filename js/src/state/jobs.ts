@@ -17,6 +17,9 @@ export interface JobsState {
   attempts: Record<string, string[]>;
   subjects: Record<string, string>;
   stages: Record<string, string>;
+  /** Jobs in the scope when the snapshot was taken; a long list arrives in parts, so that
+   * fewer than this may be held for a moment (see JobsSnapshot). */
+  total: number;
 }
 
 function newestFirst(byId: Record<string, JobRow>): string[] {
@@ -42,7 +45,15 @@ export const jobsReducer: PartReducer<JobsState, JobsSnapshot, JobsPatch> = {
       bySeq[job.seq] = job.id;
     }
     const order = newestFirst(byId);
-    return { byId, bySeq, order, attempts: groupAttempts(byId, order), subjects: snapshot?.subjects ?? {}, stages: snapshot?.stages ?? {} };
+    return {
+      byId,
+      bySeq,
+      order,
+      attempts: groupAttempts(byId, order),
+      subjects: snapshot?.subjects ?? {},
+      stages: snapshot?.stages ?? {},
+      total: snapshot?.total ?? order.length,
+    };
   },
   patch(state, patch) {
     const byId = { ...state.byId };
@@ -71,6 +82,7 @@ export const jobsReducer: PartReducer<JobsState, JobsSnapshot, JobsPatch> = {
       attempts: added ? groupAttempts(byId, order) : state.attempts,
       subjects: patch.subjects ? { ...state.subjects, ...patch.subjects } : state.subjects,
       stages: state.stages,
+      total: state.total,
     };
   },
 };

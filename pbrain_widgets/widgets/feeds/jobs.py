@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...engine import Engine, Job, Subject
+from ...engine import Engine, Job, JobStatus, Subject
 from ...errors import InvalidTransitionError
 from ..feed import Feed, Handler
-from ..protocol import Cancelled, JobRow, JobsPatch, JobsSnapshot
+from ..protocol import MAX_TABLE_ROWS, Cancelled, JobRow, JobsPatch, JobsSnapshot
 from ..records import RowChanges, job_row, job_table
 from ..scope import Scope
 
@@ -43,7 +43,9 @@ class JobsFeed(Feed):
     """Snapshot: :class:`~pbrain_widgets.widgets.protocol.JobsSnapshot` (every job as a table,
     newest first); patch: :class:`~pbrain_widgets.widgets.protocol.JobsPatch`. A job's whole
     row goes once (in the snapshot or the first patch after it was created), then only the
-    fields that change (a running job's progress, step and ETA), keyed by its ``seq``.
+    fields that change (a running job's progress, step and ETA), keyed by its ``seq``. No
+    message carries more than :data:`~pbrain_widgets.widgets.protocol.MAX_TABLE_ROWS` whole
+    rows: the rest of a long snapshot, or of a large ``run_pipeline``, follows in the next patches.
     """
 
     name = "jobs"
@@ -55,6 +57,8 @@ class JobsFeed(Feed):
         self._changed: dict[str, Job] = {}
         self._new_subjects: dict[str, str] = {}
         self._rows = RowChanges()
+        # jobs views may not hold yet, to send whole in the next patches (in this order)
+        self._unsent: dict[str, None] = {}
         self.subscribe(engine.on_job_update(self._on_job))
         self.subscribe(engine.on_subject_update(self._on_subject))
 
@@ -74,20 +78,41 @@ class JobsFeed(Feed):
         for project_id in self.scope.project_ids(self.engine):
             subjects.update((s.id, s.name) for s in self.engine.get_subjects(project_id))
             stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
-        rows = [job_row(j) for j in self.engine.get_jobs(project_id=self.project_id)]
+        jobs = self.engine.get_jobs(project_id=self.project_id)
+        # what a view shows first comes first: the running jobs, then the rest newest first
+        ordered = [j for j in jobs if j.status is JobStatus.RUNNING]
+        ordered += [j for j in jobs if j.status is not JobStatus.RUNNING]
+        rows = [job_row(j) for j in ordered[:MAX_TABLE_ROWS]]
         self._rows.sent(rows)
         self._rows.resend_full(self._changed)
-        return {"jobs": job_table(rows), "subjects": subjects, "stages": stages}
+        self._unsent = dict.fromkeys(j.id for j in ordered[MAX_TABLE_ROWS:])
+        if self._unsent:
+            self._wake()
+        return {"jobs": job_table(rows), "total": len(jobs), "subjects": subjects, "stages": stages}
 
     def take_patch(self) -> JobsPatch | None:
         patch: JobsPatch = {}
-        if self._changed:
-            rows, changes = self._rows.split(self._changed.values())
+        if self._changed or self._unsent:
+            changed = list(self._changed.values())
             self._changed = {}
+            held = [job for job in changed if self._rows.holds(job.id)]
+            new = [job for job in changed if not self._rows.holds(job.id)]
+            for job in new[MAX_TABLE_ROWS:]:  # too many for one message: the next patches
+                self._unsent[job.id] = None
+            new = new[:MAX_TABLE_ROWS]
+            for job in new:
+                self._unsent.pop(job.id, None)
+            while self._unsent and len(new) < MAX_TABLE_ROWS:
+                job_id = next(iter(self._unsent))
+                del self._unsent[job_id]
+                new.append(self.engine.get_job(job_id))
+            rows, changes = self._rows.split(held + new)
             if rows:
                 patch["jobs"] = job_table(rows)
             if changes:
                 patch["changes"] = changes
+            if self._unsent:
+                self._wake()
         if self._new_subjects:
             patch["subjects"] = self._new_subjects
             self._new_subjects = {}
