@@ -47,7 +47,8 @@ VARIANT = textwrap.dedent(
         "subject x stage": lambda: engine.get_jobs(subject_id=one, stage_id="t1_fit"),
         "active": lambda: engine.get_jobs(project_id=project.id, status=["queued", "running"]),
     }
-    out = {}
+    import pbrain_widgets
+    out = {"_module": pbrain_widgets.__file__}
     for name, query in queries.items():
         samples = []
         for _ in range(calls if name != "active" else max(3, calls // 10)):
@@ -61,14 +62,15 @@ VARIANT = textwrap.dedent(
 )
 
 
-def run(subjects: int, calls: int, pythonpath: str | None) -> dict:
-    env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
+def run(subjects: int, calls: int, checkout: str) -> dict:
+    # `python -c` puts the working directory first on sys.path: run in the checkout to measure
     out = subprocess.run(
         [sys.executable, "-c", VARIANT, str(subjects), str(calls)],
         capture_output=True,
         text=True,
         check=True,
-        env=env,
+        env={**os.environ, "PYTHONPATH": checkout},
+        cwd=checkout,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -98,7 +100,11 @@ def main() -> None:
         + "".join(f"{name:>14}" for name in results)
         + ("   ratio" if args.baseline else "")
     )
+    for name, result in results.items():
+        print(f"  {name}: {result.pop('_module')}")
     for query, first in results["this"].items():
+        found = {r[query]["found"] for r in results.values()}
+        assert len(found) == 1, f"the sides found different numbers of jobs for {query}: {found}"
         row = f"{query:<18}{first['found']:>8}" + "".join(
             f"{r[query]['ms']:>14.3f}" for r in results.values()
         )

@@ -21,14 +21,21 @@ export type FieldChanges = Record<string, [number, unknown][]>;
 /** `[seq, time, level, message]`; `seq` counts a job's lines from 1 without gaps. */
 export type LogLine = [number, number, LogLevel, string];
 
-/** `[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt]`. */
-export type TimelineRow = [string, string, string, JobStatus, number, number | null, number | null, number];
+/**
+ * `[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt, worker]`;
+ * `worker` is a Dask worker's address, or null for the kernel's machine.
+ */
+export type TimelineRow = [string, string, string, JobStatus, number, number | null, number | null, number, string | null];
 
 /** `[time, step]`: a step change inside a running job. */
 export type Mark = [number, string];
 
-/** `[second, total cpu percent, total rss bytes]` of the running jobs. */
-export type ResourceRow = [number, number, number];
+/**
+ * `[second, total cpu percent, total rss bytes]` of the running jobs, and
+ * `{worker: [cpu percent, rss bytes]}` when jobs of that second ran on workers ("" is the
+ * kernel's machine).
+ */
+export type ResourceRow = [number, number, number] | [number, number, number, Record<string, [number, number]>];
 
 /** Kernel -> views. */
 export type KernelMessage = ReplyOk | ReplyError | Patch | Beat;

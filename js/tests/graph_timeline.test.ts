@@ -69,7 +69,7 @@ describe("pipeline graph", () => {
 });
 
 const row = (id: string, stage: string, status: string, queued: number, start: number | null, end: number | null): TimelineRow =>
-  [id, "s", stage, status, queued, start, end, 1] as TimelineRow;
+  [id, "s", stage, status as TimelineRow[3], queued, start, end, 1, null];
 
 function state(rows: TimelineRow[]) {
   return timelineReducer.init({ jobs: rows, subjects: { s: "sub" }, stages: { a: "A", b: "B" }, order: ["a", "b"], marks: {}, resources: [] }, undefined);

@@ -994,7 +994,7 @@ class Engine:
         """Jobs matching every given filter, newest first."""
         statuses = self._job_filters(project_id, subject_id, stage_id, status)
         candidates = self._index.candidates(project_id, subject_id, stage_id, statuses)
-        if candidates is None:
+        if candidates is None or 2 * len(candidates) > len(self._jobs):  # most jobs: scan, no sort
             jobs: Iterable[Job] = reversed(self._jobs.values())
         else:  # the smallest index the filters name: the cost of the result, not of every job
             jobs = sorted((self._jobs[j] for j in candidates), key=lambda job: job.seq, reverse=True)

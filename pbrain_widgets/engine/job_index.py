@@ -42,7 +42,7 @@ class JobIndex:
         subject_id: str | None = None,
         stage_id: str | None = None,
         statuses: Iterable[JobStatus] | None = None,
-    ) -> Iterable[str] | None:
+    ) -> list[str] | None:
         """The ids of the smallest index that the filters name (a superset of the matches, in
         no particular order); ``None`` when no filter is given (every job may match)."""
         options: list[list[dict[str, None]]] = []

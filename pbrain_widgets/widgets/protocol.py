@@ -143,12 +143,15 @@ class ProjectRef(TypedDict):
     name: str
 
 
-TimelineRow = tuple[str, str, str, JobStatusName, float, float | None, float | None, int]
-"""``[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt]``."""
+TimelineRow = tuple[str, str, str, JobStatusName, float, float | None, float | None, int, str | None]
+"""``[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt, worker]``;
+``worker`` is a Dask worker's address, or null for the kernel's machine."""
 Mark = tuple[float, str]
 """``[time, step]``: a step change inside a running job."""
-ResourceRow = tuple[int, float, int]
-"""``[second, total cpu percent, total rss bytes]`` of the running jobs."""
+ResourceRow = tuple[int, float, int] | tuple[int, float, int, dict[str, tuple[float, int]]]
+"""``[second, total cpu percent, total rss bytes]`` of the running jobs, and
+``{worker: [cpu percent, rss bytes]}`` when jobs of that second ran on workers ("" is the
+kernel's machine)."""
 
 # -- feeds: snapshot and patch of each -------------------------------------------------------
 
