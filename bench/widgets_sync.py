@@ -184,7 +184,9 @@ def meter(
     until the cell prints ``DONE``; with ``delays``, collect the log lines' delays. With
     ``pythonpath``, the kernel imports pbrain_widgets from there."""
     env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else dict(os.environ)
-    km, kc = start_new_kernel(kernel_name="python3", env=env)
+    # the kernel puts its working directory first on sys.path: start it in the checkout measured
+    cwd = pythonpath or str(Path(__file__).resolve().parent.parent)
+    km, kc = start_new_kernel(kernel_name="python3", env=env, cwd=cwd)
     try:
         kc.execute(f"DONE = {DONE!r}\n" + code)
         counts: collections.Counter = collections.Counter()
