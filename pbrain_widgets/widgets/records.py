@@ -72,6 +72,11 @@ class RowChanges:
     def resend_full(self, job_ids: Iterable[str]) -> None:
         self._full.update(job_ids)
 
+    def forget(self, job_ids: Iterable[str]) -> None:
+        """Views may not hold these jobs (a snapshot left them out): send them whole next time."""
+        for job_id in job_ids:
+            self._sent.pop(job_id, None)
+
     def holds(self, job_id: str) -> bool:
         """Whether views hold the job's row (so that a change of it travels as changed fields)."""
         return job_id in self._sent and job_id not in self._full

@@ -240,3 +240,21 @@ async def test_a_long_job_list_travels_in_parts_of_at_most_max_table_rows(make_e
     assert max(sizes) <= 4 and sum(sizes) == 6
     view = job_states(w.patches, view)
     assert set(view) == {j.id for j in engine.get_jobs()}
+
+
+async def test_jobs_a_second_snapshot_left_out_come_whole_even_if_other_views_hold_them(
+    make_engine, wire, monkeypatch
+):
+    import pbrain_widgets.widgets.feeds.jobs as jobs_feed
+
+    engine = make_engine(runner=SimulatedRunner(step_seconds=5, failure_rate=0), max_concurrent=1)
+    project = engine.create_project("p")
+    engine.add_subjects(project.id, ["a", "b", "c"])
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit"])
+    w = wire(JobMonitor(engine, project.id))
+    w.ok("snapshot")  # a first view holds every job
+    monkeypatch.setattr(jobs_feed, "MAX_TABLE_ROWS", 2)
+    snap = w.ok("snapshot")["parts"]["jobs"]  # a second view gets 2 of 6, the rest follows
+    await settle(0.4)
+    view = job_states(w.patches, {row["id"]: row for row in table_rows(snap["jobs"])})
+    assert set(view) == {j.id for j in engine.get_jobs()}

@@ -86,6 +86,7 @@ class JobsFeed(Feed):
         self._rows.sent(rows)
         self._rows.resend_full(self._changed)
         self._unsent = dict.fromkeys(j.id for j in ordered[MAX_TABLE_ROWS:])
+        self._rows.forget(self._unsent)  # a view that took this snapshot has not got them
         if self._unsent:
             self._wake()
         return {"jobs": job_table(rows), "total": len(jobs), "subjects": subjects, "stages": stages}
