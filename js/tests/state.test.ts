@@ -27,7 +27,7 @@ describe("project and subject state", () => {
   ];
   const subject: SubjectRow = { id: "s", name: "sub", has_t1: true, has_dce: false, has_diffusion: false, statuses: { import: "done", t1_fit: "not_run" } };
   it("updates subjects, changed cells and active counts from patches", () => {
-    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], active: {} }, undefined);
+    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], active: {}, progress: {} }, undefined);
     const next = projectReducer.patch(state, {
       cells: { s: { t1_fit: "running" } },
       subjects: [{ ...subject, id: "s2", name: "new" }],
@@ -90,7 +90,7 @@ describe("safe runs", () => {
   it("adds up over the subjects of the run", () => {
     const subject = (id: string, statuses: Record<string, any>) => ({ id, name: id, has_t1: true, has_dce: true, has_diffusion: true, statuses });
     const state = projectReducer.init(
-      { project: { id: "p", name: "P" }, stages, subjects: [subject("a", { import: "done", t1: "done" }), subject("b", {})], active: {} },
+      { project: { id: "p", name: "P" }, stages, subjects: [subject("a", { import: "done", t1: "done" }), subject("b", {})], active: {}, progress: {} },
       undefined,
     );
     const all = stages.map((s) => s.id);
