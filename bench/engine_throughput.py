@@ -106,6 +106,7 @@ def run(kind: str, subjects: int, db: str, pythonpath: str | None = None) -> dic
         text=True,
         check=True,
         env=env,
+        cwd=pythonpath,  # `python -c` puts the working directory first on sys.path, before PYTHONPATH
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -4,14 +4,21 @@ Each scenario runs as one cell in a fresh IPython kernel (like ../shared/tools/i
 the script counts every iopub message but ``status`` and its size (JSON content + buffers), per
 second. Scenarios:
 
-- widgets: 500 jobs (50 subjects x 10 stages), 50 running, each writing 20 log lines and 20
-  progress updates a second; all five widgets displayed; JobMonitor watches two expanded jobs,
-  the dashboard has a subject open, SubjectDetail watches a job, LogStream follows a running job.
+- widgets: ``--subjects`` x 10 stages (default 400 x 10 = 4,000 jobs), 50 running, each writing
+  20 log lines and 20 progress updates a second for ``--job-seconds`` (4), so that jobs end and
+  start all the time; all five widgets displayed; JobMonitor watches
+  two expanded jobs, the dashboard has a subject open, SubjectDetail watches a job, LogStream
+  follows a running job. Prints bytes per second, the bytes of each feed's patches, the largest
+  message, and each widget's snapshot (the ``snapshot`` reply a view asks for on render).
 - tqdm: 50 ``tqdm.notebook`` bars, one per running job, each updated 20 times a second.
 - logstream: 3,000 log lines of one job through a displayed LogStream.
 - output: the same 3,000 lines through ``ipywidgets.Output.append_stdout``.
 
-Run: ``.venv/bin/python bench/widgets_sync.py [--seconds 10]``.
+With ``--baseline REF`` the widgets scenario also runs on an earlier commit (checked out into a
+temporary git worktree, with this checkout's built front end) in the same run, and the ratios
+are printed. ``--widgets-only`` skips the tqdm, LogStream and Output scenarios.
+
+Run: ``.venv/bin/python bench/widgets_sync.py [--seconds 10] [--subjects 400] [--baseline REF]``.
 """
 
 from __future__ import annotations
@@ -19,9 +26,14 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import queue
+import shutil
+import subprocess
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from jupyter_client.manager import start_new_kernel
 
@@ -47,12 +59,12 @@ WIDGETS = (
 from IPython.display import display
 from pbrain_widgets.widgets import ConnectionStatus, JobMonitor, LogStream, ProjectDashboard, SubjectDetail
 
-engine = Engine(db_path=":memory:", runner=Chatty(seconds=60), max_concurrent=50)
+engine = Engine(db_path=":memory:", runner=Chatty(seconds=JOB_SECONDS), max_concurrent=50)
 project = engine.create_project("bench")
-subjects = engine.add_subjects(project.id, [f"sub-{i:02d}" for i in range(50)])
+subjects = engine.add_subjects(project.id, [f"sub-{i:03d}" for i in range(SUBJECTS)])
 jobs = engine.run_pipeline(project.id)
 running = engine.get_jobs(status="running")
-assert len(jobs) == 500 and len(running) == 50
+assert len(jobs) == 10 * SUBJECTS and len(running) == 50
 monitor = JobMonitor(engine, project.id)
 dashboard = ProjectDashboard(engine, project.id)
 detail = SubjectDetail(engine, subjects[1].id)
@@ -66,6 +78,8 @@ def ask(widget, action, payload):  # what a view's request does
 ask(monitor, "watch", {"view": "bench", "job_ids": [running[1].id, running[2].id]})
 ask(dashboard, "open_subject", {"subject_id": subjects[3].id})
 ask(detail, "watch", {"view": "bench", "job_ids": [running[4].id]})
+for w in widgets:  # what a view's snapshot request brings (the reply goes out on iopub)
+    ask(w, "snapshot", {})
 """
 )
 
@@ -120,6 +134,11 @@ class Meter:
     sizes: collections.Counter
     per_second: collections.Counter
     seconds: float
+    parts: collections.Counter = field(default_factory=collections.Counter)
+    """Bytes of each feed's patches (JSON of the part), by feed name."""
+    snapshots: list[int] = field(default_factory=list)
+    """Bytes of each snapshot reply, in the order the widgets were asked."""
+    largest: int = 0
 
     def total(self, kinds: tuple[str, ...] = ("comm_msg",)) -> tuple[int, int]:
         return sum(self.counts[k] for k in kinds), sum(self.sizes[k] for k in kinds)
@@ -145,15 +164,37 @@ def log_line_delays(msg: dict, received: float, delays: list[float]) -> None:
         delays.extend(received - line[1] for line in lines)
 
 
-def meter(code: str, seconds: float, delays: list[float] | None = None) -> Meter:
+def measure_parts(msg: dict, size: int, parts: collections.Counter, snapshots: list[int]) -> None:
+    """Add a patch's bytes per feed to ``parts``; note a snapshot reply's size in ``snapshots``."""
+    data = msg["content"].get("data", {})
+    content = data.get("content") if data.get("method") == "custom" else None
+    if not isinstance(content, dict):
+        return
+    if content.get("kind") == "patch":
+        for name, part in content["parts"].items():
+            parts[name] += len(json.dumps(part))
+    elif content.get("kind") == "reply" and {"parts", "rev"} <= set(content.get("result") or ()):
+        snapshots.append(size)
+
+
+def meter(
+    code: str, seconds: float, delays: list[float] | None = None, pythonpath: str | None = None
+) -> Meter:
     """Run ``code`` as a cell in a new kernel and meter iopub for ``seconds`` from its start, or
-    until the cell prints ``DONE``; with ``delays``, collect the log lines' delays."""
-    km, kc = start_new_kernel(kernel_name="python3")
+    until the cell prints ``DONE``; with ``delays``, collect the log lines' delays. With
+    ``pythonpath``, the kernel imports pbrain_widgets from there."""
+    env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else dict(os.environ)
+    # the kernel puts its working directory first on sys.path: start it in the checkout measured
+    cwd = pythonpath or str(Path(__file__).resolve().parent.parent)
+    km, kc = start_new_kernel(kernel_name="python3", env=env, cwd=cwd)
     try:
         kc.execute(f"DONE = {DONE!r}\n" + code)
         counts: collections.Counter = collections.Counter()
         sizes: collections.Counter = collections.Counter()
         per_second: collections.Counter = collections.Counter()
+        parts: collections.Counter = collections.Counter()
+        snapshots: list[int] = []
+        largest = 0
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < seconds:
             try:
@@ -172,12 +213,15 @@ def meter(code: str, seconds: float, delays: list[float] | None = None) -> Meter
             )
             counts[kind] += 1
             sizes[kind] += size
-            if delays is not None and kind == "comm_msg":
-                log_line_delays(msg, time.time(), delays)
+            largest = max(largest, size)
+            if kind == "comm_msg":
+                if delays is not None:
+                    log_line_delays(msg, time.time(), delays)
+                measure_parts(msg, size, parts, snapshots)
             per_second[int(elapsed)] += 1
             if kind == "stream" and DONE in msg["content"].get("text", ""):
-                return Meter(counts, sizes, per_second, elapsed)
-        return Meter(counts, sizes, per_second, seconds)
+                return Meter(counts, sizes, per_second, elapsed, parts, snapshots, largest)
+        return Meter(counts, sizes, per_second, seconds, parts, snapshots, largest)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
@@ -187,18 +231,84 @@ def mib(n: float) -> str:
     return f"{n / 2**20:,.2f} MiB" if n >= 2**20 else f"{n / 1024:,.1f} KiB"
 
 
+def checkout(ref: str, folder: str) -> str:
+    """A worktree of ``ref`` in ``folder``, with this checkout's built front end (the kernel
+    side refuses to import without it; no browser runs here)."""
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        ["git", "-C", str(root), "worktree", "add", "--detach", folder, ref], check=True, capture_output=True
+    )
+    shutil.copytree(
+        root / "pbrain_widgets" / "static", Path(folder) / "pbrain_widgets" / "static", dirs_exist_ok=True
+    )
+    return folder
+
+
+def report_widgets(name: str, m: Meter) -> float:
+    """Print one side's widgets scenario; return its comm bytes per second without snapshots."""
+    patch_bytes = m.sizes["comm_msg"] - sum(m.snapshots)
+    rate = patch_bytes / m.seconds
+    print(f"\n{name}: {m.mean:.1f} msgs/s, comm_msg without snapshot replies {rate / 1000:,.1f} KB/s")
+    total = sum(m.parts.values()) or 1
+    print(
+        "  patch bytes by feed: "
+        + ", ".join(
+            f"{k} {v / 1000 / m.seconds:,.1f} KB/s ({100 * v / total:.0f} %)"
+            for k, v in m.parts.most_common()
+        )
+    )
+    print(f"  snapshot replies (bytes): {', '.join(f'{s / 1000:,.1f} KB' for s in m.snapshots)}")
+    print(f"  largest message: {m.largest / 1000:,.1f} KB")
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="metering window per rate scenario")
+    parser.add_argument(
+        "--subjects", type=int, default=400, help="subjects of the widgets scenario (x 10 jobs)"
+    )
+    parser.add_argument(
+        "--job-seconds", type=float, default=4.0, help="run time of each job of the widgets scenario"
+    )
+    parser.add_argument("--baseline", help="git ref whose widgets run the same scenario in this run")
+    parser.add_argument(
+        "--widgets-only", action="store_true", help="skip the tqdm, LogStream and Output runs"
+    )
     args = parser.parse_args()
+    code = f"SUBJECTS = {args.subjects}\nJOB_SECONDS = {args.job_seconds}\n" + WIDGETS
 
     delays: list[float] = []
-    widgets = meter(WIDGETS, args.seconds, delays)
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        base = None
+        if args.baseline:
+            path = checkout(args.baseline, f"{tmp}/baseline")
+            try:
+                base = meter(code, args.seconds, pythonpath=path)
+            finally:
+                subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", path], check=False)
+    widgets = meter(code, args.seconds, delays)
+    jobs = 10 * args.subjects
+    load = "50 running x 20 log lines/s + 20 progress updates/s"
+    print(f"\nLoad: {jobs:,} jobs, {load}, {args.seconds:.0f} s window")
+    rate = report_widgets("pbrain widgets (5 widgets)", widgets)
+    if base is not None:
+        base_rate = report_widgets(f"pbrain widgets at {args.baseline}", base)
+        print(f"\nbytes/s: {rate / base_rate:.2f}x the baseline (target: <= 80 KB/s)")
+        print(f"messages/s: {widgets.mean / base.mean:.2f}x the baseline (target: <= 1)")
+        print(f"largest message: {widgets.largest / base.largest:.2f}x the baseline (target: <= 1 MB)")
+        print(
+            "JobMonitor snapshot: "
+            f"{widgets.snapshots[0] / base.snapshots[0]:.2f}x the baseline (target: < 600 KB for 4,000 jobs)"
+        )
+    if args.widgets_only:
+        return
     tqdm = meter(TQDM, args.seconds)
     print(f"\nLoad: 50 running jobs x 20 log lines/s + 20 progress updates/s, {args.seconds:.0f} s window")
     header = f"{'variant':<40} {'msgs/s mean':>12} {'msgs/s peak':>12} {'bytes/s mean':>14}"
     print(f"{header} {'comm_msg bytes/s':>17} {'comm_open':>10}")
-    for name, m in (("pbrain widgets (5 widgets, 500 jobs)", widgets), ("tqdm.notebook, 50 bars", tqdm)):
+    for name, m in (("pbrain widgets (5 widgets)", widgets), ("tqdm.notebook, 50 bars", tqdm)):
         total_bytes = sum(m.sizes.values())
         print(
             f"{name:<40} {m.mean:>12.1f} {m.peak:>12} {mib(total_bytes / m.seconds) + '/s':>14} "

@@ -1,28 +1,26 @@
-// The view side of the sync protocol (reference: pbrain_widgets/widgets/sync.py docstring).
+// The view side of the sync protocol (rules: pbrain_widgets/widgets/sync.py docstring; every
+// message and action typed in protocol.ts, generated from pbrain_widgets/widgets/protocol.py).
 //
 // `Revisions` is the pure part: it turns a snapshot and numbered patches into state, buffering
 // patches until the snapshot is in, dropping the ones it already covers and spotting gaps.
 // `SyncClient` is the transport: requests with per-view ids, replies, patches, resync on gaps.
 
 import { answersNow, DEFAULT_TIMING, type Heard, type Link, type LinkTiming, linkState } from "./link";
+import type { ActionName, Actions, KernelMessage, Patch } from "./protocol";
 import { Store } from "./store";
 
 export type Parts = Record<string, unknown>;
 
-/** How one feed's state is built from its snapshot and updated by its patches (pure). */
-export interface PartReducer<S> {
-  init(snapshot: any, previous: S | undefined): S;
-  patch(state: S, patch: any): S;
+/** How one feed's state is built from its snapshot and updated by its patches (pure); `Snap`
+ * and `P` are the feed's types in protocol.ts (`Feeds[name]`). A snapshot may be missing (a
+ * feed the widget does not have), hence `undefined`. */
+export interface PartReducer<S, Snap = any, P = any> {
+  init(snapshot: Snap | undefined, previous: S | undefined): S;
+  patch(state: S, patch: P): S;
 }
 
 export type Reducers = Record<string, PartReducer<any>>;
-export type StateOf<R extends Reducers> = { [K in keyof R]: R[K] extends PartReducer<infer S> ? S : never };
-
-export interface Patch {
-  rev: number;
-  t: number;
-  parts: Parts;
-}
+export type StateOf<R extends Reducers> = { [K in keyof R]: R[K] extends PartReducer<infer S, any, any> ? S : never };
 
 export interface ViewState<R extends Reducers> {
   ready: boolean;
@@ -35,7 +33,7 @@ export interface ViewState<R extends Reducers> {
 export type PatchResult = "applied" | "buffered" | "stale" | "gap";
 
 export class Revisions<R extends Reducers> {
-  private buffer: Patch[] = [];
+  private buffer: Pick<Patch, "rev" | "t" | "parts">[] = [];
   state: ViewState<R>;
 
   constructor(private reducers: R) {
@@ -58,7 +56,7 @@ export class Revisions<R extends Reducers> {
     return true;
   }
 
-  patch(patch: Patch, now = Date.now() / 1000): PatchResult {
+  patch(patch: Pick<Patch, "rev" | "t" | "parts">, now = Date.now() / 1000): PatchResult {
     if (!this.state.ready) {
       this.buffer.push(patch);
       return "buffered";
@@ -101,8 +99,8 @@ interface Pending {
 }
 
 /** A reply with binary buffers: its result describes them. */
-export interface BinaryReply {
-  result: any;
+export interface BinaryReply<T = unknown> {
+  result: T;
   buffers: DataView[];
 }
 
@@ -202,7 +200,7 @@ export class SyncClient<R extends Reducers> {
     this.probing = true;
     if (this.heard.unansweredSince == null) this.heard.unansweredSince = sent;
     this.request("ping", {}, this.timing.timeoutMs)
-      .then((result: { busy?: boolean; store_error?: string | null; closed?: boolean }) => {
+      .then((result) => {
         this.heard.busy = Boolean(result?.busy);
         this.noteClosed(result?.closed);
         this.link.set({ ...this.link.get(), latencyMs: Date.now() - sent, storeError: result?.store_error ?? null });
@@ -214,7 +212,17 @@ export class SyncClient<R extends Reducers> {
       });
   }
 
-  request(action: string, payload: Record<string, unknown> = {}, timeoutMs = 15000, binary = false): Promise<any> {
+  /** Send a request; the promise has its result (typed by the action, see protocol.ts). */
+  request<A extends ActionName>(action: A, payload: Actions[A]["payload"] = {} as Actions[A]["payload"], timeoutMs = 15000): Promise<Actions[A]["result"]> {
+    return this.send(action, payload, timeoutMs, false);
+  }
+
+  /** A request whose reply carries binary buffers (a picture): resolves with them. */
+  requestBinary<A extends ActionName>(action: A, payload: Actions[A]["payload"], timeoutMs = 30000): Promise<BinaryReply<Actions[A]["result"]>> {
+    return this.send(action, payload, timeoutMs, true);
+  }
+
+  private send(action: ActionName, payload: unknown, timeoutMs: number, binary: boolean): Promise<any> {
     const id = `${this.viewId}:${++this.counter}`;
     if (this.disposed) {
       // a closed view's last word (an effect's cleanup that runs after dispose, e.g. unwatching
@@ -245,11 +253,6 @@ export class SyncClient<R extends Reducers> {
     });
   }
 
-  /** A request whose reply carries binary buffers (a picture): resolves with them. */
-  requestBinary(action: string, payload: Record<string, unknown>, timeoutMs = 30000): Promise<BinaryReply> {
-    return this.request(action, payload, timeoutMs, true);
-  }
-
   /** The kernel said whether the engine is closed; a closed engine stays closed. */
   private noteClosed(closed: unknown): void {
     if (closed === true && !this.link.get().engineClosed) this.link.set({ ...this.link.get(), engineClosed: true });
@@ -261,7 +264,7 @@ export class SyncClient<R extends Reducers> {
     this.publish();
   }
 
-  private onMessage(msg: any, buffers?: unknown): void {
+  private onMessage(msg: KernelMessage, buffers?: unknown): void {
     if (!msg || typeof msg !== "object") return;
     this.heard.lastHeard = Date.now();
     if (msg.kind === "beat") {
@@ -274,15 +277,16 @@ export class SyncClient<R extends Reducers> {
     }
     if (msg.kind === "reply") {
       this.heard.unansweredSince = null; // any reply means requests are answered now
-      const pending = typeof msg.id === "string" ? this.pending.get(msg.id) : undefined;
-      if (!pending) return; // another view's reply
-      this.pending.delete(msg.id);
+      const id = msg.id;
+      const pending = typeof id === "string" ? this.pending.get(id) : undefined;
+      if (!pending || id == null) return; // another view's reply
+      this.pending.delete(id);
       clearTimeout(pending.timer);
       if (msg.ok && pending.binary) pending.resolve({ result: msg.result, buffers: Array.isArray(buffers) ? buffers : [] });
       else if (msg.ok) pending.resolve(msg.result);
       else pending.reject(new RequestError(String(msg.error ?? "request failed")));
     } else if (msg.kind === "patch") {
-      const result = this.revisions.patch(msg as Patch);
+      const result = this.revisions.patch(msg);
       if (result === "applied") this.publish();
       else if (result === "gap") this.resync();
     }

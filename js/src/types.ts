@@ -1,63 +1,9 @@
-// Shapes of the records the kernel sends (see pbrain_widgets/widgets/records.py).
+// The records the views draw: the protocol's types (generated from the kernel's; see
+// protocol.ts), re-exported under the names the views import.
 
-export type JobStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
-export type StageStatus = "not_run" | "queued" | "running" | "done" | "failed" | "waiting" | "stale";
-export type LogLevel = "DEBUG" | "INFO" | "PROGRESS" | "WARNING" | "ERROR" | "SUCCESS";
+import type { JobStatus } from "./protocol";
 
-export interface JobRow {
-  id: string;
-  project_id: string;
-  subject_id: string;
-  stage_id: string;
-  status: JobStatus;
-  progress: number;
-  current_step: string;
-  queued_at: number;
-  start_time: number | null;
-  end_time: number | null;
-  error: string | null;
-  log_path: string | null;
-  eta_seconds: number | null;
-  attempt: number;
-  /** Higher starts first among queued jobs (default 0). */
-  priority: number;
-  retry_of: string | null;
-  blocked_by: string | null;
-  cpu_percent: number | null;
-  memory_rss: number | null;
-  peak_memory_rss: number | null;
-  seq: number;
-}
+export type { JobRow, JobStatus, LogLevel, LogLine, RunRow, StageRow, StageStatus, SubjectRow } from "./protocol";
 
-/** `[seq, time, level, message]`; seq counts a job's lines from 1 without gaps. */
-export type LogLine = [number, number, LogLevel, string];
-
-export interface StageRow {
-  id: string;
-  label: string;
-  depends_on: string[];
-}
-
-export interface SubjectRow {
-  id: string;
-  name: string;
-  has_t1: boolean;
-  has_dce: boolean;
-  has_diffusion: boolean;
-  statuses: Record<string, StageStatus>;
-}
-
-/** A run (the jobs one action queued) that finished (pbrain_widgets/widgets/feeds/jobs.py run_row). */
-export interface RunRow {
-  run_id: number;
-  action: string;
-  message: string;
-  ok: boolean;
-  jobs: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  root_failed_ids: string[];
-}
-
+/** The job statuses in the order the monitor lists its tabs and stats. */
 export const JOB_STATUSES: JobStatus[] = ["running", "queued", "completed", "failed", "cancelled"];

@@ -4,6 +4,7 @@ import { axisDuration, niceTicks, pageLabel } from "../src/state/history";
 import { jobsReducer, listJobs } from "../src/state/jobs";
 import { queueNote } from "../src/views/JobCard";
 import type { JobRow } from "../src/types";
+import { table } from "./wire";
 
 const failed = (n: number) => Array.from({ length: n }, (_, i) => ({ kind: "failed" as const, text: `stage for s${i} failed`, ok: false }));
 
@@ -46,20 +47,20 @@ function row(id: string, seq: number, priority = 0): JobRow {
 
 describe("the start order", () => {
   it("lists queued jobs in the kernel's start order, the ones not in it (waiting) after", () => {
-    let state = jobsReducer.init({ jobs: [row("a", 1), row("b", 2), row("c", 3)], subjects: {}, stages: {}, queue: ["a", "b"] }, undefined);
+    let state = jobsReducer.init({ jobs: table([row("a", 1), row("b", 2), row("c", 3)]), total: 3, subjects: {}, stages: {}, queue: ["a", "b"] }, undefined);
     expect(listJobs(state, "queued")).toEqual(["a", "b", "c"]);
-    state = jobsReducer.patch(state, { queue: ["b", "a"], changes: [{ id: "b", priority: 1 }] });
+    state = jobsReducer.patch(state, { queue: ["b", "a"], changes: { priority: [[2, 1]] } });
     expect(listJobs(state, "queued")).toEqual(["b", "a", "c"]);
     expect(queueNote(state.byId.b, state.queue.b)).toBe("#1 in queue · priority +1");
     expect(queueNote(state.byId.c, state.queue.c)).toBe("Queued");
   });
   it("keeps the finished runs of the last patch that had some", () => {
-    let state = jobsReducer.init({ jobs: [], subjects: {}, stages: {} }, undefined);
+    let state = jobsReducer.init({ jobs: table([]), total: 0, subjects: {}, stages: {}, queue: [] }, undefined);
     const before = state.finished;
     state = jobsReducer.patch(state, { finished: [{ run_id: 1, action: "run_pipeline", message: "m", ok: true, jobs: 1, completed: 1, failed: 0, cancelled: 0, root_failed_ids: [] }] });
     expect(state.finished).not.toBe(before);
     const after = state.finished;
-    expect(jobsReducer.patch(state, { changes: [] }).finished).toBe(after);
+    expect(jobsReducer.patch(state, { changes: {} }).finished).toBe(after);
   });
 });
 

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/index";
 import { SNAPSHOT_TIMEOUT_MS, type ModelLike, SyncClient } from "../src/sync";
 import type { JobRow } from "../src/types";
+import { table } from "./wire";
 
 class FakeModel implements ModelLike {
   sent: any[] = [];
@@ -93,13 +94,14 @@ describe("a view's cleanup", () => {
       const now = Date.now() / 1000;
       const parts =
         kind === "job_monitor"
-          ? { jobs: { jobs: [running(now - 5)], subjects: { s: "sub-01" }, stages: { import: "Import" } }, logs: { tails: {} } }
+          ? { jobs: { jobs: table([running(now - 5)]), total: 1, subjects: { s: "sub-01" }, stages: { import: "Import" }, queue: [] }, logs: { tails: {} } }
           : {
               project: {
                 project: { id: "p", name: "P" },
                 stages: [{ id: "import", label: "Import", depends_on: [] }],
                 subjects: [{ id: "s", name: "sub-01", has_t1: true, has_dce: true, has_diffusion: true, statuses: { import: "running" } }],
                 active: { s: 1 },
+                progress: { s: { import: 40 } },
               },
               subject: {},
               logs: { tails: {} },
@@ -113,6 +115,7 @@ describe("a view's cleanup", () => {
         await vi.advanceTimersByTimeAsync(3000); // a ping is pending, clocks tick
       });
       expect(el.textContent).not.toBe("");
+      expect(el.querySelector("[data-ready='true']")).not.toBeNull(); // the snapshot was read
       expect(vi.getTimerCount()).toBeGreaterThan(0);
       act(() => cleanup());
       expect(el.innerHTML).toBe("");

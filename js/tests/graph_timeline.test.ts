@@ -15,6 +15,7 @@ import {
   timeTicks,
   zoomViewport,
 } from "../src/state/timeline";
+import { table } from "./wire";
 
 const stages = [
   { id: "a", label: "A", depends_on: [] },
@@ -61,14 +62,14 @@ describe("pipeline graph", () => {
       label: null,
     });
     const row = (id: string, stage_id: string, seq: number) => ({ id, stage_id, subject_id: "s", status: "queued", seq }) as any;
-    const jobs = jobsReducer.init({ jobs: [row("j1", "a", 1), row("j2", "b", 2)], subjects: {}, stages: {} }, undefined);
+    const jobs = jobsReducer.init({ jobs: table([row("j1", "a", 1), row("j2", "b", 2)]), total: 2, subjects: {}, stages: {}, queue: [] }, undefined);
     expect(listJobs(jobs, "all", { stage: "b" })).toEqual(["j2"]);
     expect(listJobs(jobs, "all", { stage: null })).toEqual(["j2", "j1"]);
   });
 });
 
 const row = (id: string, stage: string, status: string, queued: number, start: number | null, end: number | null): TimelineRow =>
-  [id, "s", stage, status, queued, start, end, 1] as TimelineRow;
+  [id, "s", stage, status as TimelineRow[3], queued, start, end, 1, null];
 
 function state(rows: TimelineRow[]) {
   return timelineReducer.init({ jobs: rows, subjects: { s: "sub" }, stages: { a: "A", b: "B" }, order: ["a", "b"], marks: {}, resources: [] }, undefined);

@@ -7,6 +7,7 @@ import widget from "../src/index";
 import type { Link } from "../src/link";
 import type { ModelLike } from "../src/sync";
 import type { JobRow } from "../src/types";
+import { table } from "./wire";
 
 class FakeModel implements ModelLike {
   sent: any[] = [];
@@ -59,7 +60,7 @@ async function monitor() {
     cleanup = widget.render({ model, el });
   });
   const now = Date.now() / 1000;
-  await model.reply("snapshot", { rev: 0, t: now, closed: false, parts: { jobs: { jobs: [running(now - 5)], subjects: { s: "sub-01" }, stages: { import: "Import" } }, logs: { tails: {} } } });
+  await model.reply("snapshot", { rev: 0, t: now, closed: false, parts: { jobs: { jobs: table([running(now - 5)]), subjects: { s: "sub-01" }, stages: { import: "Import" } }, logs: { tails: {} } } });
   return { model, el };
 }
 
@@ -84,7 +85,7 @@ describe("a closed engine", () => {
     await act(() => {
       cleanup = widget.render({ model, el });
     });
-    await model.reply("snapshot", { rev: 0, t: 0, closed: true, parts: { jobs: { jobs: [], subjects: {}, stages: {} }, logs: { tails: {} } } });
+    await model.reply("snapshot", { rev: 0, t: 0, closed: true, parts: { jobs: { jobs: table([]), subjects: {}, stages: {} }, logs: { tails: {} } } });
     expect(el.querySelector("[data-link]")?.getAttribute("data-link")).toBe("closed");
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { activeTotal, planRun, planStages, projectReducer, selectRows } from "../src/state/project";
 import { canRun, stageProgress, subjectReducer } from "../src/state/subject";
+import type { SubjectRow } from "../src/types";
+import { jobRow as job } from "./wire";
 
 const ids = ["a", "b", "c", "d", "e"];
 
@@ -23,15 +25,29 @@ describe("project and subject state", () => {
     { id: "import", label: "Import", depends_on: [] },
     { id: "t1_fit", label: "T1", depends_on: ["import"] },
   ];
-  const subject = { id: "s", name: "sub", has_t1: true, has_dce: false, has_diffusion: false, statuses: { import: "done", t1_fit: "not_run" } };
-  it("updates subjects and active counts from patches", () => {
-    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], active: {} }, undefined);
+  const subject: SubjectRow = { id: "s", name: "sub", has_t1: true, has_dce: false, has_diffusion: false, statuses: { import: "done", t1_fit: "not_run" } };
+  it("updates subjects, changed cells and active counts from patches", () => {
+    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], active: {}, progress: {} }, undefined);
     const next = projectReducer.patch(state, {
-      subjects: [{ ...subject, statuses: { import: "done", t1_fit: "running" } }, { ...subject, id: "s2", name: "new" }],
+      cells: { s: { t1_fit: "running" } },
+      subjects: [{ ...subject, id: "s2", name: "new" }],
       active: { s: 1 },
     });
     expect(next.subjects.map((s) => s.statuses.t1_fit)).toEqual(["running", "not_run"]);
+    expect(next.subjects[0].statuses.import).toBe("done");
+    expect(state.subjects[0].statuses.t1_fit).toBe("not_run");
     expect(activeTotal(next)).toBe(1);
+    const renamed = projectReducer.patch(next, { subjects: [{ ...next.subjects[0], name: "renamed" }] });
+    expect(renamed.subjects.map((s) => s.name)).toEqual(["renamed", "new"]);
+  });
+  it("applies changes to a stage's newest job by its seq, and takes a newer attempt whole", () => {
+    const row = { ...job("j", 5), stage_id: "import" };
+    const state = subjectReducer.init({ subject, stages, latest: { import: row } }, undefined);
+    const moved = subjectReducer.patch(state, { changes: { progress: [[5, 40]], eta_seconds: [[5, 12], [4, 1]] } });
+    expect(moved.latest.import).toMatchObject({ id: "j", progress: 40, eta_seconds: 12 });
+    const retried = subjectReducer.patch(moved, { latest: { import: { ...row, id: "j2", seq: 6 } } });
+    expect(retried.latest.import.id).toBe("j2");
+    expect(subjectReducer.patch(retried, { changes: { progress: [[5, 99]] } }).latest.import.progress).toBe(0);
   });
   it("enables Run only when the dependencies are done", () => {
     const state = subjectReducer.init({ subject, stages, latest: {} }, undefined);
@@ -49,8 +65,9 @@ describe("project and subject state", () => {
 describe("job state", () => {
   it("applies a change to the followed job", async () => {
     const { jobReducer } = await import("../src/state/job");
-    const state = jobReducer.init({ job: { id: "j", progress: 1, status: "running" }, subject: "s", stage: "Import" }, undefined);
-    expect(jobReducer.patch(state, { change: { id: "j", progress: 50 } }).job).toMatchObject({ progress: 50, status: "running" });
+    const state = jobReducer.init({ job: { ...job("j", 3), progress: 1, status: "running" }, subject: "s", stage: "Import" }, undefined);
+    expect(jobReducer.patch(state, { changes: { progress: [[3, 50]] } }).job).toMatchObject({ progress: 50, status: "running" });
+    expect(jobReducer.patch(state, { changes: { progress: [[4, 50]] } })).toBe(state);
     expect(jobReducer.patch(state, {})).toBe(state);
   });
 });
@@ -73,7 +90,7 @@ describe("safe runs", () => {
   it("adds up over the subjects of the run", () => {
     const subject = (id: string, statuses: Record<string, any>) => ({ id, name: id, has_t1: true, has_dce: true, has_diffusion: true, statuses });
     const state = projectReducer.init(
-      { project: { id: "p", name: "P" }, stages, subjects: [subject("a", { import: "done", t1: "done" }), subject("b", {})], active: {} },
+      { project: { id: "p", name: "P" }, stages, subjects: [subject("a", { import: "done", t1: "done" }), subject("b", {})], active: {}, progress: {} },
       undefined,
     );
     const all = stages.map((s) => s.id);

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { countJobs, earlierAttempts, isNewest, jobsReducer, listJobs, sortJobs } from "../src/state/jobs";
 import { Revisions, SNAPSHOT_RETRY_MS, SNAPSHOT_TIMEOUT_MS, SyncClient, type ModelLike } from "../src/sync";
 import type { JobRow } from "../src/types";
+import { table } from "./wire";
 
 function job(id: string, seq: number, status: JobRow["status"] = "queued", progress = 0): JobRow {
   return {
@@ -11,15 +12,15 @@ function job(id: string, seq: number, status: JobRow["status"] = "queued", progr
   };
 }
 
-const snap = (jobs: JobRow[]) => ({ jobs: { jobs, subjects: { s: "sub-01", s2: "sub-02" }, stages: { import: "Import", t1: "T1" } } });
+const snap = (jobs: JobRow[]) => ({ jobs: { jobs: table(jobs), total: jobs.length, subjects: { s: "sub-01", s2: "sub-02" }, stages: { import: "Import", t1: "T1" }, queue: [] } });
 /** A job of its own subject x stage (`stage` defaults to the job id), so that it is nobody's attempt. */
 const own = (row: JobRow, stage = row.id): JobRow => ({ ...row, stage_id: stage });
 
 describe("Revisions", () => {
   it("buffers patches until the snapshot, then drops those it covers", () => {
     const r = new Revisions({ jobs: jobsReducer });
-    expect(r.patch({ rev: 4, t: 0, parts: { jobs: { jobs: [job("a", 1, "running", 10)] } } })).toBe("buffered");
-    expect(r.patch({ rev: 5, t: 0, parts: { jobs: { jobs: [job("a", 1, "running", 50)] } } })).toBe("buffered");
+    expect(r.patch({ rev: 4, t: 0, parts: { jobs: { jobs: table([job("a", 1, "running", 10)]) } } })).toBe("buffered");
+    expect(r.patch({ rev: 5, t: 0, parts: { jobs: { jobs: table([job("a", 1, "running", 50)]) } } })).toBe("buffered");
     expect(r.snapshot(4, 0, snap([job("a", 1, "running", 20)]))).toBe(true);
     expect(r.state.rev).toBe(5);
     expect(r.state.parts.jobs.byId.a.progress).toBe(50);
@@ -27,9 +28,9 @@ describe("Revisions", () => {
   it("ignores stale patches and applies in order", () => {
     const r = new Revisions({ jobs: jobsReducer });
     r.snapshot(2, 0, snap([job("a", 1)]));
-    expect(r.patch({ rev: 2, t: 0, parts: { jobs: { jobs: [job("a", 1, "failed")] } } })).toBe("stale");
+    expect(r.patch({ rev: 2, t: 0, parts: { jobs: { jobs: table([job("a", 1, "failed")]) } } })).toBe("stale");
     expect(r.state.parts.jobs.byId.a.status).toBe("queued");
-    expect(r.patch({ rev: 3, t: 0, parts: { jobs: { jobs: [job("b", 2)] } } })).toBe("applied");
+    expect(r.patch({ rev: 3, t: 0, parts: { jobs: { jobs: table([job("b", 2)]) } } })).toBe("applied");
     expect(r.state.parts.jobs.order).toEqual(["b", "a"]);
   });
   it("reports a gap and waits for a new snapshot", () => {
@@ -37,7 +38,7 @@ describe("Revisions", () => {
     r.snapshot(1, 0, snap([]));
     expect(r.patch({ rev: 3, t: 0, parts: {} })).toBe("gap");
     expect(r.state.ready).toBe(false);
-    expect(r.patch({ rev: 4, t: 0, parts: { jobs: { jobs: [job("c", 3)] } } })).toBe("buffered");
+    expect(r.patch({ rev: 4, t: 0, parts: { jobs: { jobs: table([job("c", 3)]) } } })).toBe("buffered");
     expect(r.snapshot(3, 0, snap([job("b", 2)]))).toBe(true);
     expect(r.state.parts.jobs.order).toEqual(["c", "b"]);
   });
@@ -74,7 +75,7 @@ describe("jobs state", () => {
     const other = own(job("b", 3, "failed"));
     let state = jobsReducer.init(snap([first, other]).jobs, undefined);
     expect(countJobs(state)).toMatchObject({ all: 2, failed: 2 });
-    state = jobsReducer.patch(state, { jobs: [second] });
+    state = jobsReducer.patch(state, { jobs: table([second]) });
     expect(countJobs(state)).toMatchObject({ all: 2, failed: 1, completed: 1 });
     expect(isNewest(state, "a2") && !isNewest(state, "a1")).toBe(true);
     expect(earlierAttempts(state, "a2").map((j) => j.id)).toEqual(["a1"]);
@@ -88,21 +89,32 @@ describe("jobs state", () => {
     const jobs = statuses.map((status, i) => own(job(`j${i}`, i, status)));
     const state = jobsReducer.init(snap(jobs).jobs, undefined);
     expect(listJobs(state, "all")).toEqual(["j6", "j3", "j4", "j5", "j1", "j0", "j2"]);
-    const done = jobsReducer.patch(state, { changes: [{ id: "j3", status: "completed" }] });
+    const done = jobsReducer.patch(state, { changes: { status: [[3, "completed"]] } });
     expect(listJobs(done, "all")).toEqual(["j6", "j4", "j5", "j1", "j3", "j0", "j2"]);
     expect(listJobs(done, "all", { pinned: { j3: "running" } })).toEqual(["j6", "j3", "j4", "j5", "j1", "j0", "j2"]);
     expect(listJobs(done, "running", { pinned: { j3: "running" } })).toEqual(["j6", "j3"]);
   });
-  it("applies changed fields on top of a known row", () => {
-    const state = jobsReducer.init(snap([job("a", 1, "running", 10)]).jobs, undefined);
-    const next = jobsReducer.patch(state, { changes: [{ id: "a", progress: 60, current_step: "Fitting" }, { id: "zz", progress: 1 }] });
+  it("applies changed fields on top of a known row, naming the job by its seq", () => {
+    const state = jobsReducer.init(snap([job("a", 1, "running", 10), job("b", 2, "running", 20)]).jobs, undefined);
+    const next = jobsReducer.patch(state, { changes: { progress: [[1, 60], [99, 1]], current_step: [[1, "Fitting"]] } });
     expect(next.byId.a).toMatchObject({ status: "running", progress: 60, current_step: "Fitting" });
-    expect(next.byId.zz).toBeUndefined();
+    expect(next.byId.b).toBe(state.byId.b);
+    expect(Object.keys(next.byId)).toEqual(["a", "b"]);
     expect(state.byId.a.progress).toBe(10);
+  });
+  it("reads every column form of a table: values, fill, codes", () => {
+    const rows = [job("a", 1, "running", 10), job("b", 2, "queued"), job("c", 3, "queued"), job("d", 4, "queued")];
+    const t = table(rows);
+    expect(t.columns.project_id).toEqual({ fill: "p" });
+    expect(t.columns.status).toEqual({ values: ["running", "queued"], codes: [0, 1, 1, 1] });
+    expect(Array.isArray(t.columns.id)).toBe(true);
+    const state = jobsReducer.init({ jobs: t, total: 4, subjects: {}, stages: {}, queue: [] }, undefined);
+    expect(rows.every((r) => JSON.stringify(state.byId[r.id]) === JSON.stringify(r))).toBe(true);
+    expect(state.bySeq).toEqual({ 1: "a", 2: "b", 3: "c", 4: "d" });
   });
   it("keeps the order array when no job is new", () => {
     const state = jobsReducer.init(snap([job("a", 1)]).jobs, undefined);
-    const next = jobsReducer.patch(state, { jobs: [job("a", 1, "running")] });
+    const next = jobsReducer.patch(state, { jobs: table([job("a", 1, "running")]) });
     expect(next.order).toBe(state.order);
   });
 });
@@ -159,7 +171,7 @@ describe("SyncClient", () => {
     const seen = vi.fn();
     client.store.subscribe(seen);
     client.resync();
-    model.deliver({ kind: "patch", rev: 8, t: 0, parts: { jobs: { jobs: [job("a", 1, "running")] } } });
+    model.deliver({ kind: "patch", rev: 8, t: 0, parts: { jobs: { jobs: table([job("a", 1, "running")]) } } });
     model.deliver({ kind: "reply", id: model.sent[0].id, ok: true, result: { rev: 7, t: 0, parts: snap([job("a", 1)]) } });
     await Promise.resolve();
     expect(client.store.get().rev).toBe(8);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import widget from "../src/index";
 import type { ModelLike } from "../src/sync";
 import type { JobRow, LogLine } from "../src/types";
+import { table } from "./wire";
 
 class FakeModel implements ModelLike {
   sent: any[] = [];
@@ -82,7 +83,7 @@ describe("views in a DOM", () => {
   it("JobMonitor keeps the DOM small with 2,000 jobs and renders data as text", async () => {
     const { model, el } = await mount({ _view_kind: "job_monitor" });
     const jobs = Array.from({ length: 2000 }, (_, i) => job(i + 1, i % 10 === 0 ? "failed" : "completed"));
-    await model.reply("snapshot", { rev: 0, t: Date.now() / 1000, parts: { jobs: { jobs, subjects: { s: EVIL }, stages: { import: "Import" } }, logs: { tails: {} } } });
+    await model.reply("snapshot", { rev: 0, t: Date.now() / 1000, parts: { jobs: { jobs: table(jobs), subjects: { s: EVIL }, stages: { import: "Import" } }, logs: { tails: {} } } });
     const cards = el.querySelectorAll(".pw-card");
     expect(cards.length).toBeGreaterThan(0);
     expect(cards.length).toBeLessThan(30);
@@ -94,9 +95,9 @@ describe("views in a DOM", () => {
 
   it("JobMonitor applies patches after its snapshot", async () => {
     const { model, el } = await mount({ _view_kind: "job_monitor" });
-    await model.reply("snapshot", { rev: 3, t: 0, parts: { jobs: { jobs: [], subjects: {}, stages: {} }, logs: { tails: {} } } });
+    await model.reply("snapshot", { rev: 3, t: 0, parts: { jobs: { jobs: table([]), subjects: {}, stages: {} }, logs: { tails: {} } } });
     expect(el.textContent).toContain("No jobs yet");
-    await act(() => model.deliver({ kind: "patch", rev: 4, t: 0, parts: { jobs: { jobs: [job(1, "running")] } } }));
+    await act(() => model.deliver({ kind: "patch", rev: 4, t: 0, parts: { jobs: { jobs: table([job(1, "running")]) } } }));
     expect(el.querySelectorAll(".pw-card").length).toBe(1);
     expect(el.querySelector(".pw-card")?.textContent).toContain("Cancel");
   });

@@ -47,6 +47,7 @@ from .batch import BatchResult
 from .catalog import Catalog, new_id, subject_copy
 from .events import Listeners, Unsubscribe
 from .executor import Executor, LocalExecutor
+from .job_index import JobIndex
 from .logs import JobLogs
 from .loop_thread import LoopThread, drive, drive_in_slices
 from .models import (
@@ -150,6 +151,7 @@ class Engine:
         self._logs = JobLogs(self._store, self._schedule_flush)
         self._waiters = Waiters()
         self._jobs: dict[str, Job] = {}  # every job, in queue order
+        self._index = JobIndex()  # their ids by project, subject, stage and status
         self._active: set[str] = set()
         self._active_by_stage: dict[tuple[str, str], str] = {}
         self._latest: dict[tuple[str, str], str] = {}  # (subject, stage) -> newest job id
@@ -189,6 +191,8 @@ class Engine:
             self._durations.add_job(job, self._runner_name(job))
         interrupted = [j for j in self._jobs.values() if j.status.is_active]
         recover_interrupted(self._jobs, self._catalog, self._logs, self._store)
+        for job in self._jobs.values():  # after recovery changed the interrupted jobs' status
+            self._index.add(job)
         for job in interrupted:
             self._store.index_job_text(job.seq, job.error, history.log_text(self._logs.get(job.id)))
         if not self._store.text_index_complete():  # a store from before the index: errors only
@@ -439,6 +443,7 @@ class Engine:
                 else (previous.runner_options if previous else None),
             )
             self._jobs[job_id] = job
+            self._index.add(job)
             self._latest[(subject.id, sid)] = job_id
             self._active.add(job_id)
             self._active_by_stage[(subject.id, sid)] = job_id
@@ -567,10 +572,14 @@ class Engine:
         while (job_id := self._scheduler.pop_startable(limit)) is not None:
             self._start(self._jobs[job_id])
 
+    def _set_status(self, job: Job, status: JobStatus) -> None:
+        old, job.status = job.status, status
+        self._index.moved(job, old)
+
     def _start(self, job: Job) -> None:
         subject = self._catalog.subjects[job.subject_id]
         stage = self._catalog.pipelines[job.project_id][job.stage_id]
-        job.status = JobStatus.RUNNING
+        self._set_status(job, JobStatus.RUNNING)
         job.start_time = time.time()
         job.current_step = "Starting"
         self._expected[job.id] = self._durations.expected(job.stage_id, self._runner_name(job))
@@ -648,7 +657,7 @@ class Engine:
     ) -> None:
         """Move an active job to a terminal status and end the queued jobs that need it."""
         was_running = job.status is JobStatus.RUNNING
-        job.status = status
+        self._set_status(job, status)
         job.end_time = time.time()
         job.eta_seconds = None
         job.error = error
@@ -1013,16 +1022,19 @@ class Engine:
     ) -> list[Job]:
         """Jobs matching every given filter, newest first."""
         statuses = self._job_filters(project_id, subject_id, stage_id, status)
-        out = []
-        for job in reversed(self._jobs.values()):
-            if (
-                (project_id is None or job.project_id == project_id)
-                and (subject_id is None or job.subject_id == subject_id)
-                and (stage_id is None or job.stage_id == stage_id)
-                and (statuses is None or job.status in statuses)
-            ):
-                out.append(job.copy())
-        return out
+        candidates = self._index.candidates(project_id, subject_id, stage_id, statuses)
+        if candidates is None or 2 * len(candidates) > len(self._jobs):  # most jobs: scan, no sort
+            jobs: Iterable[Job] = reversed(self._jobs.values())
+        else:  # the smallest index the filters name: the cost of the result, not of every job
+            jobs = sorted((self._jobs[j] for j in candidates), key=lambda job: job.seq, reverse=True)
+        return [
+            job.copy()
+            for job in jobs
+            if (project_id is None or job.project_id == project_id)
+            and (subject_id is None or job.subject_id == subject_id)
+            and (stage_id is None or job.stage_id == stage_id)
+            and (statuses is None or job.status in statuses)
+        ]
 
     @on_engine_thread
     def get_logs(self, job_id: str, tail: int | None = None, before: int | None = None) -> list[LogEntry]:

@@ -16,15 +16,14 @@ from typing import Any
 
 from ..engine import Engine
 from ..engine.history import COLUMNS
+from .protocol import MAX_EXPORT_JOBS, Download
 from .validation import BadRequest
 
-MAX_EXPORT_JOBS = 2000
-"""Most jobs whose logs one download holds."""
 MAX_EXPORT_CHARS = 32 * 1024 * 1024
 """Most characters one download holds (a reply is one message over the kernel's websocket)."""
 
 
-def logs_bundle(engine: Engine, job_ids: Sequence[str], name: str) -> dict[str, Any]:
+def logs_bundle(engine: Engine, job_ids: Sequence[str], name: str) -> Download:
     """``{"file_name", "text", "jobs"}``: each job's whole log (``engine.export_logs``), one
     after the other, each under a ``==== <file name> ====`` header."""
     if not job_ids:

@@ -2,7 +2,8 @@
 
 A widget is made of one or more feeds (the jobs of a project, one subject's stages, the log lines
 of the jobs a view watches...). Each feed subscribes to the engine events it needs, keeps what
-changed since the last flush, and offers the requests (actions) that act on it. The widget
+changed since the last flush, and offers the requests (actions) that act on it, by the names
+and payload types of :mod:`~pbrain_widgets.widgets.protocol`. The widget
 (:class:`~pbrain_widgets.widgets.sync.SyncWidget`) multiplexes its feeds on its one channel.
 """
 
@@ -16,7 +17,11 @@ from typing import Any
 from ..engine import Engine
 from ..engine.events import Unsubscribe
 from ..errors import InvalidArgumentError
-from .validation import Schema
+
+Handler = Callable[[dict[str, Any]], Any]
+"""What answers an action: the validated payload in; out the (JSON-ready) result, a
+:class:`Binary`, or an awaitable of either (for work done off the engine's loop, e.g. in a
+thread: the reply goes out when it is done)."""
 
 
 def check_engine(engine: object) -> Engine:
@@ -33,17 +38,6 @@ class Binary:
 
     result: Any
     buffers: list[bytes]
-
-
-@dataclass(frozen=True)
-class Action:
-    """A request a view may send: its payload schema and the handler that returns the result.
-
-    The handler returns the result, a :class:`Binary`, or an awaitable of either (for work
-    done off the engine's loop, e.g. in a thread: the reply goes out when it is done)."""
-
-    schema: Schema
-    handler: Callable[[dict[str, Any]], Any]
 
 
 class Feed(abc.ABC):
@@ -72,8 +66,9 @@ class Feed(abc.ABC):
     def take_patch(self) -> Any | None:
         """What changed since the previous call (JSON-ready), or ``None`` if nothing did."""
 
-    def actions(self) -> dict[str, Action]:
-        """The requests this feed answers, by action name."""
+    def actions(self) -> dict[str, Handler]:
+        """The requests this feed answers, by action name (each declared in
+        :data:`~pbrain_widgets.widgets.protocol.ACTIONS`, which gives its payload's schema)."""
         return {}
 
     def close(self) -> None:

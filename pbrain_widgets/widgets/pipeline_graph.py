@@ -7,12 +7,11 @@ from typing import Any
 import traitlets
 
 from ..engine import Engine, Project
-from .feed import Action
 from .feeds import FocusFeed, GraphFeed
 from .focus import Focus
 from .guarded import GuardedWidget
 from .scope import Scope
-from .validation import BadRequest, Field
+from .validation import BadRequest
 
 
 class PipelineGraph(GuardedWidget):
@@ -39,8 +38,7 @@ class PipelineGraph(GuardedWidget):
             project_id = project_id.id
         self.graph_feed = GraphFeed(engine, project_id)
         self.focus_feed = FocusFeed(engine, Scope.of_project(engine, project_id))
-        focus = Action({"stage_id": Field(str, nullable=True, max_len=128)}, self._focus)
-        super().__init__(engine, [self.graph_feed, self.focus_feed], actions={"focus": focus})
+        super().__init__(engine, [self.graph_feed, self.focus_feed], actions={"focus": self._focus})
         self.set_trait("project_id", self.graph_feed.project_id)
 
     def focus_stage(self, stage_id: str | None) -> None:

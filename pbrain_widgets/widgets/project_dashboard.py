@@ -8,12 +8,11 @@ import traitlets
 
 from ..engine import Engine, Project
 from ..errors import UnknownSubjectError
-from .feed import Action
 from .feeds import FocusFeed, LogFeed, ProjectFeed, QcFeed, SubjectFeed
 from .guarded import GuardedWidget
 from .results import Results
 from .scope import Scope
-from .validation import BadTraitValue, Field
+from .validation import BadTraitValue
 
 
 class ProjectDashboard(GuardedWidget):
@@ -40,7 +39,6 @@ class ProjectDashboard(GuardedWidget):
         self.project_feed = ProjectFeed(engine, project_id)
         self.subject_feed = SubjectFeed(engine, None)
         scope = Scope.of_project(engine, project_id)
-        open_subject = Action({"subject_id": Field(str, nullable=True, max_len=64)}, self._open_subject)
         super().__init__(
             engine,
             [
@@ -50,7 +48,7 @@ class ProjectDashboard(GuardedWidget):
                 FocusFeed(engine, scope),
                 QcFeed(engine, scope),
             ],
-            actions={"open_subject": open_subject, **Results(engine, scope).actions()},
+            actions={"open_subject": self._open_subject, **Results(engine, scope).actions()},
         )
         self.set_trait("project_id", self.project_feed.project_id)
 

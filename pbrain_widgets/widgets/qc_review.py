@@ -8,12 +8,11 @@ import traitlets
 
 from ..engine import Engine, Project
 from ..engine import qc as qc_columns
-from .feed import Action
 from .feeds import QcFeed, ReviewFeed
 from .guarded import GuardedWidget
+from .protocol import QcTsv
 from .results import Results
 from .scope import Scope
-from .validation import Field
 
 
 class QcReview(GuardedWidget):
@@ -42,16 +41,15 @@ class QcReview(GuardedWidget):
             project_id = project_id.id
         scope = Scope.of_project(engine, project_id)
         review = ReviewFeed(engine, project_id, stage_id, output)
-        export = Action({"only_failed": Field(bool)}, self._export)
         super().__init__(
             engine,
             [review, QcFeed(engine, scope)],
-            actions={**Results(engine, scope).actions(), "export_qc": export},
+            actions={**Results(engine, scope).actions(), "export_qc": self._export},
         )
         self.set_trait("project_id", review.project_id)
         self.set_trait("stage_id", review.stage.id)
 
-    def _export(self, payload: dict[str, Any]) -> dict[str, str]:
+    def _export(self, payload: dict[str, Any]) -> QcTsv:
         columns = self.engine.qc_rows(self.project_id)
         if payload["only_failed"]:
             columns = qc_columns.only_failed(columns)

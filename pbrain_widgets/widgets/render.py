@@ -23,6 +23,7 @@ from typing import Any
 
 from ..engine import Output, OutputKind
 from ..errors import InvalidArgumentError, PbrainWidgetsError
+from .protocol import TableText
 
 THUMB_PX = 200
 """Longest side of a thumbnail, in pixels."""
@@ -194,7 +195,7 @@ def _curve(path: str, label: str, unit: str | None, px: int) -> Picture:
     return _png(fig)
 
 
-def table(output: Output) -> dict[str, Any]:
+def table(output: Output) -> TableText:
     """A table output's rows as text: ``{"columns": [...], "rows": [[...]], "truncated": bool}``."""
     if output.kind is not OutputKind.TABLE or output.path is None:
         raise RenderError(f"output {output.label!r} ({output.kind.value}) is not a table")
@@ -207,7 +208,7 @@ def table(output: Output) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=64)
-def _table(path: str, _size: int, _mtime: int) -> dict[str, Any]:
+def _table(path: str, _size: int, _mtime: int) -> TableText:
     delimiter = "\t" if path.lower().endswith(".tsv") else ","
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
         reader = csv.reader(fh, delimiter=delimiter)

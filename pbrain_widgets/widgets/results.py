@@ -16,18 +16,17 @@ from typing import Any
 from ..engine import Engine, Output
 from ..errors import UnknownSubjectError
 from ..runners.fidelity import has_truth, phantom_fidelity
-from .feed import Action, Binary
-from .render import SIZES, picture, table
+from .feed import Binary, Handler
+from .protocol import Fidelity, JobOutputs, OutputRow, TableText
+from .render import picture, table
 from .scope import Scope
-from .validation import BadRequest, Field
+from .validation import BadRequest
 
 _RENDER_THREADS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="pbrain-render")
 """Where pictures and tables are made: off the engine's loop, two at a time."""
 
-JOB_OUTPUT = {"job_id": Field(str, max_len=64), "index": Field(int, maximum=100_000)}
 
-
-def output_row(output: Output) -> dict[str, Any]:
+def output_row(output: Output) -> OutputRow:
     """What a view shows of an output (the file's name, not its folder)."""
     exists = output.path is not None and Path(output.path).is_file()
     return {
@@ -50,15 +49,15 @@ class Results:
         self.engine = engine
         self.scope = scope
 
-    def actions(self) -> dict[str, Action]:
+    def actions(self) -> dict[str, Handler]:
         return {
-            "outputs": Action({"job_id": Field(str, max_len=64)}, self._outputs),
-            "picture": Action({**JOB_OUTPUT, "size": Field(str, max_len=16)}, self._picture),
-            "table": Action(JOB_OUTPUT, self._table),
-            "fidelity": Action({"subject_id": Field(str, max_len=64)}, self._fidelity),
+            "outputs": self._outputs,
+            "picture": self._picture,
+            "table": self._table,
+            "fidelity": self._fidelity,
         }
 
-    def _outputs(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _outputs(self, payload: dict[str, Any]) -> JobOutputs:
         job = self.scope.check_job(self.engine, payload["job_id"])
         return {"job_id": job.id, "outputs": [output_row(o) for o in self.engine.get_outputs(job.id)]}
 
@@ -73,9 +72,7 @@ class Results:
     # Checks run at once (a bad request is answered at once); the work is awaited in a thread.
 
     def _picture(self, payload: dict[str, Any]) -> Awaitable[Binary]:
-        output = self._output(payload)
-        if payload["size"] not in SIZES:
-            raise BadRequest(f"unknown picture size {payload['size']!r}; valid sizes: {sorted(SIZES)}")
+        output = self._output(payload)  # the size is one of render.SIZES (the protocol's Literal)
 
         async def draw() -> Binary:
             loop = asyncio.get_running_loop()
@@ -84,11 +81,11 @@ class Results:
 
         return draw()
 
-    def _table(self, payload: dict[str, Any]) -> Awaitable[dict[str, Any]]:
+    def _table(self, payload: dict[str, Any]) -> Awaitable[TableText]:
         output = self._output(payload)
         return asyncio.get_running_loop().run_in_executor(_RENDER_THREADS, table, output)
 
-    def _fidelity(self, payload: dict[str, Any]) -> Awaitable[dict[str, Any] | None] | None:
+    def _fidelity(self, payload: dict[str, Any]) -> Awaitable[Fidelity] | None:
         try:
             subject = self.engine.get_subject(payload["subject_id"])
         except UnknownSubjectError:  # its error lists every subject: say no more than for another scope's
@@ -103,5 +100,5 @@ class Results:
         return asyncio.get_running_loop().run_in_executor(_RENDER_THREADS, _fidelity_rows, folder)
 
 
-def _fidelity_rows(folder: str) -> dict[str, Any]:
-    return {"rows": [r.to_dict() for r in phantom_fidelity(folder)]}
+def _fidelity_rows(folder: str) -> Fidelity:
+    return {"rows": [r.to_dict() for r in phantom_fidelity(folder)]}  # type: ignore[misc]

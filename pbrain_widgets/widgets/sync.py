@@ -12,8 +12,10 @@ Messages from a view to the kernel (one shape)::
 
 ``id`` is a string of 1 to 64 printable characters; each view uses a random prefix so that it can
 recognise its own replies. Built-in actions: ``snapshot`` (no payload) and ``ping`` (no
-payload). The feeds add theirs (``cancel``, ``retry``, ``watch``, ``logs``, ``run_pipeline``...),
-each with a declared payload schema (:mod:`pbrain_widgets.widgets.validation`).
+payload). The feeds add theirs (``cancel``, ``retry``, ``watch``, ``logs``, ``run_pipeline``...).
+Every action, its payload type and its result type, every message and every feed's snapshot and
+patch are typed in :mod:`pbrain_widgets.widgets.protocol` (mirrored in ``js/src/protocol.ts``);
+this docstring gives the rules.
 
 Messages from the kernel to the views (sent to every view of the widget)::
 
@@ -87,6 +89,7 @@ import math
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +98,10 @@ import traitlets
 
 from ..engine import Engine
 from ..errors import EngineClosedError, PbrainWidgetsError
-from .feed import Action, Binary, Feed, check_engine
+from .feed import Binary, Feed, Handler, check_engine
 from .kernel_activity import kernel_activity
-from .validation import BadRequest, check_encodable, check_payload, check_request_id
+from .protocol import ACTIONS, Health, Snapshot
+from .validation import BadRequest, Schema, check_encodable, check_payload, check_request_id, schema_of
 
 log = logging.getLogger("pbrain_widgets.widgets")
 
@@ -114,6 +118,14 @@ if not (STATIC / "widget.js").is_file():
         f"the widgets' front end is not built: {STATIC / 'widget.js'} is missing; build it with "
         "`make js` (or `cd js && npm ci && npm run build`), or install the package with pip"
     )
+
+
+@dataclass(frozen=True)
+class Action:
+    """A request a view may send: its payload schema (from the protocol) and its handler."""
+
+    schema: Schema
+    handler: Handler
 
 
 class SyncWidget(anywidget.AnyWidget):
@@ -133,17 +145,17 @@ class SyncWidget(anywidget.AnyWidget):
         self,
         engine: Engine,
         feeds: Iterable[Feed] = (),
-        actions: Mapping[str, Action] | None = None,
+        actions: Mapping[str, Handler] | None = None,
         **traits: Any,
     ) -> None:
         engine = check_engine(engine)
         super().__init__(**traits)
         self.engine = engine
         self._feeds: dict[str, Feed] = {}
-        self._actions: dict[str, Action] = {
-            "snapshot": Action({}, lambda _payload: self.snapshot()),
-            "ping": Action({}, lambda _payload: {**self._health(), "t": time.time()}),
-        }
+        self._actions: dict[str, Action] = {}
+        self._add_actions(
+            {"snapshot": lambda _payload: self.snapshot(), "ping": lambda _payload: self._health()}
+        )
         for feed in feeds:
             self._feeds[feed.name] = feed
             self._add_actions(feed.actions())
@@ -164,11 +176,15 @@ class SyncWidget(anywidget.AnyWidget):
         if kernel_activity.busy:
             self._on_activity(True)
 
-    def _add_actions(self, actions: Mapping[str, Action]) -> None:
-        for name, action in actions.items():
+    def _add_actions(self, actions: Mapping[str, Handler]) -> None:
+        for name, handler in actions.items():
             if name in self._actions:
                 raise ValueError(f"two feeds of {type(self).__name__} both define the action {name!r}")
-            self._actions[name] = action
+            if name not in ACTIONS:  # one name per action, typed once: the protocol lists them all
+                raise ValueError(
+                    f"{type(self).__name__}: action {name!r} is not declared in protocol.ACTIONS"
+                )
+            self._actions[name] = Action(schema_of(ACTIONS[name].payload), handler)
 
     @property
     def revision(self) -> int:
@@ -180,7 +196,7 @@ class SyncWidget(anywidget.AnyWidget):
         """The action names that views may request."""
         return sorted(self._actions)
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Snapshot:
         """The full state of every feed, with the revision it corresponds to."""
         return {
             "rev": self._rev,
@@ -190,9 +206,14 @@ class SyncWidget(anywidget.AnyWidget):
             "parts": {name: feed.snapshot() for name, feed in self._feeds.items()},
         }
 
-    def _health(self) -> dict[str, Any]:
+    def _health(self) -> Health:
         engine = self.engine
-        return {"busy": kernel_activity.busy, "store_error": engine.store_error, "closed": engine.closed}
+        return {
+            "busy": kernel_activity.busy,
+            "store_error": engine.store_error,
+            "closed": engine.closed,
+            "t": time.time(),
+        }
 
     # -- kernel -> views ---------------------------------------------------------------------
 
@@ -254,10 +275,10 @@ class SyncWidget(anywidget.AnyWidget):
         except PbrainWidgetsError:  # the engine is closed: its loop is gone, beat from here
             self._send_beat()
 
-    def _send_beat(self) -> dict[str, Any]:
+    def _send_beat(self) -> Health:
         health = self._health()
         try:
-            self._send_to_views({"kind": "beat", **health, "t": time.time()})
+            self._send_to_views({"kind": "beat", **health})
         except Exception:
             log.exception("%s: sending a beat failed", type(self).__name__)
         return health

@@ -1,24 +1,27 @@
 """Checking what comes from the browser (request ids, payloads, trait values) and what goes back
 (replies).
 
-A payload is a JSON object; each action declares the fields it accepts with :class:`Field`.
-Anything else (a missing field, an unknown one, a wrong type, a list too long) raises
-:class:`BadRequest` with a message that names the bad value and what is valid.
+A payload is a JSON object; each action's payload type in :mod:`~pbrain_widgets.widgets.protocol`
+gives its fields, turned into :class:`Field` checks by :func:`schema_of`. Anything else (a
+missing field, an unknown one, a wrong type, a list too long) raises :class:`BadRequest` with a
+message that names the bad value and what is valid.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import traitlets
+import typing_extensions
 
 from ..errors import InvalidArgumentError
-
-MAX_ID_CHARS = 64
-"""Longest request id a view may send."""
+from .protocol import MAX_ID_CHARS, Limits
 
 
 class BadRequest(ValueError):
@@ -100,6 +103,57 @@ class Field:
 
 
 Schema = Mapping[str, Field]
+
+
+@functools.cache
+def schema_of(payload_type: type) -> Schema:
+    """The checks of a payload ``TypedDict`` of the protocol: each field's JSON type (``str``,
+    ``int``, ``bool`` or ``list[str]``; a ``Literal`` of strings is a string of those choices),
+    whether it may be null (``X | None``) or missing (``NotRequired``), and its
+    :class:`~pbrain_widgets.widgets.protocol.Limits`."""
+    hints = typing_extensions.get_type_hints(payload_type, include_extras=True)
+    required_keys = payload_type.__required_keys__  # type: ignore[attr-defined]
+    schema: dict[str, Field] = {}
+    for name, hint in hints.items():
+        hint = _strip(hint, (typing_extensions.NotRequired, typing_extensions.Required))
+        args = typing.get_args(hint)
+        nullable = _is_union(hint) and type(None) in args
+        if nullable:
+            (hint,) = [a for a in args if a is not type(None)]
+        limits = Limits()
+        if typing.get_origin(hint) is typing_extensions.Annotated:
+            hint, *extras = typing.get_args(hint)
+            limits = next((e for e in extras if isinstance(e, Limits)), limits)
+        choices: tuple[str, ...] = ()
+        if typing.get_origin(hint) is typing.Literal:  # a string of a few valid values
+            choices = typing.get_args(hint)
+            if not all(isinstance(c, str) for c in choices):
+                raise TypeError(f"{payload_type.__name__}.{name}: only string literals are supported")
+            hint = str
+        kind: Any = typing.get_origin(hint) or hint
+        if kind not in (str, int, bool, list) or (kind is list and typing.get_args(hint) != (str,)):
+            raise TypeError(f"{payload_type.__name__}.{name}: unsupported payload field type {hint!r}")
+        schema[name] = Field(
+            kind,
+            required=name in required_keys,
+            nullable=nullable,
+            max_len=limits.max_len,
+            max_items=limits.max_items,
+            minimum=limits.minimum,
+            maximum=limits.maximum,
+            choices=choices,
+        )
+    return schema
+
+
+def _strip(hint: Any, wrappers: tuple[Any, ...]) -> Any:
+    while typing.get_origin(hint) in wrappers:
+        (hint,) = typing.get_args(hint)
+    return hint
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
 
 
 def check_payload(action: str, payload: Any, schema: Schema) -> dict[str, Any]:

@@ -168,6 +168,9 @@ async def test_history_analytics_pages_search_and_csv(make_engine, wire):
     assert too_many == "field 'limit' must be from 1 to 200, got 500"
     csv = w.ok("export_csv", {"status": ["failed"]})
     assert csv["jobs"] == 4 and len(csv["text"].splitlines()) == 5
+    logs = w.ok("export_history_logs", {"status": ["failed"], "stage_id": "import"})
+    assert logs["jobs"] == 2 and logs["file_name"] == "history-logs.txt" and logs["text"].count("==== ") == 2
+    assert "export_logs" not in w.widget.actions  # the logs of jobs by id: JobMonitor's export_logs
 
     # jobs that end later reach the plots in a patch (at most every REFRESH_SECONDS)
     engine.add_subjects(project.id, ["bad-3"])

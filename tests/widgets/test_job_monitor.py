@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import asyncio
 
-from widget_helpers import job_states, settle
+from widget_helpers import job_states, settle, table_rows
 
 from pbrain_widgets import JobStatus, SimulatedRunner
 from pbrain_widgets.widgets import JobMonitor
 
 
-async def test_snapshot_has_every_job_newest_first_with_names(study, wire):
+async def test_snapshot_has_every_job_running_first_then_newest_first_with_names(study, wire):
     engine, project, subjects = study
-    jobs = engine.run_pipeline(project.id, [subjects[0].id], ["import", "t1_fit"])
+    jobs = engine.run_pipeline(project.id, [subjects[0].id, subjects[1].id], ["import", "t1_fit"])
     w = wire(JobMonitor(engine, project.id))
     snap = w.ok("snapshot")["parts"]["jobs"]
-    assert [j["id"] for j in snap["jobs"]] == [jobs[1].id, jobs[0].id]
+    rows = table_rows(snap["jobs"])
+    key = [(row["status"] != "running", -row["seq"]) for row in rows]
+    assert key == sorted(key) and {row["id"] for row in rows} == {j.id for j in jobs}
+    assert snap["total"] == len(jobs) == len(rows)
     assert snap["subjects"] == {s.id: s.name for s in subjects}
     assert snap["stages"]["t1_fit"] == "T1/M0 Fitting"
-    assert "resource_history" not in snap["jobs"][0]
+    assert "resource_history" not in rows[0]
+    assert snap["jobs"]["columns"]["project_id"] == {"fill": project.id}  # a repeated value costs nothing
 
 
 async def test_a_monitor_without_project_follows_every_project(study, wire):
@@ -149,14 +153,41 @@ async def test_a_running_job_sends_its_row_once_then_only_changed_fields(make_en
     job = engine.run_stage(project.id, subject.id, "import")
     await engine.wait(timeout=5)
     await settle()
-    full = [row for p in w.patches for row in p["parts"]["jobs"].get("jobs", [])]
-    changes = [c for p in w.patches for c in p["parts"]["jobs"].get("changes", [])]
+    full = [
+        row
+        for p in w.patches
+        if "jobs" in p["parts"]["jobs"]
+        for row in table_rows(p["parts"]["jobs"]["jobs"])
+    ]
+    changes = [p["parts"]["jobs"]["changes"] for p in w.patches if "changes" in p["parts"]["jobs"]]
     assert [row["id"] for row in full] == [job.id]
-    assert changes and all(set(c) < set(full[0]) for c in changes)
-    assert (
-        job_states(w.patches)[job.id]
-        == job_states([], {job.id: w.ok("snapshot")["parts"]["jobs"]["jobs"][0]})[job.id]
-    )
+    assert changes and all(set(c) < set(full[0]) - {"id", "seq"} for c in changes)
+    assert all(seq == job.seq for c in changes for pairs in c.values() for seq, _ in pairs)
+    assert job_states(w.patches)[job.id] == table_rows(w.ok("snapshot")["parts"]["jobs"]["jobs"])[0]
+
+
+async def test_a_job_in_the_snapshot_is_never_sent_whole_again(make_engine, wire):
+    # the snapshot seeds what views hold: a queued job that starts and runs sends only changes
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.03, failure_rate=0), max_concurrent=1)
+    project = engine.create_project("p")
+    subjects = engine.add_subjects(project.id, ["a", "b"])
+    first = engine.run_stage(project.id, subjects[0].id, "import")
+    second = engine.run_stage(project.id, subjects[1].id, "import")
+    monitor = JobMonitor(engine, project.id)
+    w = wire(monitor)
+    snap = w.ok("snapshot")["parts"]["jobs"]
+    await engine.wait(timeout=5)
+    await settle()
+    whole = [
+        row["id"]
+        for p in w.patches
+        if "jobs" in p["parts"]["jobs"]
+        for row in table_rows(p["parts"]["jobs"]["jobs"])
+    ]
+    assert whole == []
+    view = job_states(w.patches, {row["id"]: row for row in table_rows(snap["jobs"])})
+    assert view[first.id]["status"] == view[second.id]["status"] == "completed"
+    assert view == {row["id"]: row for row in table_rows(w.ok("snapshot")["parts"]["jobs"]["jobs"])}
 
 
 async def test_a_snapshot_between_patches_is_followed_by_full_rows(make_engine, wire):
@@ -167,13 +198,63 @@ async def test_a_snapshot_between_patches_is_followed_by_full_rows(make_engine, 
     w = wire(monitor)
     job = engine.run_stage(project.id, subject.id, "import")
     await settle()
-    # a change that waits for the next flush when a view takes its snapshot: both in one turn
-    # of the engine's loop, or the flush could come between them
-    snap = engine.call(lambda: (engine.cancel(job.id), monitor.snapshot())[1])
+
+    def cancel_then_snapshot():  # in one turn of the engine's loop, before the flush can run
+        engine.cancel(job.id)  # a change that waits for the next flush...
+        return monitor.snapshot()  # ...when a view takes its snapshot
+
+    snap = engine.call(cancel_then_snapshot)
     w.messages.clear()
     await settle()
     (patch,) = w.patches
-    assert [row["id"] for row in patch["parts"]["jobs"]["jobs"]] == [job.id]
+    assert [row["id"] for row in table_rows(patch["parts"]["jobs"]["jobs"])] == [job.id]
     assert "changes" not in patch["parts"]["jobs"]
-    view = job_states(w.patches, {row["id"]: row for row in snap["parts"]["jobs"]["jobs"]})
+    view = job_states(w.patches, {row["id"]: row for row in table_rows(snap["parts"]["jobs"]["jobs"])})
     assert view[job.id]["status"] == "cancelled"
+
+
+async def test_a_long_job_list_travels_in_parts_of_at_most_max_table_rows(make_engine, wire, monkeypatch):
+    import pbrain_widgets.widgets.feeds.jobs as jobs_feed
+
+    monkeypatch.setattr(jobs_feed, "MAX_TABLE_ROWS", 4)
+    engine = make_engine(runner=SimulatedRunner(step_seconds=5, failure_rate=0), max_concurrent=2)
+    project = engine.create_project("p")
+    engine.add_subjects(project.id, ["a", "b"])
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit", "input_functions"])  # 6 jobs, 2 running
+    w = wire(JobMonitor(engine, project.id))
+    snap = w.ok("snapshot")["parts"]["jobs"]
+    first = table_rows(snap["jobs"])
+    assert snap["total"] == 6 and len(first) == 4
+    assert [row["status"] for row in first[:2]] == ["running", "running"]  # what a view shows first
+    await settle(0.3)
+    parts = [p["parts"]["jobs"]["jobs"]["n"] for p in w.patches if "jobs" in p["parts"].get("jobs", {})]
+    assert parts == [2]
+    view = job_states(w.patches, {row["id"]: row for row in first})
+    assert set(view) == {j.id for j in engine.get_jobs()}
+    # a run larger than a message: its new jobs come 4 a patch, each once
+    w.messages.clear()
+    engine.add_subjects(project.id, ["c", "d", "e"])
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit"], subject_ids=None)
+    await settle(0.5)
+    sizes = [p["parts"]["jobs"]["jobs"]["n"] for p in w.patches if "jobs" in p["parts"].get("jobs", {})]
+    assert max(sizes) <= 4 and sum(sizes) == 6
+    view = job_states(w.patches, view)
+    assert set(view) == {j.id for j in engine.get_jobs()}
+
+
+async def test_jobs_a_second_snapshot_left_out_come_whole_even_if_other_views_hold_them(
+    make_engine, wire, monkeypatch
+):
+    import pbrain_widgets.widgets.feeds.jobs as jobs_feed
+
+    engine = make_engine(runner=SimulatedRunner(step_seconds=5, failure_rate=0), max_concurrent=1)
+    project = engine.create_project("p")
+    engine.add_subjects(project.id, ["a", "b", "c"])
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit"])
+    w = wire(JobMonitor(engine, project.id))
+    w.ok("snapshot")  # a first view holds every job
+    monkeypatch.setattr(jobs_feed, "MAX_TABLE_ROWS", 2)
+    snap = w.ok("snapshot")["parts"]["jobs"]  # a second view gets 2 of 6, the rest follows
+    await settle(0.4)
+    view = job_states(w.patches, {row["id"]: row for row in table_rows(snap["jobs"])})
+    assert set(view) == {j.id for j in engine.get_jobs()}

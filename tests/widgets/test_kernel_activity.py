@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from widget_helpers import table_rows
+
 from pbrain_widgets.widgets import ConnectionStatus, JobMonitor
 from pbrain_widgets.widgets.kernel_activity import kernel_activity
 
@@ -98,7 +100,7 @@ async def test_a_closed_engine_is_told_to_the_views(study, wire):
     assert [m["closed"] for m in monitor.messages if m["kind"] == "beat"][-1] is True
     assert monitor.ok("ping")["closed"] is True
     snapshot = monitor.ok("snapshot")
-    assert snapshot["closed"] is True and snapshot["parts"]["jobs"]["jobs"][0]["id"] == job.id
+    assert snapshot["closed"] is True and table_rows(snapshot["parts"]["jobs"]["jobs"])[0]["id"] == job.id
     reply = monitor.request("retry", {"job_id": job.id})
     assert reply["ok"] is False
     assert reply["error"] == "the engine was closed; create a new one and re-run this cell"
@@ -117,7 +119,7 @@ async def test_close_sends_the_jobs_it_ended_and_says_closed(make_engine, wire):
     engine.run_pipeline(project.id)
     await asyncio.sleep(0.3)
     engine.close()  # its loop stops at once: the last patch must go out before
-    known = {row["id"]: row for row in snapshot["parts"]["jobs"]["jobs"]}
+    known = {row["id"]: row for row in table_rows(snapshot["parts"]["jobs"]["jobs"])}
     states = job_states([p for p in monitor.patches if p["rev"] > snapshot["rev"]], known)
     assert states and {s["status"] for s in states.values()} == {"cancelled"}
     assert [m["closed"] for m in monitor.messages if m["kind"] == "beat"][-1] is True

@@ -54,6 +54,7 @@ async def test_all_five_widgets_stay_under_sixty_messages_a_second(make_engine, 
     assert per_second <= 42, per_second  # 4 widgets x 10 patches/s; ConnectionStatus sends none
     lines = [m["parts"]["logs"]["lines"] for m in wires[1].messages if "logs" in m["parts"]]
     assert sum(len(batch[running[0].id]) for batch in lines) >= LINES_PER_SECOND * 1.5
-    updated = {c["id"] for m in wires[0].messages for c in m["parts"]["jobs"].get("changes", [])}
-    assert updated >= {j.id for j in running}  # every running job's progress got through
+    progress = [m["parts"]["jobs"].get("changes", {}).get("progress", []) for m in wires[0].messages]
+    updated = {seq for pairs in progress for seq, _ in pairs}
+    assert updated >= {j.seq for j in running}  # every running job's progress got through
     engine.cancel_all()

@@ -86,10 +86,10 @@ async def test_watches_lapse_when_not_renewed(talk):
     now = [0.0]
     feed = LogFeed(engine, Scope(), lease_seconds=30, clock=lambda: now[0])
     feed.bind(lambda: None)
-    feed.actions()["watch"].handler({"view": "a", "job_ids": [job.id]})
+    feed.actions()["watch"]({"view": "a", "job_ids": [job.id]})
     assert feed.followed == {job.id}
     now[0] = 20
-    feed.actions()["watch"].handler({"view": "a", "job_ids": [job.id]})  # renewed
+    feed.actions()["watch"]({"view": "a", "job_ids": [job.id]})  # renewed
     now[0] = 45
     feed.take_patch()
     assert feed.followed == {job.id}
@@ -104,10 +104,10 @@ async def test_unwatching_stops_the_lines(talk, wire):
     feed = LogFeed(engine, Scope())
     woken = []
     feed.bind(lambda: woken.append(1))
-    feed.actions()["watch"].handler({"view": "a", "job_ids": [job.id]})
+    feed.actions()["watch"]({"view": "a", "job_ids": [job.id]})
     await asyncio.sleep(0.1)
     assert woken
-    feed.actions()["watch"].handler({"view": "a", "job_ids": []})
+    feed.actions()["watch"]({"view": "a", "job_ids": []})
     feed.take_patch()
     woken.clear()
     await engine.wait(timeout=10)

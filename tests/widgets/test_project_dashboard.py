@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from traitlets import TraitError
-from widget_helpers import settle
+from widget_helpers import grid_states, latest_jobs, settle
 
 from pbrain_widgets import JobStatus, PbrainWidgetsError, SimulatedRunner, StageStatus
 from pbrain_widgets.widgets import ProjectDashboard, SubjectDetail
@@ -38,13 +38,24 @@ async def test_run_selected_from_the_view_and_live_statuses(study, wire):
     assert w.patches[0]["parts"]["project"]["active"] == {subjects[1].id: 2}
     await engine.wait(timeout=5)
     await settle()
-    last = {}
-    for patch in w.patches:
-        for row in patch["parts"]["project"].get("subjects", []):
-            last[row["id"]] = row["statuses"]
-        active = patch["parts"]["project"].get("active")
-    assert last[subjects[1].id]["t1_fit"] == "done" and last[subjects[1].id]["import"] == "done"
-    assert active == {subjects[1].id: 0}
+    known = {row["id"]: row["statuses"] for row in w.ok("snapshot")["parts"]["project"]["subjects"]}
+    w.messages.clear()
+    engine.run_pipeline(project.id, [subjects[2].id], ["import"])
+    await engine.wait(timeout=5)
+    await settle()
+    last = grid_states(w.patches, known)
+    assert last[subjects[2].id]["import"] == "done"
+    assert last == {
+        s.id: {k: v.value for k, v in engine.get_subject(s.id).stage_statuses.items()} for s in subjects
+    }
+    # only the cells that changed travel, never a whole subject row again
+    assert all("subjects" not in p["parts"].get("project", {}) for p in w.patches)
+    cells = [p["parts"]["project"]["cells"] for p in w.patches if "cells" in p["parts"].get("project", {})]
+    assert cells and all(set(c) == {subjects[2].id} and set(c[subjects[2].id]) == {"import"} for c in cells)
+    actives = [
+        p["parts"]["project"]["active"] for p in w.patches if "active" in p["parts"].get("project", {})
+    ]
+    assert actives[-1] == {subjects[2].id: 0}
 
 
 async def test_running_cells_carry_their_whole_percent(make_engine, wire):
@@ -146,10 +157,10 @@ async def test_subject_detail_runs_a_stage_only_when_its_dependencies_are_done(s
     row = w.ok("run_stage", {"stage_id": "import"})
     await engine.wait(timeout=5)
     await settle()
-    latest = [
-        p["parts"]["subject"]["latest"]["import"] for p in w.patches if "latest" in p["parts"]["subject"]
-    ]
-    assert latest[-1]["id"] == row["id"] and latest[-1]["status"] == "completed"
+    latest = latest_jobs(w.patches)
+    assert latest["import"]["id"] == row["id"] and latest["import"]["status"] == "completed"
+    whole = [p["parts"]["subject"]["latest"] for p in w.patches if "latest" in p["parts"]["subject"]]
+    assert [list(rows) for rows in whole] == [["import"]]  # the new job whole once, then changes
     statuses = [
         p["parts"]["subject"]["subject"]["statuses"]["import"]
         for p in w.patches
@@ -168,11 +179,11 @@ async def test_subject_detail_cancels_only_its_own_jobs(make_engine, wire):
     w = wire(SubjectDetail(engine, a.id))
     mine = engine.run_stage(project.id, a.id, "import")
     theirs = engine.run_stage(project.id, b.id, "import")
-    reply = w.request("cancel_job", {"job_id": theirs.id})
+    reply = w.request("cancel", {"job_id": theirs.id})
     assert not reply["ok"] and f"job {theirs.id!r} is unknown here" in reply["error"]
-    assert w.ok("cancel_job", {"job_id": mine.id})["status"] == "cancelled"
+    assert w.ok("cancel", {"job_id": mine.id})["status"] == "cancelled"
     assert engine.get_job(theirs.id).status is JobStatus.RUNNING
-    assert w.ok("retry_job", {"job_id": mine.id})["attempt"] == 2
+    assert w.ok("retry", {"job_id": mine.id})["attempt"] == 2
     engine.cancel_all()
 
 

@@ -14,7 +14,6 @@ from widget_helpers import job_states, settle
 
 from pbrain_widgets import InvalidArgumentError
 from pbrain_widgets.widgets import JobMonitor, SyncWidget
-from pbrain_widgets.widgets.feed import Action
 from pbrain_widgets.widgets.validation import BadRequest
 
 
@@ -111,9 +110,9 @@ async def test_a_reply_that_cannot_be_encoded_becomes_an_error_reply(engine, wir
             raise BadRequest(error)
         return result()
 
-    w = wire(SyncWidget(engine, actions={"odd": Action({}, handler)}))
+    w = wire(SyncWidget(engine, actions={"cancel_all": handler}))  # a declared action, answered oddly
     with caplog.at_level(logging.ERROR, logger="pbrain_widgets.widgets"):
-        reply = w.request("odd")
+        reply = w.request("cancel_all")
     assert reply["ok"] is False and "not encodable as JSON" in reply["error"]
     assert "cannot send its reply" in caplog.text
     assert w.ok("ping")["t"] > 0  # and the widget goes on answering
@@ -274,3 +273,8 @@ async def test_sends_happen_in_the_context_of_the_latest_view_message(study):
     monitor.close()
     assert seen[0] == "subshell request" and len(seen) > 1
     assert set(seen) == {"subshell request"}
+
+
+def test_a_widget_offers_only_actions_the_protocol_declares(engine):
+    with pytest.raises(ValueError, match="'cancel_job' is not declared in protocol.ACTIONS"):
+        SyncWidget(engine, actions={"cancel_job": lambda _payload: None})

@@ -8,8 +8,10 @@ import json
 from typing import Any
 
 from jupyter_client.jsonutil import json_default
+from protocol_check import check_type
 
 from pbrain_widgets.widgets import SyncWidget
+from pbrain_widgets.widgets.protocol import ACTIONS, FEEDS, KernelMessage
 
 _ids = itertools.count(1)
 
@@ -27,11 +29,28 @@ def over_the_wire(data: Any) -> Any:
     return json.loads(packed.decode("utf8"))
 
 
+def check_message(message: dict[str, Any], actions: dict[str, str]) -> None:
+    """Fail unless ``message`` is what the protocol says: a kernel message, each feed's patch of
+    its feed's patch type, each reply's result of its action's result type (``actions``: the
+    action of each request id)."""
+    check_type(message, KernelMessage)
+    if message["kind"] == "patch":
+        for name, part in message["parts"].items():
+            check_type(part, FEEDS[name][1], f"patch.parts.{name}")
+    elif message["kind"] == "reply" and message["ok"] and message["id"] in actions:
+        action = actions[message["id"]]
+        check_type(message["result"], ACTIONS[action].result, f"reply to {action}")
+        if action == "snapshot":
+            for name, part in message["result"]["parts"].items():
+                check_type(part, FEEDS[name][0], f"snapshot.parts.{name}")
+
+
 class Wire:
     """Everything one widget sent towards the browser, and a way to send it messages.
 
     ``messages`` holds the custom messages (replies and patches), ``states`` the state updates
-    (``update`` and ``echo_update``), each as a view receives it (:func:`over_the_wire`).
+    (``update`` and ``echo_update``), each as a view receives it (:func:`over_the_wire`). Every
+    custom message is checked against the protocol's types (:func:`check_message`).
     """
 
     def __init__(self, widget: SyncWidget) -> None:
@@ -40,11 +59,13 @@ class Wire:
         self.states: list[dict[str, Any]] = []
         self.buffers: dict[str, list[bytes]] = {}
         """Binary buffers of replies, by request id."""
+        self._actions: dict[str, str] = {}
         widget._send = self._capture
 
     def _capture(self, msg: dict[str, Any], buffers: Any = None) -> None:
         msg = over_the_wire(msg)
         if msg["method"] == "custom":
+            check_message(msg["content"], self._actions)
             self.messages.append(msg["content"])
             if buffers:
                 self.buffers[msg["content"]["id"]] = [bytes(b) for b in buffers]
@@ -58,6 +79,8 @@ class Wire:
     def request(self, action: Any, payload: Any = None, **extra: Any) -> dict[str, Any]:
         """Deliver a request the way a view's message arrives, and return the reply to it."""
         request_id = f"test:{next(_ids)}"
+        if isinstance(action, str):
+            self._actions[request_id] = action
         content = {"kind": "request", "id": request_id, "action": action, **extra}
         if payload is not None:
             content["payload"] = payload
@@ -69,6 +92,7 @@ class Wire:
     async def request_later(self, action: str, payload: Any = None, timeout: float = 20.0) -> dict[str, Any]:
         """Like :meth:`request`, for an action answered when work in a thread is done."""
         request_id = f"test:{next(_ids)}"
+        self._actions[request_id] = action
         self.raw({"kind": "request", "id": request_id, "action": action, "payload": payload or {}})
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
@@ -105,17 +129,76 @@ def patched_lines(patches: list[dict[str, Any]], job_id: str) -> list[list[Any]]
     return [line for p in patches for line in p["parts"].get("logs", {}).get("lines", {}).get(job_id, [])]
 
 
+def table_rows(table: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a job table as a view reads them (fill and coded columns expanded)."""
+    columns = {}
+    for name, column in table["columns"].items():
+        if isinstance(column, list):
+            columns[name] = column
+        elif "fill" in column:
+            columns[name] = [column["fill"]] * table["n"]
+        else:
+            columns[name] = [column["values"][code] for code in column["codes"]]
+    assert all(len(values) == table["n"] for values in columns.values()), table
+    return [{name: values[i] for name, values in columns.items()} for i in range(table["n"])]
+
+
+def apply_changes(rows: dict[str, dict[str, Any]], changes: dict[str, list[list[Any]]]) -> None:
+    """Apply field changes (``{field: [[seq, value], ...]}``) to rows by id; a change of a job
+    without a row fails."""
+    by_seq = {row["seq"]: row for row in rows.values()}
+    for name, pairs in changes.items():
+        for seq, value in pairs:
+            assert seq in by_seq, f"a change for a job the view has no row of: seq {seq}"
+            by_seq[seq][name] = value
+
+
 def job_states(
     patches: list[dict[str, Any]], known: dict[str, dict[str, Any]] | None = None
 ) -> dict[str, dict]:
-    """Fold the jobs feed's patches (full rows, then changed fields) into each job's latest row,
-    as a view does; a change for a job without a row fails."""
+    """Fold the jobs feed's patches (whole rows, then changed fields) into each job's latest row,
+    as a view does."""
     jobs = {k: dict(v) for k, v in (known or {}).items()}
     for patch in patches:
         part = patch["parts"].get("jobs", {})
-        for row in part.get("jobs", []):
-            jobs[row["id"]] = dict(row)
-        for change in part.get("changes", []):
-            assert change["id"] in jobs, f"a change for a job the view has no row of: {change}"
-            jobs[change["id"]].update(change)
+        if "jobs" in part:
+            for row in table_rows(part["jobs"]):
+                jobs[row["id"]] = row
+        apply_changes(jobs, part.get("changes", {}))
     return jobs
+
+
+def grid_states(
+    patches: list[dict[str, Any]], known: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict]:
+    """Fold the project feed's patches (whole subject rows, then changed cells) into each
+    subject's statuses, as a view does."""
+    statuses = {k: dict(v) for k, v in (known or {}).items()}
+    for patch in patches:
+        part = patch["parts"].get("project", {})
+        for row in part.get("subjects", []):
+            statuses[row["id"]] = dict(row["statuses"])
+        for subject_id, cells in part.get("cells", {}).items():
+            assert subject_id in statuses, f"cells of a subject the view has no row of: {subject_id}"
+            statuses[subject_id].update(cells)
+    return statuses
+
+
+def latest_jobs(
+    patches: list[dict[str, Any]], known: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict]:
+    """Fold the subject feed's patches into each stage's newest job, as a view does."""
+    latest = {k: dict(v) for k, v in (known or {}).items()}
+    for patch in patches:
+        part = patch["parts"].get("subject", {})
+        if "reset" in part:
+            latest = {k: dict(v) for k, v in part["reset"]["latest"].items()}
+        for stage, row in part.get("latest", {}).items():
+            if stage not in latest or row["seq"] >= latest[stage]["seq"]:
+                latest[stage] = dict(row)
+        by_seq = {row["seq"]: row for row in latest.values()}
+        for name, pairs in part.get("changes", {}).items():
+            for seq, value in pairs:
+                if seq in by_seq:
+                    by_seq[seq][name] = value
+    return latest

@@ -1,41 +1,10 @@
 // The history feed: per-stage analytics (recomputed by the kernel as jobs end) and the pure
 // parts of the plots drawn from them. The table's rows are not state: each page is a request.
 
+import type { Analytics, HistoryPatch, HistorySnapshot, HistoryTableRow } from "../protocol";
 import type { PartReducer } from "../sync";
-import type { JobStatus } from "../types";
 
-export interface StageStatsRow {
-  stage_id: string;
-  label: string;
-  runs: number;
-  completed: number;
-  failed: number;
-  success_rate: number | null;
-  median_run_time: number | null;
-  p90_run_time: number | null;
-  median_queue_wait: number | null;
-  p90_queue_wait: number | null;
-}
-
-export interface FailureGroupRow {
-  stage_id: string;
-  signature: string;
-  example_error: string;
-  count: number;
-  roots: number;
-  skipped: number;
-  subjects: number;
-}
-
-export interface Analytics {
-  runs: number;
-  stats: StageStatsRow[];
-  /** Completed run times per stage: n, and [min, p25, median, p75, p90, max] in seconds. */
-  durations: Record<string, { n: number; q: number[] }>;
-  /** Failed jobs per time bin (by end time): root failures, and jobs skipped because of one. */
-  failures: { start: number | null; width: number | null; roots: number[]; skipped: number[] };
-  groups: FailureGroupRow[];
-}
+export type { Analytics, FailureGroupRow, StageStatsRow } from "../protocol";
 
 export interface HistoryState {
   stages: Record<string, string>;
@@ -44,28 +13,17 @@ export interface HistoryState {
 
 const EMPTY: Analytics = { runs: 0, stats: [], durations: {}, failures: { start: null, width: null, roots: [], skipped: [] }, groups: [] };
 
-export const historyReducer: PartReducer<HistoryState> = {
-  init(snapshot: Partial<HistoryState> | undefined) {
+export const historyReducer: PartReducer<HistoryState, HistorySnapshot, HistoryPatch> = {
+  init(snapshot) {
     return { stages: snapshot?.stages ?? {}, analytics: snapshot?.analytics ?? EMPTY };
   },
-  patch(state, patch: { analytics?: Analytics }) {
+  patch(state, patch) {
     return patch.analytics ? { ...state, analytics: patch.analytics } : state;
   },
 };
 
 /** One row of the history table (pbrain_widgets/widgets/feeds/history.py). */
-export interface HistoryRow {
-  job_id: string;
-  subject: string | null;
-  stage: string;
-  status: JobStatus;
-  attempt: number;
-  queued_time: number;
-  queue_wait: number | null;
-  run_time: number | null;
-  peak_memory_rss: number | null;
-  error: string | null;
-}
+export type HistoryRow = HistoryTableRow;
 
 /** About `count` round tick values from 0 to at least `max` (1, 2 or 5 times a power of ten). */
 export function niceTicks(max: number, count = 4): number[] {

@@ -1,7 +1,9 @@
 // The job feed: the one job a LogStream follows.
 
+import type { JobPatch, JobSnapshot } from "../protocol";
 import type { PartReducer } from "../sync";
 import type { JobRow } from "../types";
+import { applyChanges } from "./rows";
 
 export interface JobState {
   job: JobRow | null;
@@ -9,13 +11,20 @@ export interface JobState {
   stage: string;
 }
 
-export const jobReducer: PartReducer<JobState> = {
+export const jobReducer: PartReducer<JobState, JobSnapshot, JobPatch> = {
   init(snapshot) {
     return { job: snapshot?.job ?? null, subject: snapshot?.subject ?? "", stage: snapshot?.stage ?? "" };
   },
-  patch(state, patch: { job?: JobRow; change?: Partial<JobRow> }) {
+  patch(state, patch) {
     if (patch.job) return { ...state, job: patch.job };
-    if (patch.change && state.job) return { ...state, job: { ...state.job, ...patch.change } };
-    return state;
+    let job = state.job;
+    applyChanges(
+      patch.changes,
+      (seq) => (job?.seq === seq ? job : undefined),
+      (row) => {
+        job = row;
+      },
+    );
+    return job === state.job ? state : { ...state, job };
   },
 };

@@ -1,11 +1,15 @@
 // The jobs feed: every job of the monitor's scope, its attempts per subject x stage, status counts
 // over the newest attempts, and the order of the list (what needs eyes first).
 
+import type { JobsPatch, JobsSnapshot } from "../protocol";
 import type { PartReducer } from "../sync";
 import { JOB_STATUSES, type JobRow, type JobStatus, type RunRow } from "../types";
+import { applyChanges, rowsOf } from "./rows";
 
 export interface JobsState {
   byId: Record<string, JobRow>;
+  /** Job id by seq (changes name jobs by their seq). */
+  bySeq: Record<number, string>;
   /** Job ids, newest (highest seq) first. */
   order: string[];
   /** Per subject x stage, its job ids newest first: the first is the newest attempt, the others
@@ -13,18 +17,14 @@ export interface JobsState {
   attempts: Record<string, string[]>;
   subjects: Record<string, string>;
   stages: Record<string, string>;
+  /** Jobs in the scope when the snapshot was taken; a long list arrives in parts, so that
+   * fewer than this may be held for a moment (see JobsSnapshot). */
+  total: number;
   /** Job id -> its place (1, 2...) in the order queued jobs will start (only jobs ready to start). */
   queue: Record<string, number>;
   /** The runs the last patch said finished (a new array per patch that had some; the view
    * announces each array once). */
   finished: RunRow[];
-}
-
-interface JobsSnapshot {
-  jobs: JobRow[];
-  subjects: Record<string, string>;
-  stages: Record<string, string>;
-  queue?: string[];
 }
 
 function places(queue: string[] | undefined): Record<string, number> {
@@ -36,15 +36,6 @@ function places(queue: string[] | undefined): Record<string, number> {
 }
 
 const NONE: RunRow[] = [];
-
-/** New jobs as full rows; known jobs as only the fields that changed. */
-interface JobsPatch {
-  jobs?: JobRow[];
-  changes?: (Partial<JobRow> & { id: string })[];
-  subjects?: Record<string, string>;
-  queue?: string[];
-  finished?: RunRow[];
-}
 
 function newestFirst(byId: Record<string, JobRow>): string[] {
   return Object.keys(byId).sort((a, b) => byId[b].seq - byId[a].seq);
@@ -60,39 +51,55 @@ function groupAttempts(byId: Record<string, JobRow>, order: string[]): Record<st
   return attempts;
 }
 
-export const jobsReducer: PartReducer<JobsState> = {
-  init(snapshot: JobsSnapshot) {
+export const jobsReducer: PartReducer<JobsState, JobsSnapshot, JobsPatch> = {
+  init(snapshot) {
     const byId: Record<string, JobRow> = {};
-    for (const job of snapshot?.jobs ?? []) byId[job.id] = job;
+    const bySeq: Record<number, string> = {};
+    for (const job of rowsOf(snapshot?.jobs)) {
+      byId[job.id] = job;
+      bySeq[job.seq] = job.id;
+    }
     const order = newestFirst(byId);
     return {
       byId,
+      bySeq,
       order,
       attempts: groupAttempts(byId, order),
       subjects: snapshot?.subjects ?? {},
       stages: snapshot?.stages ?? {},
+      total: snapshot?.total ?? order.length,
       queue: places(snapshot?.queue),
       finished: NONE,
     };
   },
-  patch(state, patch: JobsPatch) {
+  patch(state, patch) {
     const byId = { ...state.byId };
+    let bySeq = state.bySeq;
     let added = false;
-    for (const job of patch.jobs ?? []) {
-      if (!(job.id in byId)) added = true;
+    for (const job of rowsOf(patch.jobs)) {
+      if (!(job.id in byId)) {
+        if (!added) bySeq = { ...bySeq };
+        added = true;
+        bySeq[job.seq] = job.id;
+      }
       byId[job.id] = job;
     }
-    for (const change of patch.changes ?? []) {
-      const known = byId[change.id];
-      if (known) byId[change.id] = { ...known, ...change };
-    }
+    applyChanges(
+      patch.changes,
+      (seq) => byId[bySeq[seq]],
+      (row) => {
+        byId[row.id] = row;
+      },
+    );
     const order = added ? newestFirst(byId) : state.order;
     return {
       byId,
+      bySeq,
       order,
       attempts: added ? groupAttempts(byId, order) : state.attempts,
       subjects: patch.subjects ? { ...state.subjects, ...patch.subjects } : state.subjects,
       stages: state.stages,
+      total: state.total,
       queue: patch.queue ? places(patch.queue) : state.queue,
       finished: patch.finished?.length ? patch.finished : state.finished,
     };

@@ -1,5 +1,6 @@
 // The project feed: the subjects x stages grid and the active jobs per subject.
 
+import type { ProjectPatch, ProjectSnapshot } from "../protocol";
 import type { PartReducer } from "../sync";
 import type { StageRow, StageStatus, SubjectRow } from "../types";
 
@@ -12,7 +13,7 @@ export interface ProjectState {
   progress: Record<string, Record<string, number>>;
 }
 
-export const projectReducer: PartReducer<ProjectState> = {
+export const projectReducer: PartReducer<ProjectState, ProjectSnapshot, ProjectPatch> = {
   init(snapshot) {
     return {
       project: snapshot?.project ?? null,
@@ -22,12 +23,16 @@ export const projectReducer: PartReducer<ProjectState> = {
       progress: snapshot?.progress ?? {},
     };
   },
-  patch(state, patch: { subjects?: SubjectRow[]; active?: Record<string, number>; progress?: Record<string, Record<string, number>> }) {
+  patch(state, patch) {
     let subjects = state.subjects;
+    const cells = patch.cells;
+    if (cells) {
+      subjects = subjects.map((s) => (s.id in cells ? { ...s, statuses: { ...s.statuses, ...cells[s.id] } } : s));
+    }
     if (patch.subjects?.length) {
       const changed = new Map(patch.subjects.map((s) => [s.id, s]));
-      subjects = state.subjects.map((s) => changed.get(s.id) ?? s);
-      const known = new Set(state.subjects.map((s) => s.id));
+      subjects = subjects.map((s) => changed.get(s.id) ?? s);
+      const known = new Set(subjects.map((s) => s.id));
       for (const s of patch.subjects) if (!known.has(s.id)) subjects.push(s);
     }
     return {

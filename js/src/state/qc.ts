@@ -1,24 +1,20 @@
 // The qc feed: a reviewer's pass / fail rating (and note) per subject and stage.
 
+import type { QcPatch, QcRatingRow, QcSnapshot } from "../protocol";
 import type { PartReducer } from "../sync";
 
-export type QcValue = "pass" | "fail";
-
-export interface Rating {
-  rating: QcValue;
-  note: string;
-  time: number;
-}
+export type QcValue = QcRatingRow["rating"];
+export type Rating = QcRatingRow;
 
 export interface QcState {
   ratings: Record<string, Record<string, Rating>>;
 }
 
-export const qcReducer: PartReducer<QcState> = {
+export const qcReducer: PartReducer<QcState, QcSnapshot, QcPatch> = {
   init(snapshot) {
     return { ratings: snapshot?.ratings ?? {} };
   },
-  patch(state, patch: { ratings?: Record<string, Record<string, Rating | null>> }) {
+  patch(state, patch) {
     const ratings = { ...state.ratings };
     for (const [subject, stages] of Object.entries(patch.ratings ?? {})) {
       const row = { ...(ratings[subject] ?? {}) };

@@ -1,13 +1,9 @@
 // The review feed: one tile per subject with where its reviewed output is; keyboard moves.
 
+import type { ReviewPatch, ReviewSnapshot, ReviewTile } from "../protocol";
 import type { PartReducer } from "../sync";
 
-export interface Tile {
-  subject_id: string;
-  name: string;
-  job_id: string | null;
-  index: number | null;
-}
+export type Tile = ReviewTile;
 
 export interface ReviewState {
   project: string;
@@ -17,11 +13,11 @@ export interface ReviewState {
   tiles: Tile[];
 }
 
-export const reviewReducer: PartReducer<ReviewState> = {
+export const reviewReducer: PartReducer<ReviewState, ReviewSnapshot, ReviewPatch> = {
   init(snapshot) {
     return { project: snapshot?.project ?? "", stage: snapshot?.stage ?? null, label: snapshot?.label ?? null, labels: snapshot?.labels ?? [], tiles: snapshot?.tiles ?? [] };
   },
-  patch(state, patch: { tiles?: Tile[]; labels?: string[] }) {
+  patch(state, patch) {
     const changed = new Map((patch.tiles ?? []).map((t) => [t.subject_id, t]));
     const tiles = state.tiles.map((t) => changed.get(t.subject_id) ?? t);
     return { ...state, tiles, labels: patch.labels ?? state.labels };

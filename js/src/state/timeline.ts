@@ -2,17 +2,11 @@
 // cluster), the viewport (zoom and
 // pan), the scene drawn on the canvas and hit-testing on it. Pure, so that it is tested alone.
 
+import type { Mark, ResourceRow, TimelinePatch, TimelineRow, TimelineSnapshot } from "../protocol";
 import type { PartReducer } from "../sync";
 import type { JobStatus } from "../types";
 
-/** `[id, subject_id, stage_id, status, queued_at, start_time, end_time, attempt, worker]`
- * (feeds/timeline.py); `worker` is a Dask worker's address, or null for the kernel's machine. */
-export type TimelineRow = [string, string, string, JobStatus, number, number | null, number | null, number, (string | null)?];
-/** `[time, step]`: a step change inside a job. */
-export type Mark = [number, string];
-/** `[second, total cpu percent, total rss bytes, {worker: [cpu, rss]}?]`: the per-worker
- * split comes when jobs ran on workers ("" is the kernel's machine). */
-export type ResourceRow = [number, number, number, Record<string, [number, number]>?];
+export type { Mark, ResourceRow, TimelineRow } from "../protocol";
 
 export interface TimelineState {
   rows: Record<string, TimelineRow>;
@@ -21,13 +15,6 @@ export interface TimelineState {
   order: string[];
   marks: Record<string, Mark[]>;
   resources: ResourceRow[];
-}
-
-interface TimelinePatch {
-  jobs?: TimelineRow[];
-  subjects?: Record<string, string>;
-  marks?: Record<string, Mark[]>;
-  resources?: ResourceRow[];
 }
 
 /** Add marks that are newer than the last one held (a patch may repeat the snapshot's). */
@@ -45,7 +32,7 @@ export function mergeResources(known: ResourceRow[], added: ResourceRow[]): Reso
   return [...bySecond.values()].sort((a, b) => a[0] - b[0]);
 }
 
-export const timelineReducer: PartReducer<TimelineState> = {
+export const timelineReducer: PartReducer<TimelineState, TimelineSnapshot, TimelinePatch> = {
   init(snapshot) {
     const rows: Record<string, TimelineRow> = {};
     for (const row of snapshot?.jobs ?? []) rows[row[0]] = row;

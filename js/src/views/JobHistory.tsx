@@ -276,7 +276,7 @@ export function JobHistory({ client }: { client: Client }) {
   }, [key, offset, state.ready, analytics]);
   if (!state.ready || !history) return <div class="pw-root pw-loading" data-ready="false">Loading history...</div>;
   const a = history.analytics;
-  const download = (action: "export_logs" | "export_csv", what: string) =>
+  const download = (action: "export_history_logs" | "export_csv", what: string) =>
     client
       .request(action, filters, 120000)
       .then((r: { file_name: string; text: string; jobs: number }) => {
@@ -323,7 +323,7 @@ export function JobHistory({ client }: { client: Client }) {
             </option>
           ))}
         </select>
-        <button type="button" class="pw-btn pw-btn-small" disabled={!live || !total} title="The whole log of every matching job, in one text file" onClick={() => download("export_logs", "the logs")}>
+        <button type="button" class="pw-btn pw-btn-small" disabled={!live || !total} title="The whole log of every matching job, in one text file" onClick={() => download("export_history_logs", "the logs")}>
           Download logs
         </button>
         <button type="button" class="pw-btn pw-btn-small" disabled={!live || !total} title="Every matching job as a row of a CSV file" onClick={() => download("export_csv", "the history")}>

@@ -64,7 +64,7 @@ export function SubjectPanel<R extends WithSubject>({ client, subject: state, lo
       .catch((e: Error) => say(failure("run", e, link), "error"));
   const cancel = (jobId: string) =>
     client
-      .request("cancel_job", { job_id: jobId })
+      .request("cancel", { job_id: jobId })
       .then(() => say("Cancelled", "ok"))
       .catch((e: Error) => say(failure("cancel", e, link), "error"));
   const loaders = job ? logLoaders(client, job.id) : null;

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import Engine
-from ..feed import Action, Feed
+from ..feed import Feed, Handler
 from ..focus import Focus, focus_of
 from ..scope import Scope
 
@@ -49,8 +49,8 @@ class FocusFeed(Feed):
         self._changed = False
         return self.snapshot()
 
-    def actions(self) -> dict[str, Action]:
-        return {"clear_focus": Action({}, self._clear)}
+    def actions(self) -> dict[str, Handler]:
+        return {"clear_focus": self._clear}
 
     def _clear(self, _payload: dict[str, Any]) -> dict[str, Any]:
         self.focus.set(None)

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, overload
 
 from ...engine import Engine, Job
 from ...engine.analytics import percentile
-from ..exports import MAX_EXPORT_JOBS, history_csv, logs_bundle
-from ..feed import Action, Feed
+from ..exports import history_csv, logs_bundle
+from ..feed import Feed, Handler
+from ..protocol import (
+    MAX_EXPORT_JOBS,
+    Analytics,
+    Download,
+    FailureBins,
+    FailureGroupRow,
+    HistoryPage,
+    HistoryPatch,
+    HistorySnapshot,
+    HistoryTableRow,
+    StageCount,
+    StageStatsRow,
+)
 from ..scope import Scope
-from ..validation import BadRequest, Field
+from ..validation import BadRequest
 
 REFRESH_SECONDS = 2.0
 """While jobs end, the analytics are recomputed at most this often."""
@@ -20,32 +33,19 @@ FAILURE_BINS = 24
 """Bars of the failures-over-time plot."""
 TOP_GROUPS = 10
 """Failure groups sent to the views (the largest first)."""
-PAGE_MAX = 200
-"""Most rows of one page of the table."""
 ERROR_CHARS = 300
 """Errors in the table and in failure groups are cut to this length (the whole in the log)."""
 QUANTILES = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
 """The points of a stage's run-time distribution: min, quartiles, median, p90, max."""
 
-FILTERS = {
-    "text": Field(str, required=False, nullable=True, max_len=200),
-    "stage_id": Field(str, required=False, nullable=True, max_len=128),
-    "status": Field(list, required=False, nullable=True, max_items=5, max_len=16),
-}
-_TABLE_COLUMNS = (
-    "job_id",
-    "subject",
-    "stage",
-    "status",
-    "attempt",
-    "queued_time",
-    "queue_wait",
-    "run_time",
-    "peak_memory_rss",
-    "error",
-)
+_TABLE_COLUMNS = tuple(HistoryTableRow.__annotations__)
+"""The columns of a page of the table, in the order of the protocol's row."""
 
 
+@overload
+def _cut(text: str) -> str: ...
+@overload
+def _cut(text: str | None) -> str | None: ...
 def _cut(text: str | None) -> str | None:
     return text if text is None or len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
 
@@ -65,8 +65,10 @@ class HistoryFeed(Feed):
     ``{"start", "width", "roots": [counts], "skipped": [counts]}``; ``groups``, the largest
     ``Engine.failure_groups``.
 
-    Actions: ``history_page`` (filters, ``offset``, ``limit``: ``{"total", "rows"}``),
-    ``export_logs`` and ``export_csv`` (filters: a file for the view to save).
+    Actions: ``history_page`` (filters, ``offset``, ``limit``: ``{"total", "offset", "rows"}``,
+    at most :data:`~pbrain_widgets.widgets.protocol.HISTORY_PAGE_MAX` rows),
+    ``export_history_logs`` and ``export_csv`` (filters: a file for the view to save). The logs
+    of jobs picked by id are ``export_logs`` of :class:`~pbrain_widgets.widgets.feeds.JobsFeed`.
     """
 
     name = "history"
@@ -85,7 +87,7 @@ class HistoryFeed(Feed):
             self._dirty = True
             self._wake()
 
-    def _analytics(self) -> dict[str, Any]:
+    def _analytics(self) -> Analytics:
         self._computed_at = time.monotonic()
         self._dirty = False
         pid = self.project_id
@@ -95,16 +97,19 @@ class HistoryFeed(Feed):
         for stage_id, run_time in zip(done["stage_id"], done["run_time"], strict=True):
             if run_time is not None:
                 runs.setdefault(stage_id, []).append(run_time)
-        durations = {
-            sid: {"n": len(values), "q": [_round(percentile(values, q)) for q in QUANTILES]}
+        durations: dict[str, StageCount] = {
+            sid: {
+                "n": len(values),
+                "q": [round(p, 3) for q in QUANTILES if (p := percentile(values, q)) is not None],
+            }
             for sid, values in runs.items()
         }
-        stats = [s.to_dict() for s in self.engine.stage_stats(pid)]
+        stats: list[StageStatsRow] = [s.to_dict() for s in self.engine.stage_stats(pid)]  # type: ignore[misc]
         for row in stats:
             for key, value in row.items():
                 if isinstance(value, float):
-                    row[key] = round(value, 4)
-        groups = [
+                    row[key] = round(value, 4)  # type: ignore[literal-required]
+        groups: list[FailureGroupRow] = [
             {
                 "stage_id": g.stage_id,
                 "signature": _cut(g.signature),
@@ -125,7 +130,7 @@ class HistoryFeed(Feed):
         }
 
     @staticmethod
-    def _failure_bins(done: dict[str, list[Any]], failed: dict[str, list[Any]]) -> dict[str, Any]:
+    def _failure_bins(done: dict[str, list[Any]], failed: dict[str, list[Any]]) -> FailureBins:
         """Failed jobs per time bin over the span of the ended jobs' history."""
         ends = [t for t in failed["end_time"] if t is not None]
         starts = [t for t in (*done["queued_time"], *failed["queued_time"]) if t is not None]
@@ -143,13 +148,13 @@ class HistoryFeed(Feed):
             (skipped if blocked_by is not None else roots)[i] += 1
         return {"start": round(start, 3), "width": round(width, 3), "roots": roots, "skipped": skipped}
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> HistorySnapshot:
         stages: dict[str, str] = {}
         for project_id in self.scope.project_ids(self.engine):
             stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
         return {"stages": stages, "analytics": self._analytics()}
 
-    def take_patch(self) -> dict[str, Any] | None:
+    def take_patch(self) -> HistoryPatch | None:
         if not self._dirty:
             return None
         wait = self._computed_at + REFRESH_SECONDS - time.monotonic()
@@ -179,38 +184,33 @@ class HistoryFeed(Feed):
             "status": payload["status"] or None,
         }
 
-    def actions(self) -> dict[str, Action]:
-        page = {
-            **FILTERS,
-            "offset": Field(int, required=False, nullable=True),
-            "limit": Field(int, required=False, nullable=True, minimum=1, maximum=PAGE_MAX),
-        }
+    def actions(self) -> dict[str, Handler]:
         return {
-            "history_page": Action(page, self._page),
-            "export_logs": Action(FILTERS, self._export_logs),
-            "export_csv": Action(FILTERS, self._export_csv),
+            "history_page": self._page,
+            "export_history_logs": self._export_logs,
+            "export_csv": self._export_csv,
         }
 
-    def _page(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _page(self, payload: dict[str, Any]) -> HistoryPage:
         offset = payload["offset"] or 0
         limit = payload["limit"] or 50
         found = self.engine.history_page(offset, limit, **self._filters(payload))
         columns = found["columns"]
-        rows = []
+        rows: list[HistoryTableRow] = []
         for i in range(len(columns["job_id"])):
-            row = {name: columns[name][i] for name in _TABLE_COLUMNS}
+            row: Any = {name: columns[name][i] for name in _TABLE_COLUMNS}
             row["error"] = _cut(row["error"])
             for name in ("queued_time", "queue_wait", "run_time"):
                 row[name] = _round(row[name])
             rows.append(row)
         return {"total": found["total"], "offset": offset, "rows": rows}
 
-    def _export_logs(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _export_logs(self, payload: dict[str, Any]) -> Download:
         ids = self.engine.history_rows(**self._filters(payload), limit=MAX_EXPORT_JOBS + 1)["job_id"]
         if not ids:
             raise BadRequest("no job matches these filters")
         return logs_bundle(self.engine, ids, "history")
 
-    def _export_csv(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _export_csv(self, payload: dict[str, Any]) -> Download:
         columns = self.engine.history_rows(**self._filters(payload))
         return {"file_name": "history.csv", "text": history_csv(columns), "jobs": len(columns["job_id"])}

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...engine import Engine, Job
 from ..feed import Feed
+from ..protocol import JobPatch, JobSnapshot
 from ..records import RowChanges, job_row
 
 
 class JobFeed(Feed):
-    """Snapshot: ``{"job": row, "subject": name, "stage": label}``.
-
-    Patch: ``{"job": row}`` the first time, then ``{"change": {"id", <changed field>: value...}}``.
-    """
+    """Snapshot: :class:`~pbrain_widgets.widgets.protocol.JobSnapshot`; patch:
+    :class:`~pbrain_widgets.widgets.protocol.JobPatch`, the fields that changed since the
+    snapshot or the previous patch."""
 
     name = "job"
 
@@ -29,22 +27,20 @@ class JobFeed(Feed):
             self._latest = job
             self._wake()
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> JobSnapshot:
+        job = self.engine.get_job(self.job_id)
+        row = job_row(job)
+        self._rows.sent([row])
         if self._latest is not None:
             self._rows.resend_full([self.job_id])
-        job = self.engine.get_job(self.job_id)
         stage = self.engine.pipeline(job.project_id)[job.stage_id]
-        return {
-            "job": job_row(job),
-            "subject": self.engine.get_subject(job.subject_id).name,
-            "stage": stage.label,
-        }
+        return {"job": row, "subject": self.engine.get_subject(job.subject_id).name, "stage": stage.label}
 
-    def take_patch(self) -> dict[str, Any] | None:
+    def take_patch(self) -> JobPatch | None:
         if self._latest is None:
             return None
         rows, changes = self._rows.split([self._latest])
         self._latest = None
         if rows:
             return {"job": rows[0]}
-        return {"change": changes[0]} if changes else None
+        return {"changes": changes} if changes else None

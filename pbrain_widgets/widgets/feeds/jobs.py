@@ -3,22 +3,29 @@ that finished; cancel, retry, cancel-all, batch actions, priority and log downlo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...engine import Engine, Job, JobStatus, Subject
 from ...engine.batch import BatchResult
 from ...engine.runs import RunSummary
 from ...errors import InvalidTransitionError
-from ..exports import MAX_EXPORT_JOBS, logs_bundle
-from ..feed import Action, Feed
-from ..records import RowChanges, job_row
+from ..exports import logs_bundle
+from ..feed import Feed, Handler
+from ..protocol import (
+    MAX_TABLE_ROWS,
+    BatchDone,
+    Cancelled,
+    Download,
+    JobRow,
+    JobsPatch,
+    JobsSnapshot,
+    Prioritized,
+    RunRow,
+)
+from ..records import RowChanges, job_row, job_table
 from ..scope import Scope
-from ..validation import Field
 
-JOB_ID = {"job_id": Field(str, max_len=64)}
-JOB_IDS = {"job_ids": Field(list, max_len=64, max_items=10_000)}
-MOVES = ("raise", "lower", "next")
-"""How a view changes queued jobs' priority: one up, one down, or above every queued job."""
 QUEUE_SHOWN = 500
 """The first this many jobs of the start order travel to the views (a view shows "#n in queue")."""
 
@@ -36,18 +43,30 @@ def retry_newest(engine: Engine, job: Job) -> Job:
     return engine.retry(job.id)
 
 
+def job_actions(engine: Engine, scope: Callable[[], Scope]) -> dict[str, Handler]:
+    """``cancel`` and ``retry`` of one job of the scope ``scope()`` returns at the time of the
+    request (shared by every feed that offers them)."""
+
+    def cancel(payload: dict[str, Any]) -> JobRow:
+        return job_row(engine.cancel(scope().check_job(engine, payload["job_id"]).id))
+
+    def retry(payload: dict[str, Any]) -> JobRow:
+        return job_row(retry_newest(engine, scope().check_job(engine, payload["job_id"])))
+
+    return {"cancel": cancel, "retry": retry}
+
+
 class JobsFeed(Feed):
-    """Snapshot: ``{"jobs": [row, ...] (newest first), "subjects": {id: name}, "stages": {id: label}}``.
+    """Snapshot: :class:`~pbrain_widgets.widgets.protocol.JobsSnapshot` (every job as a table,
+    newest first); patch: :class:`~pbrain_widgets.widgets.protocol.JobsPatch`. A job's whole
+    row goes once (in the snapshot or the first patch after it was created), then only the
+    fields that change (a running job's progress, step and ETA), keyed by its ``seq``. No
+    message carries more than :data:`~pbrain_widgets.widgets.protocol.MAX_TABLE_ROWS` whole
+    rows: the rest of a long snapshot, or of a large ``run_pipeline``, follows in the next patches.
 
-    ``"queue": [job ids]`` too: the first :data:`QUEUE_SHOWN` queued jobs that are ready to
-    start, in the order they will start (``Engine.queue_order``).
-
-    Patch: ``{"jobs": [new rows], "changes": [{"id", <changed field>: value, ...}],
-    "subjects": {new id: name}, "queue": [job ids], "finished": [run summaries]}`` (keys only
-    when non-empty or changed): a job's full row goes once, then only its fields that changed
-    (a running job's progress, step and ETA). ``queue`` is the whole start order again when it
-    changed. ``finished`` are the runs of this scope that finished since the last patch (each
-    once, never in a snapshot: a view that was not there does not announce them again).
+    ``queue``: the first :data:`QUEUE_SHOWN` queued jobs that are ready to start, in the order
+    they will start (``Engine.queue_order``), whole again in a patch when it changed.
+    ``finished`` (patches only): the runs of this scope that finished since the last patch.
     """
 
     name = "jobs"
@@ -59,8 +78,10 @@ class JobsFeed(Feed):
         self._changed: dict[str, Job] = {}
         self._new_subjects: dict[str, str] = {}
         self._rows = RowChanges()
+        # jobs views may not hold yet, to send whole in the next patches (in this order)
+        self._unsent: dict[str, None] = {}
         self._queue: list[str] = []
-        self._finished: list[dict[str, Any]] = []
+        self._finished: list[RunRow] = []
         self.subscribe(engine.on_job_update(self._on_job))
         self.subscribe(engine.on_subject_update(self._on_subject))
         self.subscribe(engine.on_run_finished(self._on_run))
@@ -83,8 +104,7 @@ class JobsFeed(Feed):
     def _start_order(self) -> list[str]:
         return self.engine.queue_order(self.project_id)[:QUEUE_SHOWN]
 
-    def snapshot(self) -> dict[str, Any]:
-        self._rows.resend_full(self._changed)
+    def snapshot(self) -> JobsSnapshot:
         self._queue = self._start_order()
         subjects: dict[str, str] = {}
         stages: dict[str, str] = {}
@@ -92,26 +112,54 @@ class JobsFeed(Feed):
             subjects.update((s.id, s.name) for s in self.engine.get_subjects(project_id))
             stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
         jobs = self.engine.get_jobs(project_id=self.project_id)
-        rows = [job_row(j) for j in jobs]
-        return {"jobs": rows, "subjects": subjects, "stages": stages, "queue": self._queue}
+        # what a view shows first comes first: the running jobs, then the rest newest first
+        ordered = [j for j in jobs if j.status is JobStatus.RUNNING]
+        ordered += [j for j in jobs if j.status is not JobStatus.RUNNING]
+        rows = [job_row(j) for j in ordered[:MAX_TABLE_ROWS]]
+        self._rows.sent(rows)
+        self._rows.resend_full(self._changed)
+        self._unsent = dict.fromkeys(j.id for j in ordered[MAX_TABLE_ROWS:])
+        self._rows.forget(self._unsent)  # a view that took this snapshot has not got them
+        if self._unsent:
+            self._wake()
+        return {
+            "jobs": job_table(rows),
+            "total": len(jobs),
+            "subjects": subjects,
+            "stages": stages,
+            "queue": self._queue,
+        }
 
-    def take_patch(self) -> dict[str, Any] | None:
-        patch: dict[str, Any] = {}
-        if self._changed:
-            changed = self._changed.values()
+    def take_patch(self) -> JobsPatch | None:
+        patch: JobsPatch = {}
+        if self._changed or self._unsent:
+            changed = list(self._changed.values())
+            self._changed = {}
             # the start order moves when a job is queued, leaves the order shown or ends (its
             # dependents may become ready); a running job's progress leaves it alone
             shown = set(self._queue)
             moved = any(j.status is not JobStatus.RUNNING or j.id in shown for j in changed)
-            rows, changes = self._rows.split(changed)
-            self._changed = {}
+            held = [job for job in changed if self._rows.holds(job.id)]
+            new = [job for job in changed if not self._rows.holds(job.id)]
+            for job in new[MAX_TABLE_ROWS:]:  # too many for one message: the next patches
+                self._unsent[job.id] = None
+            new = new[:MAX_TABLE_ROWS]
+            for job in new:
+                self._unsent.pop(job.id, None)
+            while self._unsent and len(new) < MAX_TABLE_ROWS:
+                job_id = next(iter(self._unsent))
+                del self._unsent[job_id]
+                new.append(self.engine.get_job(job_id))
+            rows, changes = self._rows.split(held + new)
             if rows:
-                patch["jobs"] = rows
+                patch["jobs"] = job_table(rows)
             if changes:
                 patch["changes"] = changes
             queue = self._start_order() if moved else self._queue
             if queue != self._queue:
                 patch["queue"] = self._queue = queue
+            if self._unsent:
+                self._wake()
         if self._new_subjects:
             patch["subjects"] = self._new_subjects
             self._new_subjects = {}
@@ -120,28 +168,21 @@ class JobsFeed(Feed):
             self._finished = []
         return patch or None
 
-    def _job_id(self, payload: dict[str, Any]) -> str:
-        return self.scope.check_job(self.engine, payload["job_id"]).id
-
-    def actions(self) -> dict[str, Action]:
+    def actions(self) -> dict[str, Handler]:
         return {
-            "cancel": Action(JOB_ID, lambda p: job_row(self.engine.cancel(self._job_id(p)))),
-            "retry": Action(JOB_ID, self._retry),
-            "cancel_all": Action({}, self._cancel_all),
-            "cancel_many": Action(JOB_IDS, lambda p: batch_reply(self.engine.cancel_many(self._job_ids(p)))),
-            "retry_many": Action(JOB_IDS, lambda p: batch_reply(self.engine.retry_many(self._job_ids(p)))),
-            "prioritize": Action({**JOB_IDS, "move": Field(str, choices=MOVES)}, self._prioritize),
-            "export_logs": Action(
-                {"job_ids": Field(list, max_len=64, max_items=MAX_EXPORT_JOBS)},
-                lambda p: logs_bundle(self.engine, self._job_ids(p), "jobs"),
-            ),
+            **job_actions(self.engine, lambda: self.scope),
+            "cancel_all": self._cancel_all,
+            "cancel_many": lambda p: batch_reply(self.engine.cancel_many(self._job_ids(p))),
+            "retry_many": lambda p: batch_reply(self.engine.retry_many(self._job_ids(p))),
+            "prioritize": self._prioritize,
+            "export_logs": self._export_logs,
         }
 
     def _job_ids(self, payload: dict[str, Any]) -> list[str]:
         """The payload's job ids, each in this widget's scope (else the request is refused)."""
         return [self.scope.check_job(self.engine, job_id).id for job_id in dict.fromkeys(payload["job_ids"])]
 
-    def _prioritize(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _prioritize(self, payload: dict[str, Any]) -> Prioritized:
         """Raise or lower queued jobs' priority by one, or put them above every queued job of the
         engine (``next``: they start next, in their queue order)."""
         move = payload["move"]
@@ -156,22 +197,21 @@ class JobsFeed(Feed):
             self.engine.set_priority(job.id, priority)
         return {"changed": len(queued), "skipped": len(jobs) - len(queued)}
 
-    def _retry(self, payload: dict[str, Any]) -> dict[str, Any]:
-        job = self.scope.check_job(self.engine, payload["job_id"])
-        return job_row(retry_newest(self.engine, job))
+    def _export_logs(self, payload: dict[str, Any]) -> Download:
+        return logs_bundle(self.engine, self._job_ids(payload), "jobs")
 
-    def _cancel_all(self, _payload: dict[str, Any]) -> dict[str, Any]:
+    def _cancel_all(self, _payload: dict[str, Any]) -> Cancelled:
         return {"cancelled": len(self.engine.cancel_all(self.project_id))}
 
 
-def batch_reply(result: BatchResult) -> dict[str, Any]:
+def batch_reply(result: BatchResult) -> BatchDone:
     """What a view says after a batch action: how many were done, how many skipped and the
     first few distinct reasons (a skipped list may be as long as the selection)."""
     reasons = list(dict.fromkeys(result.skipped.values()))[:3]
     return {"done": len(result.done), "skipped": len(result.skipped), "reasons": reasons}
 
 
-def run_row(summary: RunSummary) -> dict[str, Any]:
+def run_row(summary: RunSummary) -> RunRow:
     """A finished run as a view announces it (ids of the first root failures only)."""
     return {
         "run_id": summary.run_id,

@@ -10,13 +10,10 @@ from typing import Any
 
 from ...engine import Engine, LogEntry
 from ...engine.events import Unsubscribe
-from ..feed import Action, Feed
+from ..feed import Feed, Handler
+from ..protocol import LogLine
 from ..records import log_line
 from ..scope import Scope
-from ..validation import Field
-
-MAX_WATCHED = 8
-"""Jobs one view may watch at once (expanded job cards, a subject's stage...)."""
 
 
 class LogFeed(Feed):
@@ -78,7 +75,7 @@ class LogFeed(Feed):
         pending.append(entry)
         self._wake()
 
-    def _tail(self, job_id: str) -> list[list[Any]]:
+    def _tail(self, job_id: str) -> list[LogLine]:
         return [log_line(e) for e in self.engine.get_logs(job_id, tail=self.tail)]
 
     def snapshot(self) -> dict[str, Any]:
@@ -100,21 +97,8 @@ class LogFeed(Feed):
         self._pending.clear()
         super().close()
 
-    def actions(self) -> dict[str, Action]:
-        return {
-            "watch": Action(
-                {"view": Field(str, max_len=64), "job_ids": Field(list, max_items=MAX_WATCHED, max_len=64)},
-                self._watch,
-            ),
-            "logs": Action(
-                {
-                    "job_id": Field(str, max_len=64),
-                    "before": Field(int, required=False, nullable=True, minimum=1),
-                    "limit": Field(int, minimum=1, maximum=5000),
-                },
-                self._logs,
-            ),
-        }
+    def actions(self) -> dict[str, Handler]:
+        return {"watch": self._watch, "logs": self._logs}
 
     def _watch(self, payload: dict[str, Any]) -> dict[str, Any]:
         job_ids = [self.scope.check_job(self.engine, j).id for j in dict.fromkeys(payload["job_ids"])]

@@ -5,17 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engine import Engine, Job, JobStatus, StatusUpdate, Subject
+from ...engine import Engine, Job, JobStatus, StageStatus, StatusUpdate, Subject
 from ...engine.templates import RunTemplate
-from ..feed import Action, Feed
+from ..feed import Feed, Handler
+from ..protocol import (
+    ProjectPatch,
+    ProjectSnapshot,
+    Queued,
+    SavedTemplate,
+    StageStatusName,
+    SubjectRow,
+    TemplateRow,
+    Templates,
+)
 from ..records import stage_rows, subject_row
-from ..validation import BadRequest, Field
+from ..validation import BadRequest
 
 _ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
-TEMPLATE = {"name": Field(str, max_len=128)}
 
 
-def template_row(template: RunTemplate) -> dict[str, Any]:
+def template_row(template: RunTemplate) -> TemplateRow:
     """What the dashboard shows of a template (runner options stay in Python)."""
     subjects = template.subjects
     return {
@@ -28,13 +37,10 @@ def template_row(template: RunTemplate) -> dict[str, Any]:
 
 
 class ProjectFeed(Feed):
-    """Snapshot: ``{"project": {"id", "name"}, "stages": [...], "subjects": [rows],
-    "active": {subject_id: queued + running jobs}, "progress": {subject_id: {stage_id: whole
-    percent of its running job}}}``.
-
-    Patch: ``{"subjects": [changed or new rows], "active": {subject_id: count}, "progress":
-    {subject_id: {stage_id: percent}}}`` (keys only when changed; a subject's progress is sent
-    whole, ``{}`` when none of its jobs runs; only a change of the whole percent is sent).
+    """Snapshot: :class:`~pbrain_widgets.widgets.protocol.ProjectSnapshot`; patch:
+    :class:`~pbrain_widgets.widgets.protocol.ProjectPatch`: the grid cells that changed, and a
+    whole subject row only for a new subject (or a changed name or modalities); ``progress``
+    per subject, whole (``{}`` when none of its jobs runs), when a whole percent changes.
     """
 
     name = "project"
@@ -52,6 +58,10 @@ class ProjectFeed(Feed):
         self._changed_subjects: set[str] = set()
         self._changed_active: set[str] = set()
         self._changed_progress: set[str] = set()
+        # the row of each subject that views hold (from a snapshot or a patch), and the subjects
+        # a snapshot newer than the last patch holds newer rows of (sent whole next time)
+        self._sent: dict[str, SubjectRow] = {}
+        self._full: set[str] = set()
         self.subscribe(engine.on_status_update(self._on_status))
         self.subscribe(engine.on_subject_update(self._on_subject))
         self.subscribe(engine.on_job_update(self._on_job))
@@ -108,21 +118,43 @@ class ProjectFeed(Feed):
                 counts[subject_id] = counts.get(subject_id, 0) + 1
         return counts
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> ProjectSnapshot:
         project = self.engine.get_project(self.project_id)
+        rows = [subject_row(s) for s in self.engine.get_subjects(project.id)]
+        self._sent.update((row["id"], row) for row in rows)
+        self._full |= self._changed_subjects
         return {
             "project": {"id": project.id, "name": project.name},
             "stages": stage_rows(self.engine.pipeline(project.id)),
-            "subjects": [subject_row(s) for s in self.engine.get_subjects(project.id)],
+            "subjects": rows,
             "active": self._counts(),
             "progress": self._progress(),
         }
 
-    def take_patch(self) -> dict[str, Any] | None:
-        patch: dict[str, Any] = {}
+    def take_patch(self) -> ProjectPatch | None:
+        patch: ProjectPatch = {}
         if self._changed_subjects:
-            patch["subjects"] = [subject_row(self.engine.get_subject(s)) for s in self._changed_subjects]
+            rows: list[SubjectRow] = []
+            cells: dict[str, dict[str, StageStatusName]] = {}
+            for subject_id in self._changed_subjects:
+                row = subject_row(self.engine.get_subject(subject_id))
+                before = self._sent.get(subject_id)
+                self._sent[subject_id] = row
+                if before is None or subject_id in self._full or _details(before) != _details(row):
+                    rows.append(row)
+                    continue
+                now, was = row["statuses"], before["statuses"]
+                changed = {
+                    s: now.get(s, StageStatus.NOT_RUN.value) for s in {*now, *was} if now.get(s) != was.get(s)
+                }
+                if changed:
+                    cells[subject_id] = changed
+            if rows:
+                patch["subjects"] = rows
+            if cells:
+                patch["cells"] = cells
             self._changed_subjects = set()
+            self._full = set()
         if self._changed_active:
             patch["active"] = self._counts(self._changed_active)
             self._changed_active = set()
@@ -131,33 +163,19 @@ class ProjectFeed(Feed):
             self._changed_progress = set()
         return patch or None
 
-    def actions(self) -> dict[str, Action]:
+    def actions(self) -> dict[str, Handler]:
         return {
-            "run_pipeline": Action(
-                {
-                    "subject_ids": Field(list, required=False, nullable=True, max_len=64),
-                    "stage_ids": Field(list, required=False, nullable=True, max_items=100, max_len=128),
-                    "rerun_done": Field(bool, required=False, nullable=True),
-                },
-                self._run_pipeline,
-            ),
-            "templates": Action({}, lambda _p: self._templates()),
-            "save_template": Action(
-                {
-                    "name": Field(str, max_len=128),
-                    "stage_ids": Field(list, max_items=100, max_len=128),
-                    "subject_ids": Field(list, required=False, nullable=True, max_len=64),
-                },
-                self._save_template,
-            ),
-            "run_template": Action(TEMPLATE, self._run_template),
-            "delete_template": Action(TEMPLATE, self._delete_template),
+            "run_pipeline": self._run_pipeline,
+            "templates": lambda _p: self._templates(),
+            "save_template": self._save_template,
+            "run_template": self._run_template,
+            "delete_template": self._delete_template,
         }
 
-    def _templates(self) -> dict[str, Any]:
+    def _templates(self) -> Templates:
         return {"templates": [template_row(t) for t in self.engine.list_templates()]}
 
-    def _save_template(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _save_template(self, payload: dict[str, Any]) -> SavedTemplate:
         """Save the view's stage choice (and its selected subjects, by name) as a template."""
         subjects = None
         if payload["subject_ids"]:
@@ -169,17 +187,22 @@ class ProjectFeed(Feed):
         template = self.engine.save_template(payload["name"], stages=payload["stage_ids"], subjects=subjects)
         return {"template": template_row(template), **self._templates()}
 
-    def _run_template(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _run_template(self, payload: dict[str, Any]) -> Queued:
         jobs = self.engine.run_pipeline(self.project_id, template=payload["name"])
         return {"jobs": len(jobs)}
 
-    def _delete_template(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _delete_template(self, payload: dict[str, Any]) -> Templates:
         self.engine.delete_template(payload["name"])
         return self._templates()
 
-    def _run_pipeline(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _run_pipeline(self, payload: dict[str, Any]) -> Queued:
         rerun_done = bool(payload["rerun_done"])
         jobs = self.engine.run_pipeline(
             self.project_id, payload["subject_ids"], payload["stage_ids"], rerun_done=rerun_done
         )
         return {"jobs": len(jobs)}
+
+
+def _details(row: SubjectRow) -> tuple[object, ...]:
+    """What a subject row holds beside its statuses."""
+    return (row["name"], row["has_t1"], row["has_dce"], row["has_diffusion"])

@@ -6,22 +6,26 @@ from typing import Any
 
 from ...engine import Engine, QcEntry
 from ...errors import PbrainWidgetsError
-from ..feed import Action, Feed
+from ..feed import Feed, Handler
+from ..protocol import QcPatch, QcRatingRow, QcSnapshot
 from ..scope import Scope
-from ..validation import BadRequest, Field
+from ..validation import BadRequest
 
-Rating = dict[str, Any] | None
+Rating = QcRatingRow | None
 
 
 def rating_row(entry: QcEntry | None) -> Rating:
-    return None if entry is None else {"rating": entry.rating.value, "note": entry.note, "time": entry.time}
+    return None if entry is None else _rating(entry)
+
+
+def _rating(entry: QcEntry) -> QcRatingRow:
+    return {"rating": entry.rating.value, "note": entry.note, "time": entry.time}
 
 
 class QcFeed(Feed):
-    """Snapshot: ``{"ratings": {subject_id: {stage_id: {"rating", "note", "time"}}}}``.
-
-    Patch: ``{"ratings": {subject_id: {stage_id: row or null}}}`` (null: the rating was removed).
-    """
+    """Snapshot: :class:`~pbrain_widgets.widgets.protocol.QcSnapshot` (every rating by subject
+    and stage); patch: :class:`~pbrain_widgets.widgets.protocol.QcPatch` (null: the rating was
+    removed). Action: ``set_qc``."""
 
     name = "qc"
 
@@ -40,14 +44,14 @@ class QcFeed(Feed):
             self._changed[(subject_id, stage_id)] = rating_row(entry)
             self._wake()
 
-    def snapshot(self) -> dict[str, Any]:
-        ratings: dict[str, dict[str, Rating]] = {}
+    def snapshot(self) -> QcSnapshot:
+        ratings: dict[str, dict[str, QcRatingRow]] = {}
         for entry in self.engine.get_qc(self.scope.project_id):
             if self.scope.covers(self.scope.project_id or "", entry.subject_id):
-                ratings.setdefault(entry.subject_id, {})[entry.stage_id] = rating_row(entry)
+                ratings.setdefault(entry.subject_id, {})[entry.stage_id] = _rating(entry)
         return {"ratings": ratings}
 
-    def take_patch(self) -> dict[str, Any] | None:
+    def take_patch(self) -> QcPatch | None:
         if not self._changed:
             return None
         ratings: dict[str, dict[str, Rating]] = {}
@@ -56,14 +60,8 @@ class QcFeed(Feed):
         self._changed = {}
         return {"ratings": ratings}
 
-    def actions(self) -> dict[str, Action]:
-        schema = {
-            "subject_id": Field(str, max_len=64),
-            "stage_id": Field(str, max_len=128),
-            "rating": Field(str, nullable=True, max_len=8),
-            "note": Field(str, required=False, nullable=True, max_len=2000),
-        }
-        return {"set_qc": Action(schema, self._set_qc)}
+    def actions(self) -> dict[str, Handler]:
+        return {"set_qc": self._set_qc}
 
     def _set_qc(self, payload: dict[str, Any]) -> Rating:
         subject_id = payload["subject_id"]

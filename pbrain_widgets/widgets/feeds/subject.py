@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import Engine, Job, StageStatus, StatusUpdate
-from ..feed import Action, Feed
-from ..records import job_row, stage_rows, subject_row
+from ..feed import Feed, Handler
+from ..protocol import JobRow, SubjectPatch, SubjectSnapshot
+from ..records import RowChanges, job_row, stage_rows, subject_row
 from ..scope import Scope
-from ..validation import BadRequest, Field
-from .jobs import JOB_ID, retry_newest
+from ..validation import BadRequest
+from .jobs import job_actions
 
 
 class SubjectFeed(Feed):
-    """Snapshot: ``{"subject": row | None, "stages": [...], "latest": {stage_id: job row}}``.
-
-    Patch: ``{"subject": row, "latest": {stage_id: job row}}`` (keys only when changed), or
-    ``{"reset": snapshot}`` when the feed switched to another subject (:meth:`switch`).
+    """Snapshot: :class:`~pbrain_widgets.widgets.protocol.SubjectSnapshot`; patch:
+    :class:`~pbrain_widgets.widgets.protocol.SubjectPatch`: a stage's newest job whole the
+    first time, then only its fields that changed; ``reset`` (a whole snapshot) when the feed
+    switched to another subject (:meth:`switch`).
     """
 
     name = "subject"
@@ -26,6 +27,7 @@ class SubjectFeed(Feed):
         self.subject_id = engine.get_subject(subject_id).id if subject_id is not None else None
         self._subject_changed = False
         self._latest: dict[str, Job] = {}
+        self._rows = RowChanges()
         self._reset = False
         self.subscribe(engine.on_status_update(self._on_status))
         self.subscribe(engine.on_job_update(self._on_job))
@@ -48,49 +50,50 @@ class SubjectFeed(Feed):
                 self._latest[job.stage_id] = job
             self._wake()
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> SubjectSnapshot:
         if self.subject_id is None:
             return {"subject": None, "stages": [], "latest": {}}
         subject = self.engine.get_subject(self.subject_id)
-        latest: dict[str, Any] = {}
+        latest: dict[str, JobRow] = {}
         for job in self.engine.get_jobs(subject_id=subject.id):  # newest first
-            latest.setdefault(job.stage_id, job_row(job))
+            if job.stage_id not in latest:
+                latest[job.stage_id] = job_row(job)
+        self._rows.sent(latest.values())
+        self._rows.resend_full(job.id for job in self._latest.values())
         return {
             "subject": subject_row(subject),
             "stages": stage_rows(self.engine.pipeline(subject.project_id)),
             "latest": latest,
         }
 
-    def take_patch(self) -> dict[str, Any] | None:
+    def take_patch(self) -> SubjectPatch | None:
         if self._reset:
             self._reset = self._subject_changed = False
             self._latest = {}
             return {"reset": self.snapshot()}
-        patch: dict[str, Any] = {}
+        patch: SubjectPatch = {}
         if self._subject_changed and self.subject_id is not None:
             patch["subject"] = subject_row(self.engine.get_subject(self.subject_id))
         if self._latest:
-            patch["latest"] = {stage: job_row(job) for stage, job in self._latest.items()}
+            rows, changes = self._rows.split(self._latest.values())
+            if rows:
+                patch["latest"] = {row["stage_id"]: row for row in rows}
+            if changes:
+                patch["changes"] = changes
         self._subject_changed = False
         self._latest = {}
         return patch or None
 
-    def actions(self) -> dict[str, Action]:
-        return {
-            "run_stage": Action({"stage_id": Field(str, max_len=128)}, self._run_stage),
-            "cancel_job": Action(JOB_ID, lambda p: job_row(self.engine.cancel(self._job(p["job_id"]).id))),
-            "retry_job": Action(JOB_ID, lambda p: job_row(retry_newest(self.engine, self._job(p["job_id"])))),
-        }
+    def actions(self) -> dict[str, Handler]:
+        job = job_actions(self.engine, lambda: Scope(subject_id=self._open_subject_id()))
+        return {"run_stage": self._run_stage, "cancel": job["cancel"], "retry": job["retry"]}
 
     def _open_subject_id(self) -> str:
         if self.subject_id is None:
             raise BadRequest("no subject is open; open one first")
         return self.subject_id
 
-    def _job(self, job_id: str) -> Job:
-        return Scope(subject_id=self._open_subject_id()).check_job(self.engine, job_id)
-
-    def _run_stage(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _run_stage(self, payload: dict[str, Any]) -> JobRow:
         subject = self.engine.get_subject(self._open_subject_id())
         pipeline = self.engine.pipeline(subject.project_id)
         stage = pipeline[payload["stage_id"]]
