@@ -269,6 +269,10 @@ def test_history_plots_search_and_pages(notebook):
         view.get_by_role("button", name="CSV").click()
     lines = info.value.path().read_text().splitlines()
     assert lines[0].startswith("job_id,project_id,project,") and len(lines) == 7
+    with nb.page.expect_download() as info:  # the logs of the same six jobs, one text
+        view.get_by_role("button", name="Download logs").click()
+    headers = [line for line in info.value.path().read_text().splitlines() if line.startswith("==== ")]
+    assert info.value.suggested_filename == "history-logs.txt" and len(headers) == 6
     view.get_by_role("searchbox", name="Search the history in errors and logs").fill("no such words anywhere")
     expect(view.get_by_text("No job's error or log holds “no such words anywhere”")).to_be_visible()
 
