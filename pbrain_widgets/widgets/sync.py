@@ -165,7 +165,11 @@ class SyncWidget(anywidget.AnyWidget):
         self._handle: asyncio.Handle | None = None
         self._closed = False
         self._beat_handle: asyncio.TimerHandle | None = None
-        self._route: contextvars.Context | None = None
+        # Until a view speaks, send in the context that created the widget (a cell's: the main
+        # shell), never in whatever context an engine callback inherited: a message sent in the
+        # context of another comm's subshell (which the front end deletes when that comm closes)
+        # would route this widget's requests there.
+        self._route: contextvars.Context = contextvars.copy_context()
         self._pending_replies: set[asyncio.Future[None]] = set()  # replies to work in a thread
         for feed in self._feeds.values():
             feed.bind(self._wake)
@@ -297,11 +301,7 @@ class SyncWidget(anywidget.AnyWidget):
 
     def _send_to_views(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         """Send to the views in the context of the latest view message (see ``_on_view_msg``)."""
-        route = self._route
-        if route is None:
-            self.send(message, buffers)
-        else:
-            route.copy().run(self.send, message, buffers)
+        self._route.copy().run(self.send, message, buffers)
 
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         # The kernel's context here holds this message as the shell parent, with the subshell the
