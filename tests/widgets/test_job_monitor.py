@@ -201,10 +201,11 @@ async def test_a_snapshot_between_patches_is_followed_by_full_rows(make_engine, 
 
     def cancel_then_snapshot():  # in one turn of the engine's loop, before the flush can run
         engine.cancel(job.id)  # a change that waits for the next flush...
-        return monitor.snapshot()  # ...when a view takes its snapshot
+        snap = monitor.snapshot()  # ...when a view takes its snapshot
+        w.messages.clear()  # (here too: the flush may come as soon as this turn ends)
+        return snap
 
     snap = engine.call(cancel_then_snapshot)
-    w.messages.clear()
     await settle()
     (patch,) = w.patches
     assert [row["id"] for row in table_rows(patch["parts"]["jobs"]["jobs"])] == [job.id]
