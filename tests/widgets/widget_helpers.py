@@ -119,8 +119,8 @@ class Wire:
         return reply["result"]
 
 
-async def settle(seconds: float = 0.15) -> None:
-    """Let pending flushes (throttled to 0.1 s) go out."""
+async def settle(seconds: float = 0.3) -> None:
+    """Let pending flushes (throttled to 0.1 s) go out (with room for a loaded machine)."""
     await asyncio.sleep(seconds)
 
 
