@@ -20,9 +20,9 @@ import tempfile
 import threading
 import time
 
-from pbrain_widgets import STUDIO_PIPELINE, Engine, JobContext, Runner
+from log_flood import TICK, probe  # the same loop-lag probe, from the script beside this one
 
-TICK = 0.005
+from pbrain_widgets import STUDIO_PIPELINE, Engine, JobContext, Runner
 
 
 class HeldRunner(Runner):
@@ -30,17 +30,6 @@ class HeldRunner(Runner):
 
     async def run(self, ctx: JobContext) -> None:
         await asyncio.sleep(3600)
-
-
-async def probe(stop: threading.Event) -> list[float]:
-    """How late each 5 ms sleep on the running loop wakes up, until ``stop`` is set."""
-    loop = asyncio.get_running_loop()
-    lags = []
-    while not stop.is_set():
-        start = loop.time()
-        await asyncio.sleep(TICK)
-        lags.append(loop.time() - start - TICK)
-    return lags
 
 
 class GcPauses:
