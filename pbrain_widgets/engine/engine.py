@@ -49,6 +49,7 @@ from .events import Listeners, Unsubscribe
 from .executor import Executor, LocalExecutor
 from .job_index import JobIndex
 from .logs import JobLogs
+from .long_lived import LongLivedRecords
 from .loop_thread import LoopThread, drive, drive_in_slices
 from .models import (
     ACTIVE_JOB_STATUSES,
@@ -152,6 +153,7 @@ class Engine:
         self._waiters = Waiters()
         self._jobs: dict[str, Job] = {}  # every job, in queue order
         self._index = JobIndex()  # their ids by project, subject, stage and status
+        self._long_lived = LongLivedRecords()  # frozen out of full garbage collections
         self._active: set[str] = set()
         self._active_by_stage: dict[tuple[str, str], str] = {}
         self._latest: dict[tuple[str, str], str] = {}  # (subject, stage) -> newest job id
@@ -189,6 +191,7 @@ class Engine:
             self._latest[(job.subject_id, job.stage_id)] = job.id
             self._seq = max(self._seq, job.seq)
             self._durations.add_job(job, self._runner_name(job))
+        self._long_lived.added(len(jobs))
         interrupted = [j for j in self._jobs.values() if j.status.is_active]
         recover_interrupted(self._jobs, self._catalog, self._logs, self._store)
         for job in self._jobs.values():  # after recovery changed the interrupted jobs' status
@@ -443,6 +446,7 @@ class Engine:
                 else (previous.runner_options if previous else None),
             )
             self._jobs[job_id] = job
+            self._long_lived.added()
             self._index.add(job)
             self._latest[(subject.id, sid)] = job_id
             self._active.add(job_id)
@@ -510,12 +514,17 @@ class Engine:
             if chosen_template.max_concurrent is not None:
                 self._scheduler.max_concurrent = chosen_template.max_concurrent
         jobs: list[Job] = []
-        for subject in subjects:
-            yield
-            self._check_open()
-            plan = self._plan(pipeline, subject, chosen, True, rerun_done)
-            jobs.extend(self._enqueue(pipeline, subject, plan, None, options))
-        self._runs.start("run_pipeline", jobs)
+        run = self._runs.open("run_pipeline")
+        try:
+            for subject in subjects:
+                yield
+                self._check_open()
+                plan = self._plan(pipeline, subject, chosen, True, rerun_done)
+                queued = self._enqueue(pipeline, subject, plan, None, options)
+                self._runs.add(run, queued)
+                jobs.extend(queued)
+        finally:
+            self._runs.seal(run, self._jobs)
         self._pump()
         # what the call returns is on disk: a crash now leaves it interrupted
         yield from self._store.commit_in_parts()
@@ -557,7 +566,7 @@ class Engine:
                 )
             return self._jobs[latest].copy()
         jobs = self._enqueue(pipeline, subject, plan)
-        self._runs.start("run_stage", jobs)
+        self._runs.start("run_stage", jobs, self._jobs)
         self._pump()
         self._store.commit()
         return jobs[-1].copy()
@@ -865,7 +874,7 @@ class Engine:
         self._check_open()
         old = self._job(job_id)
         jobs = self._retry(old)
-        self._runs.start("retry", jobs)
+        self._runs.start("retry", jobs, self._jobs)
         self._pump()
         self._store.commit()
         return next(j for j in jobs if j.stage_id == old.stage_id).copy()
@@ -963,7 +972,7 @@ class Engine:
                 continue
             queued.extend(jobs)
             result.done.append(next(j for j in jobs if j.stage_id == old.stage_id))
-        self._runs.start("retry_many", queued)
+        self._runs.start("retry_many", queued, self._jobs)
         self._pump()
         self._store.commit()
         result.done = [j.copy() for j in result.done]
@@ -1442,6 +1451,7 @@ class Engine:
             self._store.close()
         finally:
             self._waiters.release_all()
+            self._long_lived.release()
 
     async def _close_on_loop(self) -> None:
         await drive_in_slices(self._end_active_jobs())

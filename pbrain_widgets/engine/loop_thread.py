@@ -22,7 +22,7 @@ from ..errors import EngineClosedError, PbrainWidgetsError
 T = TypeVar("T")
 
 _STOP_SECONDS = 5.0
-SLICE_SECONDS = 0.02
+SLICE_SECONDS = 0.008
 """Long work on the engine's loop gives the loop back after about this long."""
 
 

@@ -79,13 +79,14 @@ class RunSummary(_Record):
 
 
 class _Run:
-    __slots__ = ("action", "id", "job_ids", "remaining", "started_at")
+    __slots__ = ("action", "id", "job_ids", "remaining", "sealed", "started_at")
 
-    def __init__(self, run_id: int, action: str, job_ids: list[str]) -> None:
+    def __init__(self, run_id: int, action: str) -> None:
         self.id = run_id
         self.action = action
-        self.job_ids = job_ids
-        self.remaining = set(job_ids)
+        self.job_ids: list[str] = []
+        self.remaining: set[str] = set()
+        self.sealed = False  # all its jobs are added: it may finish
         self.started_at = time.time()
 
 
@@ -98,15 +99,37 @@ class Runs:
         self._by_job: dict[str, tuple[int, ...]] = {}  # tuples: nothing per job for the GC to walk
         self.listeners: Listeners[RunSummary] = Listeners("run finished")
 
-    def start(self, action: str, jobs: Iterable[Job]) -> int | None:
+    def start(self, action: str, jobs: Iterable[Job], all_jobs: dict[str, Job]) -> int | None:
         """A run of the active ``jobs`` (its id; ``None`` when none is active)."""
-        ids = list(dict.fromkeys(j.id for j in jobs if j.status.is_active))
-        if not ids:
-            return None
-        run = _Run(next(self._ids), action, ids)
+        run = self.open(action)
+        self.add(run, jobs)
+        return self.seal(run, all_jobs)
+
+    def open(self, action: str) -> _Run:
+        """A run whose jobs are added in parts (:meth:`add`, then :meth:`seal`), so that a plan
+        of 100,000 jobs registers them subject by subject between its pauses."""
+        run = _Run(next(self._ids), action)
         self._runs[run.id] = run
-        for job_id in ids:
-            self._by_job[job_id] = (*self._by_job.get(job_id, ()), run.id)
+        return run
+
+    def add(self, run: _Run, jobs: Iterable[Job]) -> None:
+        """The active ones of ``jobs`` belong to ``run`` (a job already in it is not added twice)."""
+        for job in jobs:
+            runs_of_job = self._by_job.get(job.id, ())
+            if job.status.is_active and run.id not in runs_of_job:
+                run.job_ids.append(job.id)
+                run.remaining.add(job.id)
+                self._by_job[job.id] = (*runs_of_job, run.id)
+
+    def seal(self, run: _Run, jobs: dict[str, Job]) -> int | None:
+        """All of ``run``'s jobs are added: it finishes when they ended (now if they already
+        did). Its id, or ``None`` when it has no job."""
+        run.sealed = True
+        if not run.job_ids:
+            del self._runs[run.id]
+            return None
+        if not run.remaining:
+            self._finish(run, jobs)
         return run.id
 
     def job_ended(self, job: Job, jobs: dict[str, Job]) -> None:
@@ -118,10 +141,13 @@ class Runs:
             if run is None:
                 continue
             run.remaining.discard(job.id)
-            if not run.remaining:
-                del self._runs[run_id]
-                if self.listeners:
-                    self.listeners.emit(self._summary(run, jobs))
+            if run.sealed and not run.remaining:
+                self._finish(run, jobs)
+
+    def _finish(self, run: _Run, jobs: dict[str, Job]) -> None:
+        del self._runs[run.id]
+        if self.listeners:
+            self.listeners.emit(self._summary(run, jobs))
 
     @staticmethod
     def _summary(run: _Run, jobs: dict[str, Job]) -> RunSummary:

@@ -150,6 +150,21 @@ def test_a_big_commit_goes_in_parts_and_keeps_changes_made_between_them(tmp_path
     store.close()
 
 
+def test_a_turn_stops_creating_log_files_at_its_deadline(tmp_path):
+    """1,000 new jobs' first lines are 1,000 new files (0.3 ms each on a slow disk): a turn past
+    its deadline writes one job's lines and leaves the rest, in order, for the next turns."""
+    store = Store(tmp_path / "engine.sqlite")
+    for i in range(1000):
+        store.append_log(f"job{i}", LogEntry(1, 0.0, LogLevel.INFO, f"queued {i}"))
+    assert store.flush(FLUSH_LINES, deadline=time.monotonic()) is False
+    assert [p.name for p in (tmp_path / "engine-logs").iterdir()] == ["job0.log"]
+    while not store.flush(FLUSH_LINES, deadline=time.monotonic() + 0.005):
+        pass
+    assert len(list((tmp_path / "engine-logs").iterdir())) == 1000
+    assert store.read_logs("job999")[0].message == "queued 999"
+    store.close()
+
+
 def test_writes_are_bounded_per_turn_fair_between_jobs_and_retried_with_backoff(tmp_path):
     store = Store(tmp_path / "engine.sqlite")
     flood = 200 * FLUSH_LINES  # far more than one turn writes
