@@ -48,7 +48,8 @@ Patches travel on the widget's engine channel (:mod:`pbrain_widgets.widgets.chan
 per engine shared by all of its widgets, whose model id and the widget's key on it are the
 widget's ``_channel_id`` and ``_channel_key`` traits::
 
-    {"kind": "patches", "t": <kernel time>, "patches": {"<channel key>": {"rev": <int>, "parts": {"<feed>": <feed patch>, ...}}}}
+    {"kind": "patches", "t": <kernel time>,
+     "patches": {"<channel key>": {"rev": <int>, "parts": {"<feed>": <feed patch>, ...}}, ...}}
 
 Patches are numbered 1, 2, 3... per widget and carry only what changed since the previous
 patch. Replies and beats go to the widget's own comm and patches to the channel, all through
