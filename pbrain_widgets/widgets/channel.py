@@ -4,7 +4,9 @@ Every :class:`~pbrain_widgets.widgets.sync.SyncWidget` of one engine sends its p
 that engine's :class:`EngineChannel`, a bare ipywidgets model with no view. The channel flushes
 on one clock for all of them: an isolated change goes out at once (on the next loop turn, so that
 the changes of one engine call travel together), a burst waits for the next tick, at most one
-message per :data:`FLUSH_INTERVAL`. One message carries the patch of every widget that changed::
+message per :data:`FLUSH_INTERVAL`. Every tick carries the log lines (the live feeds); the other
+feeds' changes (progress, statuses) go out at most every :data:`STATE_INTERVAL`, with the first
+tick after it. One message carries the patch of every widget that changed::
 
     {"kind": "patches", "t": <kernel time>, "patches": {"<channel key>": {"rev": <int>, "parts": {...}}}}
 
@@ -39,13 +41,18 @@ from .validation import brief
 log = logging.getLogger("pbrain_widgets.widgets")
 
 FLUSH_INTERVAL = 0.04
-"""Minimum seconds between two messages of one engine's channel (every widget of the engine)."""
+"""Minimum seconds between two messages of one engine's channel (every widget of the engine):
+the most a streamed log line waits."""
+STATE_INTERVAL = 0.1
+"""Minimum seconds between two ticks that carry the feeds other than the live ones (log lines).
+Progress changes with every report: sent on every tick, 50 running jobs' progress cost twice the
+bytes of 10 times a second, which a view does not need."""
 
 
 class Member(Protocol):
     """A widget on a channel: what it changed since its previous patch, or ``None``."""
 
-    def take_patch(self) -> Patch | None: ...
+    def take_patch(self, everything: bool) -> Patch | None: ...
 
 
 class EngineChannel(ipywidgets.Widget):
@@ -59,6 +66,7 @@ class EngineChannel(ipywidgets.Widget):
         self._members: dict[str, Member] = {}
         self._dirty: dict[str, None] = {}  # keys woken since the last flush, in order
         self._last_flush = -math.inf
+        self._last_full = -math.inf  # the last tick that carried every feed
         self._handle: asyncio.Handle | None = None
         self._closed = False
         # a channel has no view of its own: send in the context of the latest view message of
@@ -109,23 +117,31 @@ class EngineChannel(ipywidgets.Widget):
     def flush(self) -> None:
         """Send what every widget changed, now (from any thread)."""
         if threading.current_thread() is not self.engine.thread and not self.engine.closed:
-            self.engine.call(self.flush_now)
+            self.engine.call(self.flush_now, True)
         else:
-            self.flush_now()
+            self.flush_now(everything=True)
 
-    def flush_now(self) -> None:
+    def flush_now(self, everything: bool = False) -> None:
         """Send, in one message, the patch of every widget woken since the last flush (on the
-        engine's thread, or once the engine is closed)."""
+        engine's thread, or once the engine is closed): of every feed if ``everything`` or if
+        :data:`STATE_INTERVAL` has passed since the last such tick, else of the live feeds, the
+        widgets staying woken for the next tick."""
         if self._closed:
             return
-        self._last_flush = time.monotonic()
+        now = self._last_flush = time.monotonic()
+        full = everything or now - self._last_full >= STATE_INTERVAL
+        if full:
+            self._last_full = now
         with _LOCK:
             woken = [(key, self._members[key]) for key in self._dirty if key in self._members]
-            self._dirty.clear()
+            if full:
+                self._dirty.clear()
+        if not full and woken:  # the rest of their changes go with a later tick
+            self._schedule()
         patches: dict[str, Patch] = {}
         for key, member in woken:
             try:
-                patch = member.take_patch()
+                patch = member.take_patch(full)
             except Exception:  # one widget's failure must not hold back the others
                 log.exception("widget %s on the engine channel failed to make its patch", key)
                 continue

@@ -45,6 +45,9 @@ class Feed(abc.ABC):
     """One named part of a widget's state: a full snapshot on demand, patches of what changed."""
 
     name: str
+    live: bool = False
+    """Its patches go out on every tick of the engine channel (log lines); the other feeds' at
+    most every :data:`~pbrain_widgets.widgets.channel.STATE_INTERVAL` (see there)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = check_engine(engine)

@@ -69,8 +69,10 @@ Rate: feeds only record changes and wake their widget, which wakes its channel; 
 flushes every woken widget with a leading-edge throttle, at most once per
 :data:`~pbrain_widgets.widgets.channel.FLUSH_INTERVAL` (40 ms): an isolated change goes out at
 once (on the next loop turn, so that changes made by one engine call travel together), a burst
-waits for the next tick. So an engine's widgets send at most 25 messages of patches a second
-together, however many jobs change and however many widgets show them.
+waits for the next tick. Log lines go out on every tick; the other feeds (progress, statuses)
+at most every :data:`~pbrain_widgets.widgets.channel.STATE_INTERVAL` (0.1 s), with the tick
+after it. So an engine's widgets send at most 25 messages of patches a second together, however
+many jobs change and however many widgets show them.
 
 Threads: feeds, flushes and request handlers all run on the engine's thread (see
 :mod:`pbrain_widgets.engine.loop_thread`). Engine events arrive there, the channel's flushes are
@@ -249,13 +251,16 @@ class SyncWidget(anywidget.AnyWidget):
         engine's channel (if anything did)."""
         self._channel.flush()
 
-    def take_patch(self) -> Patch | None:
+    def take_patch(self, everything: bool) -> Patch | None:
         """The channel's call (on the engine's thread): this widget's next patch, numbered, or
-        ``None`` if nothing changed since the last one."""
+        ``None`` if nothing changed since the last one; of its live feeds only, unless
+        ``everything``."""
         if self._closed:
             return None
         parts = {}
         for name, feed in self._feeds.items():
+            if not (everything or feed.live):
+                continue
             patch = feed.take_patch()
             if patch is not None:
                 parts[name] = patch
@@ -266,7 +271,7 @@ class SyncWidget(anywidget.AnyWidget):
 
     def _on_engine_close(self, _event: None) -> None:
         # the engine's loop stops after this: send what changed (jobs ended by close) and say closed
-        self._channel.flush_now()
+        self._channel.flush_now(everything=True)
         self._beat()
 
     def _on_activity(self, _busy: bool) -> None:

@@ -7,7 +7,7 @@ import time
 
 from pbrain_widgets import JobContext, Runner
 from pbrain_widgets.widgets import ConnectionStatus, JobMonitor, LogStream, ProjectDashboard, SubjectDetail
-from pbrain_widgets.widgets.channel import FLUSH_INTERVAL
+from pbrain_widgets.widgets.channel import FLUSH_INTERVAL, STATE_INTERVAL
 
 LINES_PER_SECOND = 20
 
@@ -62,7 +62,10 @@ async def test_all_five_widgets_stay_under_sixty_messages_a_second(make_engine, 
     assert per_second <= 1 / FLUSH_INTERVAL + 2, per_second
     lines = [m["parts"]["logs"]["lines"] for m in wires[1].messages if "logs" in m["parts"]]
     assert sum(len(batch[running[0].id]) for batch in lines) >= LINES_PER_SECOND * 1.5
-    progress = [m["parts"]["jobs"].get("changes", {}).get("progress", []) for m in wires[0].messages]
+    monitor = [m["parts"] for m in wires[0].messages]
+    progress = [parts["jobs"].get("changes", {}).get("progress", []) for parts in monitor if "jobs" in parts]
     updated = {seq for pairs in progress for seq, _ in pairs}
     assert updated >= {j.seq for j in running}  # every running job's progress got through
+    # the jobs' progress at most every STATE_INTERVAL (it doubled the bytes at every tick)
+    assert len(progress) <= elapsed / STATE_INTERVAL + 2, len(progress)
     engine.cancel_all()
