@@ -145,7 +145,31 @@ def test_a_phantom_kinetic_stage_shows_its_montages_region_table_and_fidelity(no
     expect(results.get_by_role("img", name="patlak/ki (mL/100g/min)")).to_have_attribute(
         "data-picture", "ready"
     )
+    # a 600 px window: the log's tools stay on one line below the result values, every value's
+    # name is shown whole
+    nb.page.set_viewport_size({"width": 600, "height": 1000})
+    nb.page.evaluate(COLLAPSE_PANELS)
+    tools = view.get_by_role("toolbar", name=re.compile(r": tools$"))
+    tools.scroll_into_view_if_needed()
+    values = results.locator(".pw-values")
+    layout = nb.page.evaluate(NARROW_LAYOUT_JS, [values.element_handle(), tools.element_handle()])
+    assert layout["toolsTop"] >= layout["valuesBottom"], layout
+    assert layout["toolsRows"] == 1, layout
+    assert layout["cutNames"] == [], layout
     screenshots(nb.page, ".pw-subject", "subject_detail_results")
+
+
+# where the result values end and the log's tools begin, how many rows the tools' buttons take,
+# and the value names cut by an ellipsis or an overflow
+NARROW_LAYOUT_JS = """([values, tools]) => {
+  const buttons = [...tools.querySelectorAll("button")].map((b) => b.getBoundingClientRect().top);
+  return {
+    valuesBottom: values.getBoundingClientRect().bottom,
+    toolsTop: Math.min(...buttons),
+    toolsRows: new Set(buttons.map(Math.round)).size,
+    cutNames: [...values.querySelectorAll("dt")].filter((d) => d.scrollWidth > d.clientWidth).map((d) => d.textContent),
+  };
+}"""
 
 
 def test_qc_review_rates_three_subjects_by_keyboard_and_the_dashboard_marks_them(notebook, tmp_path):
@@ -245,6 +269,7 @@ def test_qc_review_of_200_subjects_stays_small_and_smooth(notebook, report_figur
         nb.page.keyboard.press(key)  # rates the current tile and moves to the next
     expect(review.locator(".pw-badge", has_text="10 passed")).to_be_visible()
     expect(review.locator(".pw-badge", has_text="10 failed")).to_be_visible()
+    # tiles keep their height while their pictures arrive: the current one stays in view
     expect(grid.get_by_role("option", selected=True)).to_be_in_viewport()
     # scroll the grid top to bottom a step a frame, as a wheel or a dragged scroll bar does
     grid.evaluate(SCROLL_THROUGH_JS)
@@ -263,7 +288,7 @@ def test_qc_review_of_200_subjects_stays_small_and_smooth(notebook, report_figur
     assert nodes < 2000, nodes
     assert ready < 200, ready
     # a figure above; the bound catches a grid that re-renders and re-decodes every tile per key
-    assert worst <= 400, f"long tasks while reviewing: {tasks}"
+    assert worst <= 250, f"long tasks while reviewing: {tasks}"
 
 
 # true once every picture in the grid's visible part is drawn (none still "Drawing...")
