@@ -167,7 +167,9 @@ NARROW_LAYOUT_JS = """([values, tools]) => {
     valuesBottom: values.getBoundingClientRect().bottom,
     toolsTop: Math.min(...buttons),
     toolsRows: new Set(buttons.map(Math.round)).size,
-    cutNames: [...values.querySelectorAll("dt")].filter((d) => d.scrollWidth > d.clientWidth).map((d) => d.textContent),
+    cutNames: [...values.querySelectorAll("dt")]
+      .filter((d) => d.scrollWidth > d.clientWidth)
+      .map((d) => d.textContent),
   };
 }"""
 
