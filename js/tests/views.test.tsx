@@ -146,7 +146,7 @@ describe("QcReview with a cohort", () => {
     expect(grid?.querySelector("[aria-selected=true]")?.getAttribute("aria-label")).toBe("sub-1: not rated");
     expect(drawn).toHaveBeenCalledTimes(2); // the tile left and the tile reached
     drawn.mockClear();
-    await act(() => model.deliver({ kind: "patch", rev: 1, t: 0, parts: { qc: { ratings: { s7: { fit: { rating: "fail", note: EVIL, time: 1 } } } } } }));
+    await act(() => model.channel.patch(1, { qc: { ratings: { s7: { fit: { rating: "fail", note: EVIL, time: 1 } } } } }));
     expect(drawn).toHaveBeenCalledTimes(1);
     expect(grid?.querySelector("[data-subject-id=s7]")?.getAttribute("aria-label")).toBe(`sub-7: failed, note: ${EVIL}`);
     expect((window as any).__pwned).toBeUndefined();
