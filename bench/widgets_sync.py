@@ -16,7 +16,8 @@ second. Scenarios:
 
 With ``--baseline REF`` the widgets scenario also runs on an earlier commit (checked out into a
 temporary git worktree, with this checkout's built front end) in the same run, and the ratios
-are printed. ``--widgets-only`` skips the tqdm, LogStream and Output scenarios.
+are printed, with the delay of each log line from the engine to the wire on both sides (the
+kernel side of the latency). ``--widgets-only`` skips the tqdm, LogStream and Output scenarios.
 
 Run: ``.venv/bin/python bench/widgets_sync.py [--seconds 10] [--subjects 400] [--baseline REF]``.
 """
@@ -155,26 +156,49 @@ class Meter:
 DONE = "BENCH-DONE"
 
 
+def patch_parts(content: dict) -> list[dict]:
+    """The ``parts`` of every widget patch a custom message carries: an engine channel's
+    ``patches`` (one entry per widget) or, at commits before the channel, a widget's ``patch``."""
+    if content.get("kind") == "patches":
+        return [patch["parts"] for patch in content["patches"].values()]
+    if content.get("kind") == "patch":
+        return [content["parts"]]
+    return []
+
+
+def custom_content(msg: dict) -> dict:
+    data = msg["content"].get("data", {})
+    content = data.get("content") if data.get("method") == "custom" else None
+    return content if isinstance(content, dict) else {}
+
+
 def log_line_delays(msg: dict, received: float, delays: list[float]) -> None:
     """For each log line a patch carries: seconds from the engine logging it to its arrival here."""
-    data = msg["content"].get("data", {})
-    if data.get("method") != "custom" or data["content"].get("kind") != "patch":
-        return
-    for lines in data["content"]["parts"].get("logs", {}).get("lines", {}).values():
-        delays.extend(received - line[1] for line in lines)
+    for parts in patch_parts(custom_content(msg)):
+        for lines in parts.get("logs", {}).get("lines", {}).values():
+            delays.extend(received - line[1] for line in lines)
 
 
 def measure_parts(msg: dict, size: int, parts: collections.Counter, snapshots: list[int]) -> None:
     """Add a patch's bytes per feed to ``parts``; note a snapshot reply's size in ``snapshots``."""
-    data = msg["content"].get("data", {})
-    content = data.get("content") if data.get("method") == "custom" else None
-    if not isinstance(content, dict):
-        return
-    if content.get("kind") == "patch":
-        for name, part in content["parts"].items():
+    content = custom_content(msg)
+    for feeds in patch_parts(content):
+        for name, part in feeds.items():
             parts[name] += len(json.dumps(part))
-    elif content.get("kind") == "reply" and {"parts", "rev"} <= set(content.get("result") or ()):
+    if content.get("kind") == "reply" and {"parts", "rev"} <= set(content.get("result") or ()):
         snapshots.append(size)
+
+
+def percentiles(delays: list[float]) -> str:
+    ordered = sorted(delays)
+    if not ordered:
+        return "no log lines"
+    median, p95 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.95)]
+    return f"median {median * 1000:.0f} ms, 95th percentile {p95 * 1000:.0f} ms over {len(ordered)} lines"
+
+
+def load_average() -> str:
+    return "load average " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def meter(
@@ -279,22 +303,27 @@ def main() -> None:
     code = f"SUBJECTS = {args.subjects}\nJOB_SECONDS = {args.job_seconds}\n" + WIDGETS
 
     delays: list[float] = []
+    base_delays: list[float] = []
     root = Path(__file__).resolve().parent.parent
+    print(f"start: {load_average()}")
     with tempfile.TemporaryDirectory() as tmp:
         base = None
         if args.baseline:
             path = checkout(args.baseline, f"{tmp}/baseline")
             try:
-                base = meter(code, args.seconds, pythonpath=path)
+                base = meter(code, args.seconds, base_delays, pythonpath=path)
             finally:
                 subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", path], check=False)
     widgets = meter(code, args.seconds, delays)
+    print(f"end: {load_average()}")
     jobs = 10 * args.subjects
     load = "50 running x 20 log lines/s + 20 progress updates/s"
     print(f"\nLoad: {jobs:,} jobs, {load}, {args.seconds:.0f} s window")
     rate = report_widgets("pbrain widgets (5 widgets)", widgets)
+    print(f"  log line from engine to the wire: {percentiles(delays)}")
     if base is not None:
         base_rate = report_widgets(f"pbrain widgets at {args.baseline}", base)
+        print(f"  log line from engine to the wire: {percentiles(base_delays)}")
         print(f"\nbytes/s: {rate / base_rate:.2f}x the baseline (target: <= 80 KB/s)")
         print(f"messages/s: {widgets.mean / base.mean:.2f}x the baseline (target: <= 1)")
         print(f"largest message: {widgets.largest / base.largest:.2f}x the baseline (target: <= 1 MB)")
@@ -316,13 +345,6 @@ def main() -> None:
         )
     steady = [n for second, n in widgets.per_second.items() if second >= 2]
     print(f"pbrain widgets, steady state (from 2 s on): peak {max(steady, default=0)} msgs/s")
-    if delays:
-        delays.sort()
-        median, p95 = delays[len(delays) // 2], delays[int(len(delays) * 0.95)]
-        print(
-            f"log line from engine to the wire (kernel side of the latency): median {median * 1000:.0f} ms, "
-            f"95th percentile {p95 * 1000:.0f} ms over {len(delays)} lines"
-        )
 
     logstream = meter(LOGSTREAM, 60.0)
     output = meter(OUTPUT, 300.0)

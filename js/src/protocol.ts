@@ -37,8 +37,8 @@ export type Mark = [number, string];
  */
 export type ResourceRow = [number, number, number] | [number, number, number, Record<string, [number, number]>];
 
-/** Kernel -> views. */
-export type KernelMessage = ReplyOk | ReplyError | Patch | Beat;
+/** Kernel -> views, on the widget's own comm (patches travel on the engine channel: `Patches`). */
+export type KernelMessage = ReplyOk | ReplyError | Beat;
 
 /** A job as views see it: no resource history, numbers rounded to what a view shows. */
 export interface JobRow {
@@ -394,14 +394,20 @@ export interface ReplyError {
   error: string;
 }
 
-/** What changed since the previous patch, numbered 1, 2, 3... per widget. */
+/** What changed in one widget since its previous patch, numbered 1, 2, 3... per widget. */
 export interface Patch {
-  kind: "patch";
   rev: number;
-  /** Kernel time. */
-  t: number;
   /** Feed name -> that feed's patch. */
   parts: Record<string, unknown>;
+}
+
+/** Engine channel -> views: one flush of every widget of the engine that changed. */
+export interface Patches {
+  kind: "patches";
+  /** Kernel time. */
+  t: number;
+  /** Widget's channel key (its `_channel_key` trait) -> its patch. */
+  patches: Record<string, Patch>;
 }
 
 /** The kernel's health, as a beat or a `ping` reply tells it. */

@@ -4,9 +4,12 @@
 // `Revisions` is the pure part: it turns a snapshot and numbered patches into state, buffering
 // patches until the snapshot is in, dropping the ones it already covers and spotting gaps.
 // `SyncClient` is the transport: requests with per-view ids, replies, patches, resync on gaps.
+// Replies and beats come on the widget's own comm; patches on its engine's channel (one comm
+// shared by every widget of the engine: pbrain_widgets/widgets/channel.py), whose model the
+// client finds through the widget manager and from which it reads its own key's entries.
 
 import { answersNow, DEFAULT_TIMING, type Heard, type Link, type LinkTiming, linkState } from "./link";
-import type { ActionName, Actions, KernelMessage, Patch } from "./protocol";
+import type { ActionName, Actions, KernelMessage, Patch, Patches } from "./protocol";
 import { Store } from "./store";
 
 export type Parts = Record<string, unknown>;
@@ -32,8 +35,11 @@ export interface ViewState<R extends Reducers> {
 
 export type PatchResult = "applied" | "buffered" | "stale" | "gap";
 
+/** One widget's patch with the kernel time of the channel message that carried it. */
+export type TimedPatch = Patch & { t: number };
+
 export class Revisions<R extends Reducers> {
-  private buffer: Pick<Patch, "rev" | "t" | "parts">[] = [];
+  private buffer: TimedPatch[] = [];
   state: ViewState<R>;
 
   constructor(private reducers: R) {
@@ -56,7 +62,7 @@ export class Revisions<R extends Reducers> {
     return true;
   }
 
-  patch(patch: Pick<Patch, "rev" | "t" | "parts">, now = Date.now() / 1000): PatchResult {
+  patch(patch: TimedPatch, now = Date.now() / 1000): PatchResult {
     if (!this.state.ready) {
       this.buffer.push(patch);
       return "buffered";
@@ -88,6 +94,8 @@ export interface ModelLike {
   send(content: unknown): void;
   on(event: string, callback: (...args: any[]) => void): void;
   off(event: string, callback: (...args: any[]) => void): void;
+  /** The page's widget manager (anywidget passes ipywidgets'): it has the engine channel's model. */
+  widget_manager?: { get_model(modelId: string): Promise<ModelLike> };
 }
 
 interface Pending {
@@ -117,6 +125,9 @@ export const SNAPSHOT_RETRY_MS = 1000;
 /** How often a view re-evaluates its link to the kernel. */
 export const LINK_CHECK_MS = 250;
 
+/** The pause before a view looks for its engine channel's model again (not registered yet). */
+export const CHANNEL_RETRY_MS = 200;
+
 export class SyncClient<R extends Reducers> {
   readonly viewId = randomPrefix();
   readonly store: Store<ViewState<R>>;
@@ -130,6 +141,9 @@ export class SyncClient<R extends Reducers> {
   private counter = 0;
   private pending = new Map<string, Pending>();
   private handler = (msg: any, buffers?: unknown) => this.onMessage(msg, buffers);
+  private channel: ModelLike | undefined;
+  private channelHandler = (msg: any) => this.onChannel(msg);
+  private channelTimer: ReturnType<typeof setTimeout> | undefined;
   private resyncing = false;
   private disposed = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -141,6 +155,39 @@ export class SyncClient<R extends Reducers> {
     this.revisions = new Revisions(reducers);
     this.store = new Store(this.revisions.state);
     model.on("msg:custom", this.handler);
+    this.joinChannel();
+  }
+
+  /**
+   * Follow the engine channel that carries this widget's patches. Its model may not be
+   * registered yet (a reloaded page restores models in any order): look again shortly. Patches
+   * sent meanwhile are missed, which the next one shows as a gap (a resync).
+   */
+  private joinChannel(): void {
+    const id = this.model.get("_channel_id");
+    const manager = this.model.widget_manager;
+    if (typeof id !== "string" || !id || !manager || this.disposed) return;
+    manager.get_model(id).then(
+      (channel) => {
+        if (this.disposed) return;
+        this.channel = channel;
+        channel.on("msg:custom", this.channelHandler);
+      },
+      () => {
+        if (!this.disposed) this.channelTimer = setTimeout(() => this.joinChannel(), CHANNEL_RETRY_MS);
+      },
+    );
+  }
+
+  /** A message of the engine channel: apply this widget's entry, if it has one. */
+  private onChannel(msg: Patches): void {
+    if (!msg || typeof msg !== "object" || msg.kind !== "patches" || !msg.patches) return;
+    this.heard.lastHeard = Date.now(); // the kernel spoke
+    const mine = msg.patches[String(this.model.get("_channel_key"))];
+    if (!mine) return;
+    const result = this.revisions.patch({ rev: mine.rev, parts: mine.parts, t: msg.t });
+    if (result === "applied") this.publish();
+    else if (result === "gap") this.resync();
   }
 
   /**
@@ -285,10 +332,6 @@ export class SyncClient<R extends Reducers> {
       if (msg.ok && pending.binary) pending.resolve({ result: msg.result, buffers: Array.isArray(buffers) ? buffers : [] });
       else if (msg.ok) pending.resolve(msg.result);
       else pending.reject(new RequestError(String(msg.error ?? "request failed")));
-    } else if (msg.kind === "patch") {
-      const result = this.revisions.patch(msg);
-      if (result === "applied") this.publish();
-      else if (result === "gap") this.resync();
     }
   }
 
@@ -299,8 +342,10 @@ export class SyncClient<R extends Reducers> {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.channelTimer);
     clearInterval(this.linkTimer);
     this.model.off("msg:custom", this.handler);
+    this.channel?.off("msg:custom", this.channelHandler);
     for (const pending of this.pending.values()) clearTimeout(pending.timer);
     this.pending.clear();
   }

@@ -7,13 +7,16 @@ import { filterCounts, projectReducer, stageTotals } from "../src/state/project"
 import type { ModelLike } from "../src/sync";
 import type { JobRow, StageStatus, SubjectRow } from "../src/types";
 import { panelShown } from "../src/views/DockNote";
+import { CHANNEL_TRAITS, FakeChannel } from "./wire";
 
 class FakeModel implements ModelLike {
+  channel = new FakeChannel();
+  widget_manager = this.channel.manager;
   sent: any[] = [];
   handlers: ((msg: any) => void)[] = [];
   constructor(private traits: Record<string, unknown>) {}
   get(name: string) {
-    return this.traits[name];
+    return this.traits[name] ?? CHANNEL_TRAITS[name];
   }
   send(content: any) {
     this.sent.push(content);
@@ -130,7 +133,10 @@ describe("ProjectDashboard", () => {
     expect(open.map((m) => m.payload)).toEqual([{ subject_id: "c" }]);
     await model.reply("open_subject", { subject_id: "c" });
     const reset = { subject: subjects[2], stages, latest: { t1_fit: job("t1_fit", "failed") } };
-    await model.deliver({ kind: "patch", rev: 1, t: Date.now() / 1000, parts: { subject: { reset } } });
+    await act(async () => {
+      model.channel.patch(1, { subject: { reset } }, Date.now() / 1000);
+      await new Promise((r) => setTimeout(r, 0));
+    });
     const detail = el.querySelector("[role='region'][aria-label='T1/M0 Fitting details']");
     expect(detail?.textContent).toContain("sub-c: disk full");
     expect(detail?.textContent).toContain("job00000");

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { countJobs, earlierAttempts, isNewest, jobsReducer, listJobs, sortJobs } from "../src/state/jobs";
-import { Revisions, SNAPSHOT_RETRY_MS, SNAPSHOT_TIMEOUT_MS, SyncClient, type ModelLike } from "../src/sync";
+import { CHANNEL_RETRY_MS, Revisions, SNAPSHOT_RETRY_MS, SNAPSHOT_TIMEOUT_MS, SyncClient, type ModelLike } from "../src/sync";
 import type { JobRow } from "../src/types";
-import { table } from "./wire";
+import { CHANNEL_TRAITS, FakeChannel, table } from "./wire";
 
 function job(id: string, seq: number, status: JobRow["status"] = "queued", progress = 0): JobRow {
   return {
@@ -120,10 +120,12 @@ describe("jobs state", () => {
 });
 
 class FakeModel implements ModelLike {
+  channel = new FakeChannel();
+  widget_manager = this.channel.manager;
   sent: any[] = [];
   handlers: ((msg: any, buffers?: unknown) => void)[] = [];
-  get() {
-    return undefined;
+  get(name: string) {
+    return CHANNEL_TRAITS[name];
   }
   send(content: any) {
     this.sent.push(content);
@@ -171,17 +173,41 @@ describe("SyncClient", () => {
     const seen = vi.fn();
     client.store.subscribe(seen);
     client.resync();
-    model.deliver({ kind: "patch", rev: 8, t: 0, parts: { jobs: { jobs: table([job("a", 1, "running")]) } } });
+    await Promise.resolve(); // the channel's model is found
+    model.channel.patch(8, { jobs: { jobs: table([job("a", 1, "running")]) } });
+    model.channel.patch(8, { jobs: { jobs: table([job("a", 1, "failed")]) } }, 0, "2"); // another widget's
     model.deliver({ kind: "reply", id: model.sent[0].id, ok: true, result: { rev: 7, t: 0, parts: snap([job("a", 1)]) } });
     await Promise.resolve();
     expect(client.store.get().rev).toBe(8);
     expect(client.store.get().parts.jobs.byId.a.status).toBe("running");
-    model.deliver({ kind: "patch", rev: 10, t: 0, parts: {} });
+    model.channel.patch(10, {});
     expect(model.sent.length).toBe(2);
     expect(model.sent[1].action).toBe("snapshot");
     expect(seen).toHaveBeenCalled();
     client.dispose();
     expect(model.handlers.length).toBe(0);
+    expect(model.channel.handlers.length).toBe(0);
+  });
+  it("looks again for a channel model not registered yet, then resyncs on the gap it left", async () => {
+    vi.useFakeTimers();
+    try {
+      const model = new FakeModel();
+      let registered = false;
+      model.widget_manager = { get_model: async () => (registered ? model.channel : Promise.reject(new Error("not yet"))) };
+      const client = new SyncClient(model, { jobs: jobsReducer });
+      client.resync();
+      model.deliver({ kind: "reply", id: model.sent[0].id, ok: true, result: { rev: 2, t: 0, parts: snap([job("a", 1)]) } });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(model.channel.handlers.length).toBe(0);
+      registered = true;
+      await vi.advanceTimersByTimeAsync(CHANNEL_RETRY_MS);
+      expect(model.channel.handlers.length).toBe(1);
+      model.channel.patch(5, {}); // revisions 3 and 4 went out before the view listened
+      expect(model.sent.map((m) => m.action)).toEqual(["snapshot", "snapshot"]);
+      client.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
   it("asks again for a snapshot that got no answer or an error, until disposed", async () => {
     vi.useFakeTimers();

@@ -4,14 +4,16 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/index";
 import type { ModelLike } from "../src/sync";
 import type { JobRow, LogLine } from "../src/types";
-import { table } from "./wire";
+import { CHANNEL_TRAITS, FakeChannel, table } from "./wire";
 
 class FakeModel implements ModelLike {
+  channel = new FakeChannel();
+  widget_manager = this.channel.manager;
   sent: any[] = [];
   handlers: ((msg: any) => void)[] = [];
   constructor(private traits: Record<string, unknown>) {}
   get(name: string) {
-    return this.traits[name];
+    return this.traits[name] ?? CHANNEL_TRAITS[name];
   }
   send(content: any) {
     this.sent.push(content);
@@ -97,7 +99,7 @@ describe("views in a DOM", () => {
     const { model, el } = await mount({ _view_kind: "job_monitor" });
     await model.reply("snapshot", { rev: 3, t: 0, parts: { jobs: { jobs: table([]), subjects: {}, stages: {} }, logs: { tails: {} } } });
     expect(el.textContent).toContain("No jobs yet");
-    await act(() => model.deliver({ kind: "patch", rev: 4, t: 0, parts: { jobs: { jobs: table([job(1, "running")]) } } }));
+    await act(() => model.channel.patch(4, { jobs: { jobs: table([job(1, "running")]) } }));
     expect(el.querySelectorAll(".pw-card").length).toBe(1);
     expect(el.querySelector(".pw-card")?.textContent).toContain("Cancel");
   });
@@ -144,7 +146,7 @@ describe("QcReview with a cohort", () => {
     expect(grid?.querySelector("[aria-selected=true]")?.getAttribute("aria-label")).toBe("sub-1: not rated");
     expect(drawn).toHaveBeenCalledTimes(2); // the tile left and the tile reached
     drawn.mockClear();
-    await act(() => model.deliver({ kind: "patch", rev: 1, t: 0, parts: { qc: { ratings: { s7: { fit: { rating: "fail", note: EVIL, time: 1 } } } } } }));
+    await act(() => model.channel.patch(1, { qc: { ratings: { s7: { fit: { rating: "fail", note: EVIL, time: 1 } } } } }));
     expect(drawn).toHaveBeenCalledTimes(1);
     expect(grid?.querySelector("[data-subject-id=s7]")?.getAttribute("aria-label")).toBe(`sub-7: failed, note: ${EVIL}`);
     expect((window as any).__pwned).toBeUndefined();

@@ -26,3 +26,27 @@ export function jobRow(id: string, seq: number): JobRow {
     blocked_by: null, cpu_percent: null, memory_rss: null, peak_memory_rss: null, seq,
   };
 }
+
+/** What a widget's `_channel_id` and `_channel_key` traits hold in these tests. */
+export const CHANNEL_TRAITS: Record<string, string> = { _channel_id: "channel", _channel_key: "1" };
+
+/** An engine channel's model (pbrain_widgets/widgets/channel.py) as a view finds it through
+ * the widget manager: `manager` resolves to it, `patch()` sends what the kernel sends. */
+export class FakeChannel {
+  handlers: ((msg: any) => void)[] = [];
+  readonly manager = { get_model: async (id: string) => (id === CHANNEL_TRAITS._channel_id ? this : Promise.reject(new Error(`no model ${id}`))) };
+  get() {
+    return undefined;
+  }
+  send() {}
+  on(_e: string, cb: (msg: any) => void) {
+    this.handlers.push(cb);
+  }
+  off(_e: string, cb: (msg: any) => void) {
+    this.handlers = this.handlers.filter((x) => x !== cb);
+  }
+  /** One channel message carrying widget `key`'s patch. */
+  patch(rev: number, parts: Record<string, unknown>, t = 0, key = CHANNEL_TRAITS._channel_key) {
+    for (const cb of this.handlers) cb({ kind: "patches", t, patches: { [key]: { rev, parts } } });
+  }
+}

@@ -4,7 +4,8 @@ A widget is made of one or more feeds (the jobs of a project, one subject's stag
 of the jobs a view watches...). Each feed subscribes to the engine events it needs, keeps what
 changed since the last flush, and offers the requests (actions) that act on it, by the names
 and payload types of :mod:`~pbrain_widgets.widgets.protocol`. The widget
-(:class:`~pbrain_widgets.widgets.sync.SyncWidget`) multiplexes its feeds on its one channel.
+(:class:`~pbrain_widgets.widgets.sync.SyncWidget`) sends its feeds' patches together, on its
+engine's channel (:mod:`~pbrain_widgets.widgets.channel`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class Feed(abc.ABC):
     """One named part of a widget's state: a full snapshot on demand, patches of what changed."""
 
     name: str
+    live: bool = False
+    """Its patches go out on every tick of the engine channel (log lines); the other feeds' at
+    most every :data:`~pbrain_widgets.widgets.channel.STATE_INTERVAL` (see there)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = check_engine(engine)
@@ -51,7 +55,7 @@ class Feed(abc.ABC):
         self._unsubscribers: list[Unsubscribe] = []
 
     def bind(self, wake: Callable[[], None]) -> None:
-        """Called by the widget: ``wake()`` asks for a flush soon (the widget throttles it)."""
+        """Called by the widget: ``wake()`` asks for a flush soon (its engine channel throttles it)."""
         self._wake = wake
 
     def subscribe(self, unsubscribe: Unsubscribe) -> None:

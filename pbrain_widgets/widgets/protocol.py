@@ -456,14 +456,21 @@ class ReplyError(TypedDict):
 
 
 class Patch(TypedDict):
-    """What changed since the previous patch, numbered 1, 2, 3... per widget."""
+    """What changed in one widget since its previous patch, numbered 1, 2, 3... per widget."""
 
-    kind: Literal["patch"]
     rev: int
-    t: float
-    """Kernel time."""
     parts: dict[str, Any]
     """Feed name -> that feed's patch."""
+
+
+class Patches(TypedDict):
+    """Engine channel -> views: one flush of every widget of the engine that changed."""
+
+    kind: Literal["patches"]
+    t: float
+    """Kernel time."""
+    patches: dict[str, Patch]
+    """Widget's channel key (its ``_channel_key`` trait) -> its patch."""
 
 
 class Health(TypedDict):
@@ -491,8 +498,8 @@ class Snapshot(TypedDict):
     """Feed name -> that feed's snapshot."""
 
 
-KernelMessage = ReplyOk | ReplyError | Patch | Beat
-"""Kernel -> views."""
+KernelMessage = ReplyOk | ReplyError | Beat
+"""Kernel -> views, on the widget's own comm (patches travel on the engine channel: :class:`Patches`)."""
 
 # -- actions: payloads and results -----------------------------------------------------------
 

@@ -23,7 +23,6 @@ Messages from the kernel to the views (sent to every view of the widget)::
     {"kind": "reply", "id": "<request id>", "ok": true, "result": ...} + buffers   (binary results)
     {"kind": "reply", "id": "<request id>", "ok": false, "error": "<why>"}
     {"kind": "reply", "id": null, "ok": false, "error": "<why>"}   (the request had no valid id)
-    {"kind": "patch", "rev": <int>, "t": <kernel time>, "parts": {"<feed>": <feed patch>, ...}}
     {"kind": "beat", "busy": <bool>, "store_error": <str or null>, "closed": <bool>, "t": <kernel time>}
 
 A ``beat`` tells the kernel's health: it goes out when a cell starts or ends, every second while
@@ -43,8 +42,18 @@ output); its ``result`` then describes them. A request whose work runs off the e
 (rendering a picture in a thread) is answered when it is done; other requests are answered
 meanwhile. A view ignores replies whose id does not carry its prefix. The ``snapshot`` result is
 ``{"rev": R, "t": <kernel time>, "parts": {"<feed>": <feed snapshot>, ...}}``: the full state
-*now*, where R is the revision of the last patch sent. Patches are numbered 1, 2, 3... per
-widget and carry only what changed since the previous patch. Rules for a view:
+*now*, where R is the revision of the last patch sent.
+
+Patches travel on the widget's engine channel (:mod:`pbrain_widgets.widgets.channel`), one comm
+per engine shared by all of its widgets, whose model id and the widget's key on it are the
+widget's ``_channel_id`` and ``_channel_key`` traits::
+
+    {"kind": "patches", "t": <kernel time>,
+     "patches": {"<channel key>": {"rev": <int>, "parts": {"<feed>": <feed patch>, ...}}, ...}}
+
+Patches are numbered 1, 2, 3... per widget and carry only what changed since the previous
+patch. Replies and beats go to the widget's own comm and patches to the channel, all through
+the one IOPub socket, in the order they were sent. Rules for a view:
 
 - On render it asks for a snapshot and buffers the patches that arrive meanwhile; custom messages
   are not replayed after a page reload and reach a view only after its code ran, so a view opened
@@ -56,14 +65,18 @@ widget and carry only what changed since the previous patch. Rules for a view:
 - A patch whose ``rev`` skips a number means the view missed one: it asks for a new snapshot.
 - ``t`` lets a view correct for a clock difference between kernel and browser (durations, ETAs).
 
-Rate: feeds only record changes; the widget flushes them with a leading-edge throttle, at most
-once per ``flush_interval`` (0.1 s): an isolated change goes out at once (on the next loop turn,
-so that changes made by one engine call travel together), a burst waits for the next tick. So
-a widget sends at most 10 patches a second, however many jobs change.
+Rate: feeds only record changes and wake their widget, which wakes its channel; the channel
+flushes every woken widget with a leading-edge throttle, at most once per
+:data:`~pbrain_widgets.widgets.channel.FLUSH_INTERVAL` (40 ms): an isolated change goes out at
+once (on the next loop turn, so that changes made by one engine call travel together), a burst
+waits for the next tick. Log lines go out on every tick; the other feeds (progress, statuses)
+at most every :data:`~pbrain_widgets.widgets.channel.STATE_INTERVAL` (0.1 s), with the tick
+after it. So an engine's widgets send at most 25 messages of patches a second together, however
+many jobs change and however many widgets show them.
 
 Threads: feeds, flushes and request handlers all run on the engine's thread (see
-:mod:`pbrain_widgets.engine.loop_thread`). Engine events arrive there, flushes are timers of the
-engine's loop, and a request is handed there from whichever thread the kernel delivers it on
+:mod:`pbrain_widgets.engine.loop_thread`). Engine events arrive there, the channel's flushes are
+timers of the engine's loop, and a request is handed there from whichever thread the kernel delivers it on
 (JupyterLab 4.6 sends comm messages to a kernel subshell, which ipykernel 7 runs on a thread of
 its own; older kernels and other front ends deliver them on the main thread, so while a cell
 blocks those clicks wait for it). Sending to the browser is thread-safe in ipykernel, so patches
@@ -76,7 +89,7 @@ that the kernel cannot send (not JSON, or text it cannot encode) becomes an erro
 a view always gets an answer. Requests can only call the engine operations the feeds expose.
 State updates from a view (comm ``update`` messages) are guarded by
 :mod:`pbrain_widgets.widgets.guarded`.
-``close()`` ends the feeds' engine subscriptions and any scheduled flush.
+``close()`` ends the feeds' engine subscriptions and takes the widget off its channel.
 """
 
 from __future__ import annotations
@@ -85,7 +98,6 @@ import asyncio
 import contextvars
 import inspect
 import logging
-import math
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -98,9 +110,10 @@ import traitlets
 
 from ..engine import Engine
 from ..errors import EngineClosedError, PbrainWidgetsError
+from .channel import join_channel
 from .feed import Binary, Feed, Handler, check_engine
 from .kernel_activity import kernel_activity
-from .protocol import ACTIONS, Health, Snapshot
+from .protocol import ACTIONS, Health, Patch, Snapshot
 from .validation import BadRequest, Schema, check_encodable, check_payload, check_request_id, schema_of
 
 log = logging.getLogger("pbrain_widgets.widgets")
@@ -129,7 +142,8 @@ class Action:
 
 
 class SyncWidget(anywidget.AnyWidget):
-    """Base of the pbrain widgets: one engine, a set of feeds, one throttled channel.
+    """Base of the pbrain widgets: one engine, a set of feeds; its replies on its own comm, its
+    patches on the engine's channel.
 
     Subclasses set ``_view_kind`` (which front-end view draws them) and pass their feeds.
     """
@@ -137,9 +151,10 @@ class SyncWidget(anywidget.AnyWidget):
     _esm = STATIC / "widget.js"
     _css = STATIC / "widget.css"
     _view_kind = traitlets.Unicode("").tag(sync=True)
-
-    flush_interval: float = 0.1
-    """Minimum seconds between two patches of one widget."""
+    _channel_id = traitlets.Unicode("").tag(sync=True)
+    """Model id of the engine channel that carries this widget's patches."""
+    _channel_key = traitlets.Unicode("").tag(sync=True)
+    """This widget's key in the channel's messages."""
 
     def __init__(
         self,
@@ -149,7 +164,12 @@ class SyncWidget(anywidget.AnyWidget):
         **traits: Any,
     ) -> None:
         engine = check_engine(engine)
-        super().__init__(**traits)
+        self._channel, key = join_channel(engine, self)
+        try:  # the channel's traits go in the comm's opening state: a view has them on render
+            super().__init__(_channel_id=self._channel.model_id, _channel_key=key, **traits)
+        except BaseException:
+            self._channel.leave(key)
+            raise
         self.engine = engine
         self._feeds: dict[str, Feed] = {}
         self._actions: dict[str, Action] = {}
@@ -161,8 +181,6 @@ class SyncWidget(anywidget.AnyWidget):
             self._add_actions(feed.actions())
         self._add_actions(actions or {})
         self._rev = 0
-        self._last_flush = -math.inf
-        self._handle: asyncio.Handle | None = None
         self._closed = False
         self._beat_handle: asyncio.TimerHandle | None = None
         # Until a view speaks, send in the context that created the widget (a cell's: the main
@@ -225,49 +243,35 @@ class SyncWidget(anywidget.AnyWidget):
         return threading.current_thread() is self.engine.thread
 
     def _wake(self) -> None:
-        if self._handle is not None or self._closed:
-            return
-        if not self._on_engine_thread():
-            if not self.engine.closed:
-                self.engine.call_soon(self._wake)
-            return
-        loop = asyncio.get_running_loop()
-        delay = self._last_flush + self.flush_interval - time.monotonic()
-        if delay <= 0:
-            self._handle = loop.call_soon(self._scheduled_flush)
-        else:
-            self._handle = loop.call_later(delay, self._scheduled_flush)
-
-    def _scheduled_flush(self) -> None:
-        self._handle = None
-        try:
-            self.flush()
-        except Exception:
-            log.exception("%s: sending a patch failed", type(self).__name__)
+        if not self._closed:
+            self._channel.wake(self._channel_key)
 
     def flush(self) -> None:
-        """Send one patch with everything that changed since the last one (if anything did)."""
-        if not self._on_engine_thread() and not self.engine.closed:
-            self.engine.call(self._flush_now)
-        else:
-            self._flush_now()
+        """Send now what changed since the last patch, with the other pending patches of the
+        engine's channel (if anything did)."""
+        self._channel.flush()
 
-    def _flush_now(self) -> None:
+    def take_patch(self, everything: bool) -> Patch | None:
+        """The channel's call (on the engine's thread): this widget's next patch, numbered, or
+        ``None`` if nothing changed since the last one; of its live feeds only, unless
+        ``everything``."""
         if self._closed:
-            return
-        self._last_flush = time.monotonic()
+            return None
         parts = {}
         for name, feed in self._feeds.items():
+            if not (everything or feed.live):
+                continue
             patch = feed.take_patch()
             if patch is not None:
                 parts[name] = patch
-        if parts:
-            self._rev += 1
-            self._send_to_views({"kind": "patch", "rev": self._rev, "t": time.time(), "parts": parts})
+        if not parts:
+            return None
+        self._rev += 1
+        return {"rev": self._rev, "parts": parts}
 
     def _on_engine_close(self, _event: None) -> None:
         # the engine's loop stops after this: send what changed (jobs ended by close) and say closed
-        self._flush_now()
+        self._channel.flush_now(everything=True)
         self._beat()
 
     def _on_activity(self, _busy: bool) -> None:
@@ -320,7 +324,7 @@ class SyncWidget(anywidget.AnyWidget):
                 self._answer_from(route, content)
 
     def _answer_from(self, route: contextvars.Context, content: Any) -> None:
-        self._route = route
+        self._route = self._channel.route = route
         self._answer(content)
 
     def _answer(self, content: Any) -> None:
@@ -406,9 +410,7 @@ class SyncWidget(anywidget.AnyWidget):
             self._end_activity()
             self._end_store_watch()
             self._end_close_watch()
-            if self._handle is not None:
-                self._handle.cancel()
-                self._handle = None
+            self._channel.leave(self._channel_key)
             for feed in self._feeds.values():
                 feed.close()
         super().close()

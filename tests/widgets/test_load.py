@@ -7,6 +7,7 @@ import time
 
 from pbrain_widgets import JobContext, Runner
 from pbrain_widgets.widgets import ConnectionStatus, JobMonitor, LogStream, ProjectDashboard, SubjectDetail
+from pbrain_widgets.widgets.channel import FLUSH_INTERVAL, STATE_INTERVAL
 
 LINES_PER_SECOND = 20
 
@@ -44,17 +45,27 @@ async def test_all_five_widgets_stay_under_sixty_messages_a_second(make_engine, 
     wires[3].ok("open_subject", {"subject_id": subjects[3].id})
     (detail_job,) = [j for j in running if j.subject_id == subjects[1].id]  # the detail's own job
     wires[4].ok("watch", {"view": "v", "job_ids": [detail_job.id]})
+    channel = wires[0].widget._channel
+    assert all(w.widget._channel is channel for w in wires)
+    ticks: list[float] = []
+    forward = channel._send
+    channel._send = lambda msg, buffers=None: (ticks.append(time.monotonic()), forward(msg, buffers))
     for w in wires:
         w.messages.clear()
     start = time.monotonic()
     await asyncio.sleep(2.0)
     elapsed = time.monotonic() - start
-    sent = [m for w in wires for m in w.messages]
-    per_second = len(sent) / elapsed
-    assert per_second <= 42, per_second  # 4 widgets x 10 patches/s; ConnectionStatus sends none
+    own = [m for w in wires for m in w.messages if m["kind"] != "patch"]  # replies and beats
+    per_second = (len(ticks) + len(own)) / elapsed
+    # one channel message per tick carries every widget's patch (a per-widget throttle of 0.1 s
+    # sent 4 x 10 a second); ConnectionStatus sends none
+    assert per_second <= 1 / FLUSH_INTERVAL + 2, per_second
     lines = [m["parts"]["logs"]["lines"] for m in wires[1].messages if "logs" in m["parts"]]
     assert sum(len(batch[running[0].id]) for batch in lines) >= LINES_PER_SECOND * 1.5
-    progress = [m["parts"]["jobs"].get("changes", {}).get("progress", []) for m in wires[0].messages]
+    monitor = [m["parts"] for m in wires[0].messages]
+    progress = [parts["jobs"].get("changes", {}).get("progress", []) for parts in monitor if "jobs" in parts]
     updated = {seq for pairs in progress for seq, _ in pairs}
     assert updated >= {j.seq for j in running}  # every running job's progress got through
+    # the jobs' progress at most every STATE_INTERVAL (it doubled the bytes at every tick)
+    assert len(progress) <= elapsed / STATE_INTERVAL + 2, len(progress)
     engine.cancel_all()

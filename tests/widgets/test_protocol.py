@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from protocol_check import check_type
-from widget_helpers import check_message
+from widget_helpers import check_message, check_patches
 
 from pbrain_widgets.widgets import (
     ConnectionStatus,
@@ -78,25 +78,37 @@ def test_the_job_monitor_and_subject_detail_share_one_name_per_job_action(study)
         detail.close()
 
 
+def patches(parts):
+    return {"kind": "patches", "t": 0.0, "patches": {"1": {"rev": 1, "parts": parts}}}
+
+
 @pytest.mark.parametrize(
     "message",
     [
-        {
-            "kind": "patch",
-            "rev": 1,
-            "t": 0.0,
-            "parts": {"jobs": {"changes": {"progress": [[1, 2.0]]}, "extra": 1}},
-        },
-        {"kind": "patch", "rev": 1, "t": 0.0, "parts": {"jobs": {"changes": [{"id": "a", "progress": 2.0}]}}},
+        patches({"jobs": {"changes": {"progress": [[1, 2.0]]}, "extra": 1}}),
+        patches({"jobs": {"changes": [{"id": "a", "progress": 2.0}]}}),
         {"kind": "beat", "busy": True, "store_error": None, "t": 0.0},
         {"kind": "reply", "id": "v:1", "ok": "yes", "result": None},
-        {"kind": "patch", "rev": 1, "t": 0.0, "parts": {"project": {"cells": {"s": {"import": "finished"}}}}},
+        patches({"project": {"cells": {"s": {"import": "finished"}}}}),
+        {"kind": "patches", "t": 0.0, "patches": {"1": {"parts": {}}}},
+        {"kind": "patch", "rev": 1, "t": 0.0, "parts": {}},
     ],
-    ids=["unknown-key", "old-change-shape", "beat-without-closed", "ok-not-bool", "unknown-status"],
+    ids=[
+        "unknown-key",
+        "old-change-shape",
+        "beat-without-closed",
+        "ok-not-bool",
+        "unknown-status",
+        "patch-without-rev",
+        "patch-on-the-widget-comm",
+    ],
 )
 def test_a_message_off_the_protocol_fails_the_check(message):
     with pytest.raises(AssertionError):
-        check_message(message, {})
+        if message["kind"] == "patches":
+            check_patches(message)
+        else:
+            check_message(message, {})
 
 
 def test_a_job_row_must_carry_every_field_with_its_type():

@@ -11,7 +11,7 @@ from jupyter_client.jsonutil import json_default
 from protocol_check import check_type
 
 from pbrain_widgets.widgets import SyncWidget
-from pbrain_widgets.widgets.protocol import ACTIONS, FEEDS, KernelMessage
+from pbrain_widgets.widgets.protocol import ACTIONS, FEEDS, KernelMessage, Patches
 
 _ids = itertools.count(1)
 
@@ -29,15 +29,20 @@ def over_the_wire(data: Any) -> Any:
     return json.loads(packed.decode("utf8"))
 
 
+def check_patches(message: dict[str, Any]) -> None:
+    """Fail unless ``message`` is what the protocol says an engine channel sends: ``patches``,
+    each feed's patch of its feed's patch type."""
+    check_type(message, Patches)
+    for key, patch in message["patches"].items():
+        for name, part in patch["parts"].items():
+            check_type(part, FEEDS[name][1], f"patches.{key}.parts.{name}")
+
+
 def check_message(message: dict[str, Any], actions: dict[str, str]) -> None:
-    """Fail unless ``message`` is what the protocol says: a kernel message, each feed's patch of
-    its feed's patch type, each reply's result of its action's result type (``actions``: the
-    action of each request id)."""
+    """Fail unless ``message`` is what the protocol says: a kernel message, each reply's result
+    of its action's result type (``actions``: the action of each request id)."""
     check_type(message, KernelMessage)
-    if message["kind"] == "patch":
-        for name, part in message["parts"].items():
-            check_type(part, FEEDS[name][1], f"patch.parts.{name}")
-    elif message["kind"] == "reply" and message["ok"] and message["id"] in actions:
+    if message["kind"] == "reply" and message["ok"] and message["id"] in actions:
         action = actions[message["id"]]
         check_type(message["result"], ACTIONS[action].result, f"reply to {action}")
         if action == "snapshot":
@@ -48,9 +53,12 @@ def check_message(message: dict[str, Any], actions: dict[str, str]) -> None:
 class Wire:
     """Everything one widget sent towards the browser, and a way to send it messages.
 
-    ``messages`` holds the custom messages (replies and patches), ``states`` the state updates
-    (``update`` and ``echo_update``), each as a view receives it (:func:`over_the_wire`). Every
-    custom message is checked against the protocol's types (:func:`check_message`).
+    ``messages`` holds the custom messages (replies, beats and patches), ``states`` the state
+    updates (``update`` and ``echo_update``), each as a view receives it (:func:`over_the_wire`).
+    Patches are this widget's entries of its engine channel's messages, as
+    ``{"kind": "patch", "rev", "t", "parts"}`` (``t`` of the channel's message). Every custom
+    message is checked against the protocol's types (:func:`check_message`,
+    :func:`check_patches`).
     """
 
     def __init__(self, widget: SyncWidget) -> None:
@@ -61,6 +69,19 @@ class Wire:
         """Binary buffers of replies, by request id."""
         self._actions: dict[str, str] = {}
         widget._send = self._capture
+        channel, key = widget._channel, widget._channel_key
+        forward = channel._send  # another wire's capture, or the channel's comm
+
+        def capture_channel(msg: dict[str, Any], buffers: Any = None) -> None:
+            seen = over_the_wire(msg)
+            if seen["method"] == "custom":
+                check_patches(seen["content"])
+                mine = seen["content"]["patches"].get(key)
+                if mine is not None:
+                    self.messages.append({"kind": "patch", "t": seen["content"]["t"], **mine})
+            forward(msg, buffers)
+
+        channel._send = capture_channel
 
     def _capture(self, msg: dict[str, Any], buffers: Any = None) -> None:
         msg = over_the_wire(msg)
@@ -120,7 +141,7 @@ class Wire:
 
 
 async def settle(seconds: float = 0.3) -> None:
-    """Let pending flushes (throttled to 0.1 s) go out (with room for a loaded machine)."""
+    """Let pending flushes (throttled to 40 ms) go out (with room for a loaded machine)."""
     await asyncio.sleep(seconds)
 
 

@@ -3,7 +3,7 @@
 // search with highlight and next / previous, wrap, copy, and download of the whole log.
 
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { isAtBottom, scrollAfterAppend, scrollAfterPrepend } from "../autoscroll";
+import { DOWN_KEYS, reachedBottom, scrollAfterAppend, scrollAfterPrepend } from "../autoscroll";
 import { saveText } from "../download";
 import { formatClock } from "../format";
 import { fetchWholeLog, filterLines, findMatches, LEVELS, logFileName, logText, splitMatches } from "../logtools";
@@ -45,6 +45,7 @@ export function LogView({ window: win, height: maxHeight = 280, label, loadOlder
   const following = useRef(true);
   const busy = useRef(false);
   const firstSeq = useRef<number | null>(null);
+  const heightWhenAsked = useRef<number | null>(null); // the log's height at the last ask to go down
   const [scrollTop, setScrollTop] = useState(0);
   const [follow, setFollow] = useState(true);
   const [pausedAt, setPausedAt] = useState(0);
@@ -94,7 +95,9 @@ export function LogView({ window: win, height: maxHeight = 280, label, loadOlder
   const onScroll = () => {
     const el = ref.current;
     if (!el) return;
-    setFollowing(isAtBottom(el.scrollTop, el.scrollHeight, el.clientHeight));
+    const atBottom = reachedBottom(el.scrollTop, el.scrollHeight, el.clientHeight, heightWhenAsked.current);
+    if (atBottom) heightWhenAsked.current = null;
+    setFollowing(atBottom);
     setScrollTop(el.scrollTop);
     if (el.scrollTop < LINE_HEIGHT * 2 && win?.hasOlder && lines.length) run(() => loadOlder(lines[0][0]));
     if (following.current && win?.detached) run(reloadTail);
@@ -224,6 +227,13 @@ export function LogView({ window: win, height: maxHeight = 280, label, loadOlder
           aria-live="off"
           tabIndex={0}
           onScroll={onScroll}
+          onWheel={(e) => {
+            if (e.deltaY > 0) heightWhenAsked.current = e.currentTarget.scrollHeight;
+            else if (e.deltaY < 0) heightWhenAsked.current = null;
+          }}
+          onKeyDown={(e) => {
+            if (DOWN_KEYS.has(e.key)) heightWhenAsked.current = e.currentTarget.scrollHeight;
+          }}
         >
           {body}
         </div>

@@ -30,6 +30,7 @@ class LogFeed(Feed):
     """
 
     name = "logs"
+    live = True
 
     def __init__(
         self,
