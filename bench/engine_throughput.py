@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -116,6 +117,10 @@ def checkout(ref: str, folder: str) -> str:
     root = Path(__file__).resolve().parent.parent
     subprocess.run(
         ["git", "-C", str(root), "worktree", "add", "--detach", folder, ref], check=True, capture_output=True
+    )
+    # the built front end is not in git, and `import pbrain_widgets` needs one (the bench uses none)
+    shutil.copytree(
+        root / "pbrain_widgets" / "static", Path(folder) / "pbrain_widgets" / "static", dirs_exist_ok=True
     )
     return folder
 

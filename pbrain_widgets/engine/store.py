@@ -569,8 +569,8 @@ class Store:
 
     def flush(self, max_lines: int | None = None, deadline: float | None = None) -> bool:
         """Write buffered changes: every job row and stage status, then log lines (at most
-        ``max_lines`` of them, and none after the ``time.monotonic()`` ``deadline``; all if
-        ``None``). True when nothing is left to write.
+        ``max_lines`` of them, and no further job's once the ``time.monotonic()`` ``deadline``
+        passed, one job's at least; all if ``None``). True when nothing is left to write.
 
         What fails to be written stays buffered, in order; the first error is raised after every
         job's lines were tried, so one job's file does not hold back the others.
