@@ -227,7 +227,7 @@ def test_run_finished_and_failures_notify_once_per_burst(notebook):
     desktop = monitor.get_by_role("button", name="Desktop alerts")
     expect(desktop).to_have_attribute("aria-pressed", "false")
     # the button says the notification centre takes them too (the plugin answered the probe)
-    expect(desktop).to_have_attribute("title", re.compile("and so does JupyterLab's notification centre"))
+    expect(desktop).to_have_attribute("title", re.compile("and so does Jupyter's notification centre"))
     assert nb.page.evaluate("() => window.__pbrainAsked") == 0
     desktop.click()
     expect(desktop).to_have_attribute("aria-pressed", "true")

@@ -286,7 +286,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
           type="button"
           class="pw-btn pw-btn-small"
           aria-pressed={desktop}
-          title={`Desktop notifications when a run finishes or a job fails (this widget always shows them${centre ? ", and so does JupyterLab's notification centre" : ""})`}
+          title={`Desktop notifications when a run finishes or a job fails (this widget always shows them${centre ? ", and so does Jupyter's notification centre" : ""})`}
           onClick={toggleDesktop}
         >
           Desktop alerts
