@@ -6,8 +6,11 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 JS_STAMP := js/node_modules/.installed
 BUNDLE := pbrain_widgets/static/widget.js
+LAB_STAMP := labextension/node_modules/.installed
+# the prebuilt JupyterLab extension (the notification bridge's plugin); the builder writes it here
+LABEXT := pbrain_widgets/labextension/package.json
 
-.PHONY: demo test test-python test-js test-browser lint js bench clean
+.PHONY: demo test test-python test-js test-browser lint js labextension bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +24,18 @@ js: $(BUNDLE)
 $(BUNDLE): $(JS_STAMP) $(shell find js/src -type f 2>/dev/null) js/package.json
 	cd js && npm run build
 
-$(STAMP): $(VENV)/bin/python pyproject.toml $(BUNDLE)
+$(LAB_STAMP): labextension/package.json labextension/package-lock.json
+	cd labextension && npm ci --no-audit --no-fund
+	touch $@
+
+# jupyter-builder (the Python side of JupyterLab's extension builder; JupyterLab depends on it)
+# goes into the venv first: the package's own install needs the extension built
+labextension: $(LABEXT)
+$(LABEXT): $(VENV)/bin/python $(LAB_STAMP) labextension/tsconfig.json js/src/bridge.ts js/src/lab/plugin.ts
+	$(PIP) install --quiet "jupyter-builder>=1.3,<2"
+	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm run build
+
+$(STAMP): $(VENV)/bin/python pyproject.toml $(BUNDLE) $(LABEXT)
 	$(PIP) install --quiet -e ".[dev]"
 	touch $@
 
@@ -53,4 +67,4 @@ bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) js/node_modules pbrain_widgets/static/*.js build dist
+	rm -rf $(VENV) js/node_modules labextension/node_modules labextension/lib pbrain_widgets/labextension pbrain_widgets/static/*.js build dist

@@ -1,6 +1,9 @@
 // Notifications of finished runs and failed jobs, rate-limited so that a burst (a cascade of
 // 200 failures) is one notification, and the places they go: the widget's own toast (always),
-// JupyterLab's notification centre (where the page exposes the app), the desktop (opt-in).
+// JupyterLab's notification centre (through the bridge, where its labextension is installed),
+// the desktop (opt-in).
+
+import { sendRequest } from "./bridge";
 
 /** Something worth telling the user about. */
 export interface AlertEvent {
@@ -74,39 +77,19 @@ export class RateLimiter {
   }
 }
 
-/** The JupyterLab command that adds a notification to its notification centre (Lab >= 4.0). */
-export const LAB_NOTIFY = "apputils:notify";
-
-interface Commands {
-  hasCommand(id: string): boolean;
-  execute(id: string, args: unknown): Promise<unknown>;
-}
-
 /**
- * JupyterLab's command registry, if this page exposes it. A widget's code is not a JupyterLab
- * extension and cannot import `Notification` from @jupyterlab/apputils; the app object is on
- * `window.jupyterapp` only when JupyterLab runs with `--LabApp.expose_app_in_browser=True`.
+ * Whether a notification centre takes this page's notifications: JupyterLab's (or Notebook 7's),
+ * reached through the bridge event that pbrain-widgets' own labextension listens for. A widget's
+ * code is not a JupyterLab extension and cannot reach the app itself (see `bridge.ts`).
  */
-function labCommands(): Commands | null {
-  const app = (globalThis as { jupyterapp?: { commands?: Commands } }).jupyterapp;
-  const commands = app?.commands;
-  return commands && typeof commands.hasCommand === "function" && commands.hasCommand(LAB_NOTIFY) ? commands : null;
-}
-
-/** Whether JupyterLab's notification centre is reachable from this page. */
 export function labNotificationsReachable(): boolean {
-  return labCommands() !== null;
+  return sendRequest({ kind: "probe" });
 }
 
-/** Post the alert to JupyterLab's notification centre; false where it is not reachable. */
+/** Post the alert to the notification centre; false where none took it (VS Code, Colab, a
+ * JupyterLab without the labextension): the widget's toast and the desktop opt-in remain. */
 export function notifyLab(alert: Alert): boolean {
-  const commands = labCommands();
-  if (!commands) return false;
-  const type = alert.tone === "error" ? "error" : "success";
-  // errors stay until dismissed, as the widget's own error toast does
-  const options = { autoClose: alert.tone === "error" ? false : 6000 };
-  commands.execute(LAB_NOTIFY, { message: `pbrain: ${alert.text}`, type, options }).catch(() => undefined);
-  return true;
+  return sendRequest({ kind: "notify", tone: alert.tone, text: alert.text });
 }
 
 /** Where the browser's desktop notifications stand: unsupported, or its permission. */

@@ -94,6 +94,11 @@ _CONTRAST_JS = """(selectors) => {
 
 def change_theme(page: Page, theme: str) -> None:
     page.evaluate("(theme) => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme)
+    wait_for_theme(page, theme)
+
+
+def wait_for_theme(page: Page, theme: str) -> None:
+    """Wait until the page shows ``theme``, with its colours settled."""
     page.wait_for_function(
         "(theme) => document.body.dataset.jpThemeName === theme && !document.querySelector('.jp-Dialog')",
         arg=theme,

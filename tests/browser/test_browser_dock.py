@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from conftest import RUNNERS_CELL
@@ -89,6 +90,10 @@ def test_notebook_7_shows_the_monitor_in_the_cell_and_says_why(lab_server, page)
         expect(note).to_have_attribute("data-docked", "false", timeout=60_000)
         expect(note).to_contain_text("This front end has no side panel for widgets")
         expect(page.locator(".jp-Notebook").get_by_role("region", name="Job monitor")).to_be_visible()
+        # Notebook 7 loads the labextension too and has a notification centre: the plugin took the probe
+        expect(page.get_by_role("button", name="Desktop alerts")).to_have_attribute(
+            "title", re.compile("and so does Jupyter's notification centre")
+        )
         expect(page.locator(".jupyterlab-sidecar")).to_have_count(0)
         nb.screenshot("dock_in_notebook_7")
     finally:

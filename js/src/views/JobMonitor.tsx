@@ -48,7 +48,7 @@ export function jobNews(jobs: JobsState, failed: string[], runs: RunRow[], label
 /**
  * When jobs complete or fail and runs finish: a tone (if the widget's `sounds` trait is on), and
  * a rate-limited notification in the widget's toast, in JupyterLab's notification centre where
- * it is reachable, and on the desktop if the user opted in.
+ * its labextension takes it (`notify.ts`), and on the desktop if the user opted in.
  */
 function useJobNews(model: ModelLike, jobs: JobsState | undefined, label: (id: string) => string, toast: (alert: Alert) => void, desktop: boolean): void {
   const seen = useRef<Map<string, JobStatus> | null>(null);
@@ -165,6 +165,8 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const anchor = useRef<number | null>(null);
   const [confirmBatch, setConfirmBatch] = useState<"cancel_many" | "retry_many" | null>(null);
   const [desktop, setDesktop] = useState(desktopOptIn);
+  // asked once: the labextension's plugin starts with the app, before any widget renders
+  const [centre] = useState(labNotificationsReachable);
   const expanded = Object.keys(open);
   useWatch(client, expanded, state.ready);
   const jobs = state.parts.jobs;
@@ -284,7 +286,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
           type="button"
           class="pw-btn pw-btn-small"
           aria-pressed={desktop}
-          title={`Desktop notifications when a run finishes or a job fails (this widget always shows them${labNotificationsReachable() ? ", and so does JupyterLab's notification centre" : ""})`}
+          title={`Desktop notifications when a run finishes or a job fails (this widget always shows them${centre ? ", and so does Jupyter's notification centre" : ""})`}
           onClick={toggleDesktop}
         >
           Desktop alerts
