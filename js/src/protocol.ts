@@ -747,3 +747,4 @@ export interface Feeds {
 }
 
 export const MAX_WATCHED = 8;
+export const MAX_BATCH_CELLS = 20000;
