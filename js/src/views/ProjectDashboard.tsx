@@ -152,6 +152,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const cellPlan = planCells(allSubjects, stages, picked);
   const allPlan = planRun(project, null, chosen);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const were = (n: number) => `${n} ${n === 1 ? "was" : "were"}`;
   const tooMany = picked.size > MAX_BATCH_CELLS;
   const rerunnable = cellPlan.missing + cellPlan.done;
 
@@ -166,14 +167,14 @@ export function ProjectDashboard({ client }: { client: Client }) {
           say(
             `Cancel: ${plural(r.jobs, "job")} cancelled for ${r.acted} of the ${plural(r.cells, "selected cell")}` +
               (outside > 0 ? ` (${outside} queued ${outside === 1 ? "job depends" : "jobs depend"} on them)` : "") +
-              `; ${r.cells - r.acted} were not queued or running`,
+              `; ${were(r.cells - r.acted)} not queued or running`,
             "ok",
           );
         } else {
           say(
             `${action === "run" ? "Run" : "Rerun"}: ${plural(r.jobs, "job")} queued for ${r.acted} of the ${plural(r.cells, "selected cell")}` +
               (outside > 0 ? ` (${outside} for dependencies outside the selection)` : "") +
-              `; ${r.cells - r.acted} ${action === "run" ? "were done, queued or running" : "were queued or running"}`,
+              `; ${were(r.cells - r.acted)} ${action === "run" ? "done, queued or running" : "queued or running"}`,
             "ok",
           );
         }
@@ -185,7 +186,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
     else select({ type: "toggle", subject: subjectId, stage: stageId });
   };
   const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key === "Escape" && picked.size && !e.defaultPrevented) {
+    if (e.key === "Escape" && picked.size) {
       e.preventDefault();
       e.stopPropagation(); // JupyterLab would leave edit mode
       setBatchConfirm(null);
@@ -339,7 +340,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
           {batchConfirm === "rerun" && (
             <span class="pw-confirm pw-batch-confirm" role="alertdialog" aria-label="Confirm rerun of the selected cells">
               <span>
-                {`Rerun ${rerunnable} of the ${plural(cellPlan.total, "selected cell")}? ${plural(cellPlan.done, "done result")} will be redone and ${plural(cellPlan.staleDownstream, "done result")} downstream become stale.` +
+                {`Rerun ${rerunnable} of the ${plural(cellPlan.total, "selected cell")}? ${plural(cellPlan.done, "done result")} will be redone and ${plural(cellPlan.staleDownstream, "done result")} downstream ${cellPlan.staleDownstream === 1 ? "becomes" : "become"} stale.` +
                   (cellPlan.active ? ` ${cellPlan.active} queued or running are left as they are.` : "")}
               </span>
               <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={() => act("rerun")}>
@@ -352,7 +353,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
           )}
           {batchConfirm === "cancel" && (
             <span class="pw-confirm pw-batch-confirm" role="alertdialog" aria-label="Confirm cancel of the selected cells">
-              <span>{`Cancel ${plural(cellPlan.active, "job")} of the ${plural(cellPlan.total, "selected cell")}? ${cellPlan.total - cellPlan.active} are not queued or running.`}</span>
+              <span>{`Cancel ${plural(cellPlan.active, "job")} of the ${plural(cellPlan.total, "selected cell")}? ${cellPlan.total - cellPlan.active} ${cellPlan.total - cellPlan.active === 1 ? "is" : "are"} not queued or running.`}</span>
               <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={() => act("cancel")}>
                 {`Cancel ${plural(cellPlan.active, "job")}`}
               </button>
