@@ -107,6 +107,15 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const [openStage, setOpenStage] = useState<string | null>(null);
   const overflow = useOverflow();
   const detailRef = useRef<HTMLDivElement>(null);
+  const barRef = useRef<HTMLDivElement>(null);
+  const barFocused = useRef(false);
+  useEffect(() => {
+    // the focused Run / Rerun / Cancel became disabled when the cells changed: stay on the bar
+    const bar = barRef.current;
+    const at = document.activeElement as HTMLButtonElement | null;
+    if (!bar || !barFocused.current || (at && at !== document.body && !(bar.contains(at) && at.disabled))) return;
+    bar.querySelector<HTMLElement>("button:not(:disabled)")?.focus();
+  });
   const templatesPopover = useDismissable();
   const project = state.parts.project;
   const focus = state.parts.focus;
@@ -159,9 +168,11 @@ export function ProjectDashboard({ client }: { client: Client }) {
   /** Run, rerun or cancel the selected cells; the kernel says what it did. */
   const act = (action: CellsPayload["action"]) => {
     setBatchConfirm(null);
+    keepFocus();
     client
       .request("cells", { action, cells: cellPairs(picked) })
       .then((r: CellsDone) => {
+        keepFocus();
         const outside = r.jobs - r.acted;
         if (action === "cancel") {
           say(
@@ -180,6 +191,17 @@ export function ProjectDashboard({ client }: { client: Client }) {
         }
       })
       .catch((e: Error) => say(failure(action === "cancel" ? "cancel the selected cells" : "run the selected cells", e, link), "error"));
+  };
+  /** A pressed button that goes away or is disabled drops the keyboard's focus on the page's
+   * body: put it back on the selection's bar (or Clear). */
+  const keepFocus = () =>
+    setTimeout(() => {
+      if (document.activeElement && document.activeElement !== document.body) return;
+      barRef.current?.querySelector<HTMLElement>("button:not(:disabled)")?.focus();
+    });
+  const closeConfirm = () => {
+    setBatchConfirm(null);
+    keepFocus();
   };
   const pickCell = (e: MouseEvent | KeyboardEvent, subjectId: string, stageId: string) => {
     if (e.shiftKey) select({ type: "range", subject: subjectId, stage: stageId, subjects: ids, stages: columnIds });
@@ -292,7 +314,18 @@ export function ProjectDashboard({ client }: { client: Client }) {
         </div>
       )}
       {picked.size > 0 && (
-        <div class="pw-batch pw-cell-batch" role="toolbar" aria-label="Selected cells">
+        <div
+          class="pw-batch pw-cell-batch"
+          role="toolbar"
+          aria-label="Selected cells"
+          ref={barRef}
+          onFocusIn={() => (barFocused.current = true)}
+          onFocusOut={(e) => {
+            // leaving for elsewhere, not a button of the bar that was disabled under the focus
+            const to = e.relatedTarget as Node | null;
+            if (to ? !barRef.current?.contains(to) : !(e.target as HTMLButtonElement).disabled) barFocused.current = false;
+          }}
+        >
           <span data-testid="cells-selected" data-count={picked.size}>
             <strong>{plural(picked.size, "cell")} selected</strong>
           </span>
@@ -346,7 +379,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
               <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={() => act("rerun")}>
                 {`Rerun ${plural(rerunnable, "cell")}`}
               </button>
-              <button type="button" class="pw-btn" onClick={() => setBatchConfirm(null)}>
+              <button type="button" class="pw-btn" onClick={closeConfirm}>
                 Keep results
               </button>
             </span>
@@ -357,7 +390,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
               <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={() => act("cancel")}>
                 {`Cancel ${plural(cellPlan.active, "job")}`}
               </button>
-              <button type="button" class="pw-btn" onClick={() => setBatchConfirm(null)}>
+              <button type="button" class="pw-btn" onClick={closeConfirm}>
                 Keep them
               </button>
             </span>
