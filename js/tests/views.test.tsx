@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { act } from "preact/test-utils";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/index";
 import type { ModelLike } from "../src/sync";
 import type { JobRow, LogLine } from "../src/types";
@@ -124,5 +124,30 @@ describe("views in a DOM", () => {
   it("an unknown view kind says so", async () => {
     const { el } = await mount({ _view_kind: "nope" });
     expect(el.textContent).toContain("unknown view");
+  });
+});
+
+describe("QcReview with a cohort", () => {
+  it("a key press or a rating draws only the tiles it changed, not all 200", async () => {
+    const { TileView } = await import("../src/views/QcReview");
+    const { model, el } = await mount({ _view_kind: "qc_review" });
+    const tiles = Array.from({ length: 200 }, (_, i) => ({ subject_id: `s${i}`, name: `sub-${i}`, job_id: null, index: null }));
+    const review = { project: "p", stage: { id: "fit", label: "Fit" }, label: null, labels: [], tiles };
+    await model.reply("snapshot", { rev: 0, t: 0, parts: { review, qc: { ratings: {} } } });
+    const grid = el.querySelector<HTMLElement>("[role=listbox]");
+    expect(grid?.querySelectorAll("[role=option]").length).toBe(200);
+    Element.prototype.scrollIntoView ??= () => undefined; // jsdom has no layout
+    const drawn = vi.spyOn(TileView.prototype, "render");
+    await act(() => {
+      grid?.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+    });
+    expect(grid?.querySelector("[aria-selected=true]")?.getAttribute("aria-label")).toBe("sub-1: not rated");
+    expect(drawn).toHaveBeenCalledTimes(2); // the tile left and the tile reached
+    drawn.mockClear();
+    await act(() => model.deliver({ kind: "patch", rev: 1, t: 0, parts: { qc: { ratings: { s7: { fit: { rating: "fail", note: EVIL, time: 1 } } } } } }));
+    expect(drawn).toHaveBeenCalledTimes(1);
+    expect(grid?.querySelector("[data-subject-id=s7]")?.getAttribute("aria-label")).toBe(`sub-7: failed, note: ${EVIL}`);
+    expect((window as any).__pwned).toBeUndefined();
+    drawn.mockRestore();
   });
 });

@@ -110,3 +110,18 @@ class LockedRunner(Runner):
 
     async def run(self, ctx: JobContext) -> None:
         ctx.info("never runs on a worker")
+
+
+class OutputRunner(Runner):
+    """Writes a small picture in the subject's folder on the worker and reports it, a value
+    with its unit, a QC verdict and the worker's pid."""
+
+    async def run(self, ctx: JobContext) -> None:
+        assert ctx.subject_dir is not None
+        picture = Path(ctx.subject_dir, "qc", "montage.png")
+        picture.parent.mkdir(exist_ok=True)
+        picture.write_bytes(b"\x89PNG\r\n\x1a\n")
+        ctx.output("qc/montage.png", label="montage", group="qc")
+        ctx.output(kind="value", label="voxels fitted", value=15729, unit="voxels")
+        ctx.output(kind="value", label="worker pid", value=os.getpid())
+        ctx.output(kind="qc", label="verdict", value="warn")

@@ -13,11 +13,11 @@ import uuid
 import psutil
 import pytest
 import runner_jobs
-from dask_jobs import BurstRunner, FailingRunner, LockedRunner, TickRunner, WhereRunner
+from dask_jobs import BurstRunner, FailingRunner, LockedRunner, OutputRunner, TickRunner, WhereRunner
 from distributed import Client, LocalCluster
 from runner_helpers import project, wait_for_log
 
-from pbrain_widgets import InvalidArgumentError, JobStatus, Pipeline, Stage, StageStatus
+from pbrain_widgets import InvalidArgumentError, JobStatus, OutputKind, Pipeline, Stage, StageStatus
 from pbrain_widgets.runners.command import CommandRunner
 from pbrain_widgets.runners.dask import DaskExecutor
 from pbrain_widgets.runners.function import FunctionRunner
@@ -389,3 +389,55 @@ async def test_p_brain_stages_run_on_the_workers(make_engine, executor, tmp_path
     # the worker shares this host, so the job's processes are sampled
     assert max(j.peak_memory_rss or 0 for j in jobs) > 50_000_000
     assert (folder / "derivatives").is_dir()
+    # what the stage's manifest lists came back from the worker as the job's outputs
+    t1 = {o.label: o for o in engine.get_outputs(job.id)}
+    assert t1["p-brain QC"].kind is OutputKind.QC and t1["p-brain QC"].value in ("pass", "warn")
+    assert t1["p-brain run time"].unit == "s"
+    for name in ("t1_map_ms", "m0_map"):
+        assert t1[name].kind is OutputKind.MAP, name
+        assert t1[name].path.startswith(str(folder / "derivatives")) and os.path.isfile(t1[name].path)
+
+
+async def test_outputs_reported_on_a_worker_are_kept_with_the_job(make_engine, executor, client, tmp_path):
+    folder = tmp_path / "s1"
+    folder.mkdir()
+    db = tmp_path / "store.db"
+    engine = make_engine(db_path=str(db), runner=OutputRunner(), executor=executor)
+    p, [subject] = project(engine, [{"name": "s1", "source_path": str(folder)}])
+    live = []
+    engine.on_output(live.append)
+    [job] = await engine.wait([engine.run_stage(p.id, subject.id, "work")], timeout=30)
+    assert job.status is JobStatus.COMPLETED, job.error
+    outputs = engine.get_outputs(job.id)
+    assert [(o.kind, o.label) for o in outputs] == [
+        (OutputKind.IMAGE, "montage"),
+        (OutputKind.VALUE, "voxels fitted"),
+        (OutputKind.VALUE, "worker pid"),
+        (OutputKind.QC, "verdict"),
+    ]
+    montage, voxels, pid, verdict = outputs
+    assert montage.path == str(folder / "qc" / "montage.png") and montage.group == "qc"
+    assert (voxels.value, voxels.unit) == (15729, "voxels")
+    assert pid.value in worker_pids(client) and pid.value != os.getpid()  # made on a worker
+    assert verdict.value == "warn"
+    assert [o.label for o in live] == [o.label for o in outputs]  # as they came, while it ran
+    engine.close()
+    # they are in the store: a new engine on it (a restarted kernel) reads the same
+    again = make_engine(db_path=str(db))
+    assert again.get_outputs(job.id) == outputs
+
+
+async def test_a_function_on_a_worker_reports_outputs_by_ctx_and_by_printed_lines(
+    make_engine, executor, tmp_path
+):
+    engine = make_engine(runner=FunctionRunner(runner_jobs.outputs), executor=executor)
+    p, [subject] = project(engine, [{"name": "s1", "source_path": str(tmp_path)}])
+    [job] = await engine.wait([engine.run_stage(p.id, subject.id, "work")], timeout=30)
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert (await wait_for_log(engine, job.id, "Running on Dask worker")).message
+    got = {(o.kind.value, o.label, o.path, o.value) for o in engine.get_outputs(job.id)}
+    assert got == {
+        ("map", "Ki", str(tmp_path / "maps/ki.nii.gz"), None),
+        ("value", "voxels fitted", None, 15729),
+        ("image", "montage.png", str(tmp_path / "qc/montage.png"), None),
+    }

@@ -77,7 +77,7 @@ export function Picture({ client, jobId, index, label, size = "thumb", onOpen }:
     );
   });
   const body = state.loaded ? (
-    <img src={state.loaded.url} alt={label} width={state.loaded.width} height={state.loaded.height} data-picture="ready" />
+    <img src={state.loaded.url} alt={label} width={state.loaded.width} height={state.loaded.height} decoding="async" data-picture="ready" />
   ) : (
     <span class="pw-picture-wait pw-muted pw-small" data-picture={state.error ? "error" : "loading"}>
       {state.error ?? "Drawing..."}

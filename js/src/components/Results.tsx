@@ -156,7 +156,7 @@ export function StageResults({ client, jobId, subjectId, stageId, stageLabel, qc
       )}
       {tables.length > 0 && (
         <div class="pw-result-tables">
-          <div role="group" aria-label="Tables" class="pw-chips">
+          <div role="group" aria-label="Tables" class="pw-table-choices">
             {tables.map((o) => (
               <button type="button" key={o.index} class="pw-btn pw-btn-small" aria-pressed={table === o.index} onClick={() => setTable(table === o.index ? null : o.index)}>
                 {o.label}
@@ -170,7 +170,7 @@ export function StageResults({ client, jobId, subjectId, stageId, stageLabel, qc
         <dl class="pw-values">
           {values.map((o) => (
             <div key={o.index}>
-              <dt>{o.label}</dt>
+              <dt title={o.label}>{o.label}</dt>
               <dd>{formatValue(o.value, o.unit)}</dd>
             </div>
           ))}

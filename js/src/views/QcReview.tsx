@@ -1,14 +1,15 @@
 // QcReview: one output of one stage for every subject, rated by keyboard (p pass, f fail,
 // u unrate, n note, arrows move, Enter enlarges); ratings live in the kernel's engine.
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { Component } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { Badge } from "../components/Badge";
 import { QcMark } from "../components/Icons";
 import { Notice, useNotice } from "../components/Notice";
 import { Picture, PictureDialog } from "../components/Picture";
 import { failure } from "../errors";
 import { useCanAct, useStore } from "../hooks";
-import { exportName, type QcValue, qcReducer, ratingOf } from "../state/qc";
+import { exportName, type QcValue, qcReducer, type Rating, ratingOf } from "../state/qc";
 import { moveIndex, reviewReducer, type Tile } from "../state/review";
 import type { SyncClient } from "../sync";
 
@@ -69,6 +70,50 @@ function NoteForm({ name, note, onDone }: { name: string; note: string; onDone: 
   );
 }
 
+interface TileProps {
+  client: Client;
+  tile: Tile;
+  index: number;
+  rating: Rating | undefined;
+  current: boolean;
+  onPick: (index: number) => void;
+}
+
+/** One subject's tile. It draws again only when its own tile, rating or focus changed, so a key
+ * press or a rating re-draws two tiles, not the 200 of a cohort (each with its picture). */
+export class TileView extends Component<TileProps> {
+  shouldComponentUpdate(next: TileProps): boolean {
+    const now = this.props;
+    return now.tile !== next.tile || now.rating !== next.rating || now.current !== next.current || now.index !== next.index || now.client !== next.client;
+  }
+
+  render({ client, tile: t, index: i, rating: r, current, onPick }: TileProps) {
+    const shown = t.job_id !== null && t.index !== null;
+    return (
+      <div
+        role="option"
+        id={`${client.viewId}-tile-${i}`}
+        aria-selected={current}
+        aria-label={`${t.name}: ${r ? RATING_WORDS[r.rating] : "not rated"}${r?.note ? `, note: ${r.note}` : ""}`}
+        class={`pw-tile${current ? " pw-current" : ""}${r ? ` pw-tile-${r.rating}` : ""}`}
+        data-subject-id={t.subject_id}
+        data-qc={r?.rating ?? ""}
+        onClick={() => onPick(i)}
+      >
+        {shown ? (
+          <Picture client={client} jobId={t.job_id as string} index={t.index as number} label={t.name} />
+        ) : (
+          <span class="pw-tile-empty pw-muted pw-small">{t.job_id ? "no such output" : "not done yet"}</span>
+        )}
+        <span class="pw-tile-foot">
+          {r && <QcMark rating={r.rating} />}
+          {r?.note && <span class="pw-small pw-muted pw-tile-note">{r.note}</span>}
+        </span>
+      </div>
+    );
+  }
+}
+
 export function QcReview({ client }: { client: Client }) {
   const state = useStore(client.store);
   const link = useStore(client.link);
@@ -78,6 +123,10 @@ export function QcReview({ client }: { client: Client }) {
   const [noting, setNoting] = useState<Tile | null>(null);
   const [notice, say, dismiss] = useNotice();
   const grid = useRef<HTMLDivElement>(null);
+  const pick = useCallback((i: number) => {
+    setCurrent(i);
+    grid.current?.focus();
+  }, []);
   if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading QC review...</div>;
   const { review, qc } = state.parts;
   const stage = review.stage;
@@ -95,7 +144,7 @@ export function QcReview({ client }: { client: Client }) {
       .catch((e: Error) => say(failure("rate", e, link), "error"));
   const go = (i: number) => {
     setCurrent(i);
-    grid.current?.querySelector(`#${CSS.escape(`${client.viewId}-tile-${i}`)}`)?.scrollIntoView({ block: "nearest" });
+    grid.current?.children[i]?.scrollIntoView({ block: "nearest" }); // the grid holds only the tiles, in order
   };
   const onKey = (e: KeyboardEvent) => {
     if (!tiles.length || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -160,36 +209,9 @@ export function QcReview({ client }: { client: Client }) {
             aria-activedescendant={`${client.viewId}-tile-${at}`}
             onKeyDown={onKey}
           >
-            {tiles.map((t, i) => {
-              const r = ratingOf(qc, t.subject_id, stageId);
-              const shown = t.job_id !== null && t.index !== null;
-              return (
-                <div
-                  role="option"
-                  id={`${client.viewId}-tile-${i}`}
-                  key={t.subject_id}
-                  aria-selected={i === at}
-                  aria-label={`${t.name}: ${r ? RATING_WORDS[r.rating] : "not rated"}${r?.note ? `, note: ${r.note}` : ""}`}
-                  class={`pw-tile${i === at ? " pw-current" : ""}${r ? ` pw-tile-${r.rating}` : ""}`}
-                  data-subject-id={t.subject_id}
-                  data-qc={r?.rating ?? ""}
-                  onClick={() => {
-                    setCurrent(i);
-                    grid.current?.focus();
-                  }}
-                >
-                  {shown ? (
-                    <Picture client={client} jobId={t.job_id as string} index={t.index as number} label={t.name} />
-                  ) : (
-                    <span class="pw-tile-empty pw-muted pw-small">{t.job_id ? "no such output" : "not done yet"}</span>
-                  )}
-                  <span class="pw-tile-foot">
-                    {r && <QcMark rating={r.rating} />}
-                    {r?.note && <span class="pw-small pw-muted pw-tile-note">{r.note}</span>}
-                  </span>
-                </div>
-              );
-            })}
+            {tiles.map((t, i) => (
+              <TileView key={t.subject_id} client={client} tile={t} index={i} rating={ratingOf(qc, t.subject_id, stageId)} current={i === at} onPick={pick} />
+            ))}
           </div>
         )}
         {noting && (
