@@ -539,6 +539,12 @@ export interface TemplateNamePayload {
   name: string;
 }
 
+/** Act on cells of the dashboard's grid, each `[subject_id, stage_id]` of its project. */
+export interface CellsPayload {
+  cells: [string, string][];
+  action: "run" | "rerun" | "cancel";
+}
+
 /** Save a stage choice (and the selected subjects, by name) as a template. */
 export interface SaveTemplatePayload {
   name: string;
@@ -578,6 +584,20 @@ export interface BatchDone {
   done: number;
   skipped: number;
   reasons: string[];
+}
+
+/** What a batch action on grid cells did. */
+export interface CellsDone {
+  action: "run" | "rerun" | "cancel";
+  /** Distinct cells named. */
+  cells: number;
+  /** Cells given a new job (run, rerun) or whose job was cancelled. */
+  acted: number;
+  /**
+   * Jobs queued or cancelled, those of cells outside the selection included (dependencies
+   * queued with a run; queued dependents a cancel took with it).
+   */
+  jobs: number;
 }
 
 export interface Prioritized {
@@ -705,6 +725,7 @@ export interface Actions {
   templates: { payload: NoPayload; result: Templates };
   save_template: { payload: SaveTemplatePayload; result: SavedTemplate };
   run_template: { payload: TemplateNamePayload; result: Queued };
+  cells: { payload: CellsPayload; result: CellsDone };
   delete_template: { payload: TemplateNamePayload; result: Templates };
   set_qc: { payload: SetQcPayload; result: QcRatingRow | null };
   export_qc: { payload: ExportQcPayload; result: QcTsv };
@@ -732,3 +753,4 @@ export interface Feeds {
 }
 
 export const MAX_WATCHED = 8;
+export const MAX_BATCH_CELLS = 20000;

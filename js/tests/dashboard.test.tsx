@@ -148,6 +148,35 @@ describe("ProjectDashboard", () => {
     const regions = [...el.querySelectorAll("[role='region']")];
     expect(regions.find((r) => r.getAttribute("aria-label") === "Import & Index details")?.textContent).toContain("No job has run");
   });
+
+  it("ctrl-click and Space select cells, a header box its column; the bar's Run sends them; Escape clears", async () => {
+    const { model, el } = await dashboard();
+    const cell = (s: string, st: string) => el.querySelector<HTMLElement>(`.pw-cell[data-subject-id='${s}'][data-stage-id='${st}']`) as HTMLElement;
+    const bar = () => el.querySelector("[role='toolbar'][aria-label='Selected cells']");
+    await act(() => { cell("c", "import").querySelector("button")?.dispatchEvent(new MouseEvent("click", { bubbles: true, ctrlKey: true })); });
+    expect(model.sent.some((m) => m.action === "open_subject")).toBe(false); // selects, does not open
+    expect(cell("c", "import").getAttribute("aria-selected")).toBe("true");
+    await act(() => { cell("d", "t1_fit").querySelector("button")?.dispatchEvent(new KeyboardEvent("keydown", { key: " ", bubbles: true })); });
+    expect(bar()?.textContent).toContain("2 cells selected");
+    expect(bar()?.textContent).toContain("2 to run · 0 done · 0 queued or running");
+    const column = el.querySelector<HTMLInputElement>("input[aria-label='Select stage T1/M0 Fitting']");
+    await act(() => column?.click());
+    // t1_fit of a (done), b (running), c (failed), d (already selected) and c's import
+    expect(bar()?.textContent).toContain("5 cells selected");
+    expect(bar()?.textContent).toContain("3 to run · 1 done · 1 queued or running");
+    const button = (name: string) => [...(bar()?.querySelectorAll("button") ?? [])].find((b) => b.textContent === name) as HTMLButtonElement;
+    await act(() => button("Cancel · 1…").click());
+    expect(bar()?.querySelector("[role='alertdialog']")?.textContent).toContain("Cancel 1 job of the 5 selected cells? 4 are not queued or running.");
+    await act(() => button("Run · 3").click());
+    const sent = model.sent.filter((m) => m.action === "cells");
+    expect(sent.map((m) => m.payload.action)).toEqual(["run"]);
+    expect(sent[0].payload.cells.map((c: string[]) => c.join(":")).sort()).toEqual(["a:t1_fit", "b:t1_fit", "c:import", "c:t1_fit", "d:t1_fit"]);
+    await model.reply("cells", { action: "run", cells: 5, acted: 3, jobs: 4 });
+    expect(el.textContent).toContain("Run: 4 jobs queued for 3 of the 5 selected cells (1 for dependencies outside the selection); 2 were done, queued or running");
+    await act(() => { el.querySelector("section")?.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true })); });
+    expect(bar()).toBeNull();
+    expect(el.querySelectorAll(".pw-cell[aria-selected='true']").length).toBe(0);
+  });
 });
 
 describe("DockNote", () => {

@@ -513,10 +513,84 @@ class Engine:
             options = chosen_template.runner_options
             if chosen_template.max_concurrent is not None:
                 self._scheduler.max_concurrent = chosen_template.max_concurrent
+        return (
+            yield from self._queue_runs(
+                "run_pipeline", pipeline, [(s, chosen) for s in subjects], rerun_done, options
+            )
+        )
+
+    def run_cells(
+        self, project_id: str, cells: Iterable[tuple[str, str]], *, rerun_done: bool = False
+    ) -> list[Job]:
+        """Queue chosen cells of the subjects x stages grid: ``cells`` are ``(subject_id,
+        stage_id)`` pairs of the project, in any combination (not only whole rows or columns).
+
+        As :meth:`run_pipeline` plans each subject: cells that are done are skipped unless
+        ``rerun_done``, dependencies that are not done are queued too, a cell already queued or
+        running is not queued twice, and the whole call is one run (:meth:`on_run_finished`).
+        Every pair is checked before anything is queued: an unknown subject (or one of another
+        project) or stage raises its ``Unknown...Error`` naming it, and nothing is queued.
+        """
+        plan = self._plan_cells(project_id, cells, rerun_done)
+        if self._thread.is_current():
+            return drive(plan)
+        return self._thread.submit(drive_in_slices(plan)).result()
+
+    def _plan_cells(
+        self, project_id: str, cells: Iterable[tuple[str, str]], rerun_done: bool
+    ) -> Generator[None, None, list[Job]]:
+        self._check_open()
+        by_subject = self._cells_by_subject(project_id, cells)
+        targets = [(self._catalog.subjects[sid], chosen) for sid, chosen in by_subject.items()]
+        pipeline = self._catalog.pipelines[project_id]
+        return (yield from self._queue_runs("run_cells", pipeline, targets, rerun_done, None))
+
+    def _cells_by_subject(self, project_id: str, cells: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+        """Subject id -> its stage ids named in ``cells`` (each once, in order), every pair
+        checked: a subject of the project, a stage of its pipeline."""
+        self._catalog.project(project_id)
+        pipeline = self._catalog.pipelines[project_id]
+        by_subject: dict[str, list[str]] = {}
+        for cell in cells:
+            try:
+                subject_id, stage_id = (None, None) if isinstance(cell, str) else cell
+            except (TypeError, ValueError):
+                subject_id = None
+            if not isinstance(subject_id, str) or not isinstance(stage_id, str):
+                raise InvalidArgumentError(
+                    f"a cell is a (subject_id, stage_id) pair of strings, got {cell!r}"
+                )
+            subject = self._catalog.project_subject(project_id, subject_id)
+            pipeline.check_stage_ids([stage_id])
+            chosen = by_subject.setdefault(subject.id, [])
+            if stage_id not in chosen:
+                chosen.append(stage_id)
+        return by_subject
+
+    @on_engine_thread
+    def cancel_cells(self, project_id: str, cells: Iterable[tuple[str, str]]) -> BatchResult:
+        """Cancel the queued or running jobs of grid cells (``(subject_id, stage_id)`` pairs of
+        the project); cells without one are left alone. Every pair is checked first, as in
+        :meth:`run_cells`. Returns what :meth:`cancel_many` returns: the cancelled jobs, the
+        queued jobs that depended on them included."""
+        by_subject = self._cells_by_subject(project_id, cells)
+        active = (self._active_job(sid, stage) for sid, stages in by_subject.items() for stage in stages)
+        return self.cancel_many(job.id for job in active if job is not None)
+
+    def _queue_runs(
+        self,
+        action: str,
+        pipeline: Pipeline,
+        targets: list[tuple[Subject, list[str]]],
+        rerun_done: bool,
+        options: Mapping[str, Any] | None,
+    ) -> Generator[None, None, list[Job]]:
+        """Queue each subject's chosen stages as one run (pausing after each subject); the jobs
+        of the plan, copied, once they are on disk."""
         jobs: list[Job] = []
-        run = self._runs.open("run_pipeline")
+        run = self._runs.open(action)
         try:
-            for subject in subjects:
+            for subject, chosen in targets:
                 yield
                 self._check_open()
                 plan = self._plan(pipeline, subject, chosen, True, rerun_done)

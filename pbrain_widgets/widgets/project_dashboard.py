@@ -17,8 +17,10 @@ from .validation import BadTraitValue
 
 class ProjectDashboard(GuardedWidget):
     """One row per subject and one column per stage, with a live mark per cell; modality badges,
-    active-jobs badge, Run all (with a choice of stages), per-row run, batch selection with Run
-    selected. Clicking a subject opens its detail (the same view as :class:`SubjectDetail`)
+    active-jobs badge, Run all (with a choice of stages), per-row run, and a selection of rows,
+    columns and cells that the view runs, reruns or cancels (the ``cells`` request:
+    :meth:`Engine.run_cells`, :meth:`Engine.cancel_cells`). Clicking a subject opens its
+    detail (the same view as :class:`SubjectDetail`)
     inside the dashboard; ``selected_subject`` is that subject's id (settable from Python and
     from a view, only to a subject of this project). A cell whose stage was rated in QC
     (:class:`QcReview`, ``engine.set_qc``) carries a pass or fail mark. The stage in focus in a

@@ -50,6 +50,8 @@ MAX_EXPORT_JOBS = 2000
 """Most jobs whose logs one download holds."""
 HISTORY_PAGE_MAX = 200
 """Most rows of one page of the history table."""
+MAX_BATCH_CELLS = 20_000
+"""Most grid cells one dashboard batch action names (2,000 subjects x 10 stages)."""
 
 # -- names -------------------------------------------------------------------------------------
 
@@ -612,6 +614,18 @@ class TemplateNamePayload(TypedDict):
     name: Annotated[str, Limits(max_len=128)]
 
 
+CellAction = Literal["run", "rerun", "cancel"]
+"""What a dashboard batch action does to its cells: ``run`` queues those not done (with their
+dependencies not done), ``rerun`` done ones too, ``cancel`` cancels their queued or running jobs."""
+
+
+class CellsPayload(TypedDict):
+    """Act on cells of the dashboard's grid, each ``[subject_id, stage_id]`` of its project."""
+
+    cells: Annotated[list[tuple[str, str]], Limits(max_len=128, max_items=MAX_BATCH_CELLS)]
+    action: CellAction
+
+
 class SaveTemplatePayload(TypedDict):
     """Save a stage choice (and the selected subjects, by name) as a template."""
 
@@ -654,6 +668,19 @@ class BatchDone(TypedDict):
     done: int
     skipped: int
     reasons: list[str]
+
+
+class CellsDone(TypedDict):
+    """What a batch action on grid cells did."""
+
+    action: CellAction
+    cells: int
+    """Distinct cells named."""
+    acted: int
+    """Cells given a new job (run, rerun) or whose job was cancelled."""
+    jobs: int
+    """Jobs queued or cancelled, those of cells outside the selection included (dependencies
+    queued with a run; queued dependents a cancel took with it)."""
 
 
 class Prioritized(TypedDict):
@@ -789,6 +816,7 @@ ACTIONS: dict[str, ActionSpec] = {
     "templates": ActionSpec(NoPayload, Templates),
     "save_template": ActionSpec(SaveTemplatePayload, SavedTemplate),
     "run_template": ActionSpec(TemplateNamePayload, Queued),
+    "cells": ActionSpec(CellsPayload, CellsDone),
     "delete_template": ActionSpec(TemplateNamePayload, Templates),
     "set_qc": ActionSpec(SetQcPayload, QcRatingRow | None),
     "export_qc": ActionSpec(ExportQcPayload, QcTsv),

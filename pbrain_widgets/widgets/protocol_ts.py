@@ -189,7 +189,8 @@ def render() -> str:
     out.append("export interface Feeds {")
     for feed, (snap, patch) in protocol.FEEDS.items():
         out.append(f"  {feed}: {{ snapshot: {ts_type(snap, names)}; patch: {ts_type(patch, names)} }};")
-    out += ["}", "", f"export const MAX_WATCHED = {protocol.MAX_WATCHED};", ""]
+    out += ["}", "", f"export const MAX_WATCHED = {protocol.MAX_WATCHED};"]
+    out += [f"export const MAX_BATCH_CELLS = {protocol.MAX_BATCH_CELLS};", ""]
     return "\n".join(out)
 
 

@@ -54,8 +54,9 @@ def check_request_id(value: Any) -> str:
 class Field:
     """One payload field: its JSON type, whether it is required, and size limits.
 
-    ``kind`` is ``str``, ``int``, ``bool`` or ``list`` (a list of strings); ``nullable`` lets the
-    field be ``null``; ``choices`` (for a string) are its only valid values.
+    ``kind`` is ``str``, ``int``, ``bool`` or ``list`` (a list of strings, or with ``tuple_len``
+    a list of lists of that many strings); ``nullable`` lets the field be ``null``; ``choices``
+    (for a string) are its only valid values.
     """
 
     kind: type
@@ -66,6 +67,7 @@ class Field:
     minimum: int = 0
     maximum: int = 1_000_000_000
     choices: tuple[str, ...] = ()
+    tuple_len: int = 0
 
     def check(self, name: str, value: Any) -> Any:
         if value is None:
@@ -90,13 +92,21 @@ class Field:
             if not isinstance(value, bool):
                 raise BadRequest(f"field {name!r} must be true or false, got {brief(value)}")
         elif self.kind is list:
+            what = f"lists of {self.tuple_len} strings" if self.tuple_len else "strings"
             if not isinstance(value, list) or len(value) > self.max_items:
                 raise BadRequest(
-                    f"field {name!r} must be a list of at most {self.max_items} strings, got {brief(value)}"
+                    f"field {name!r} must be a list of at most {self.max_items} {what}, got {brief(value)}"
                 )
             for item in value:
-                if not isinstance(item, str) or not item or len(item) > self.max_len:
-                    raise BadRequest(f"field {name!r} must hold non-empty strings, got item {brief(item)}")
+                shaped = not self.tuple_len or (isinstance(item, list) and len(item) == self.tuple_len)
+                parts = item if self.tuple_len and shaped else [item]
+                if not shaped or not all(isinstance(p, str) and p and len(p) <= self.max_len for p in parts):
+                    raise BadRequest(
+                        f"field {name!r} must hold {what} (non-empty, at most {self.max_len} characters), "
+                        f"got item {brief(item)}"
+                    )
+            if self.tuple_len:
+                value = [tuple(item) for item in value]
         else:  # a programming error in a widget, not bad input
             raise TypeError(f"unsupported field kind {self.kind!r}")
         return value
@@ -108,7 +118,8 @@ Schema = Mapping[str, Field]
 @functools.cache
 def schema_of(payload_type: type) -> Schema:
     """The checks of a payload ``TypedDict`` of the protocol: each field's JSON type (``str``,
-    ``int``, ``bool`` or ``list[str]``; a ``Literal`` of strings is a string of those choices),
+    ``int``, ``bool``, ``list[str]`` or ``list[tuple[str, ...]]``; a ``Literal`` of strings is a
+    string of those choices),
     whether it may be null (``X | None``) or missing (``NotRequired``), and its
     :class:`~pbrain_widgets.widgets.protocol.Limits`."""
     hints = typing_extensions.get_type_hints(payload_type, include_extras=True)
@@ -131,7 +142,13 @@ def schema_of(payload_type: type) -> Schema:
                 raise TypeError(f"{payload_type.__name__}.{name}: only string literals are supported")
             hint = str
         kind: Any = typing.get_origin(hint) or hint
-        if kind not in (str, int, bool, list) or (kind is list and typing.get_args(hint) != (str,)):
+        tuple_len = 0
+        if kind is list and typing.get_origin(typing.get_args(hint)[0]) is tuple:
+            parts = typing.get_args(typing.get_args(hint)[0])
+            tuple_len = len(parts) if parts and all(p is str for p in parts) else -1
+        if kind not in (str, int, bool, list) or (
+            kind is list and typing.get_args(hint) != (str,) and tuple_len <= 0
+        ):
             raise TypeError(f"{payload_type.__name__}.{name}: unsupported payload field type {hint!r}")
         schema[name] = Field(
             kind,
@@ -142,6 +159,7 @@ def schema_of(payload_type: type) -> Schema:
             minimum=limits.minimum,
             maximum=limits.maximum,
             choices=choices,
+            tuple_len=tuple_len,
         )
     return schema
 

@@ -150,7 +150,7 @@ def test_template_saved_run_and_deleted_from_the_dashboard(notebook):
     )
     view = dashboard(nb.page, "tmpl")
     view.locator("summary", has_text="Stages (").click()
-    view.get_by_role("checkbox", name="T1/M0 Fitting").uncheck()
+    view.get_by_role("checkbox", name="T1/M0 Fitting", exact=True).uncheck()
     view.locator("summary", has_text="Stages (").click()
     view.get_by_role("checkbox", name="Select sub-02").click()
     templates = view.locator("details.pw-templates")

@@ -193,3 +193,125 @@ def test_totals_filters_and_a_cell_that_opens_its_latest_job(notebook):
     page.wait_for_function("(el) => el.scrollLeft > 0", arg=grid.element_handle())
     assert abs(view.get_by_role("rowheader").first.bounding_box()["x"] - name_x) < 1
     nb.kernel.run("engine.cancel_all()")
+
+
+def test_select_a_column_a_cell_and_rows_then_run_rerun_and_cancel(notebook):
+    """Issue 12 on the dashboard, by keyboard where it can: a stage's column and one more cell
+    are selected and run; two rows (shift-click) are cancelled after a confirmation that counts
+    them; a rerun of a column says how many done results it redoes and how many go stale
+    downstream. The engine's jobs are read from the kernel. Screenshots light and dark at 600 and
+    1400 px, where the selection's bar stays usable."""
+    nb = notebook(
+        [
+            """
+            from pbrain_widgets import STUDIO_PIPELINE
+            from pbrain_widgets.widgets import ProjectDashboard
+            runner = ScriptedRunner({"sub-05": "hang"}, steps=1, step_seconds=0.01)
+            engine = Engine(db_path=":memory:", runner=runner, max_concurrent=4)
+            project = engine.create_project("batch", pipeline=STUDIO_PIPELINE)
+            subjects = engine.add_subjects(project.id, [f"sub-0{i}" for i in range(1, 7)])
+            """,
+            "ProjectDashboard(engine, project.id)",
+        ]
+    )
+    page = nb.page
+    view = dashboard(page, "batch")
+    pairs = (
+        "sorted((engine.get_subject(j.subject_id).name, j.stage_id, j.status.value)"
+        " for j in engine.get_jobs(project_id=project.id))"
+    )
+    # a column by its header's box and one cell, by keyboard
+    column = view.get_by_role("checkbox", name="Select stage Import & Index")
+    column.focus()
+    page.keyboard.press("Space")
+    expect(column).to_be_checked()
+    cell = view.get_by_role("button", name="sub-01, T1/M0 Fitting: not run")
+    cell.focus()
+    page.keyboard.press("Space")
+    expect(view.locator(".pw-cell[aria-selected='true']")).to_have_count(7)
+    expect(view.locator(".pw-cell[data-stage-id='t1_fit'][aria-selected='true']")).to_have_count(1)
+    expect(cell).to_have_class(re.compile(r"pw-picked"))
+    expect(view.get_by_role("region", name="Subject sub-01")).to_have_count(0)  # Space selects, never opens
+    bar = view.get_by_role("toolbar", name="Selected cells")
+    expect(bar).to_contain_text("7 cells selected")
+    expect(bar).to_contain_text("7 to run · 0 done · 0 queued or running")
+    cancel = bar.get_by_role("button", name="Cancel · 0…")
+    expect(cancel).to_be_disabled()
+    expect(cancel).to_have_attribute("title", "Nothing to cancel: no selected cell is queued or running")
+    bar.get_by_role("button", name="Run · 7", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(view.get_by_role("status").filter(has_text="Run:")).to_contain_text(
+        "Run: 7 jobs queued for 7 of the 7 selected cells; 0 were done, queued or running"
+    )
+    nb.kernel.wait_until("job_counts(engine, project.id) == {'completed': 6, 'running': 1}", timeout=60)
+    ran = nb.kernel.value(pairs)
+    assert ran == sorted(
+        [[f"sub-0{i}", "import", "running" if i == 5 else "completed"] for i in range(1, 7)]
+        + [["sub-01", "t1_fit", "completed"]]
+    ), ran
+    # the Run button is disabled now (nothing left to run): the focus stays on the bar, where
+    # Escape clears the selection
+    expect(bar.get_by_role("button", name="Run · 0", exact=True)).to_be_disabled()
+    expect(bar.locator(":focus")).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(bar).to_have_count(0)
+    expect(view.locator(".pw-cell[aria-selected='true']")).to_have_count(0)
+
+    # a row: run what it lacks, then two rows (a shift-click) cancelled after a confirmation
+    view.get_by_role("checkbox", name="Select sub-05").click()
+    expect(bar).to_contain_text("10 cells selected")
+    bar.get_by_role("button", name="Run · 9", exact=True).click()
+    expect(view.get_by_role("status").filter(has_text="Run:")).to_contain_text(
+        "Run: 9 jobs queued for 9 of the 10 selected cells; 1 was done, queued or running"
+    )
+    nb.kernel.wait_until("job_counts(engine, project.id) == {'completed': 6, 'running': 1, 'queued': 9}")
+    view.get_by_role("checkbox", name="Select sub-06").click(modifiers=["Shift"])
+    expect(bar).to_contain_text("20 cells selected")
+    bar.get_by_role("button", name="Cancel · 10…").click()
+    confirm = bar.get_by_role("alertdialog", name="Confirm cancel of the selected cells")
+    expect(confirm).to_contain_text("Cancel 10 jobs of the 20 selected cells? 10 are not queued or running.")
+    shots(page, view, "project_dashboard_cells")
+    confirm.get_by_role("button", name="Cancel 10 jobs").click()
+    expect(view.get_by_role("status").filter(has_text="Cancel:")).to_contain_text(
+        "Cancel: 10 jobs cancelled for 10 of the 20 selected cells; 10 were not queued or running"
+    )
+    nb.kernel.wait_until("not engine.active_jobs")
+    after = nb.kernel.value(pairs)
+    assert [p for p in after if p[0] == "sub-05"] == sorted(
+        [["sub-05", s, "cancelled"] for s in nb.kernel.value("[s.id for s in STUDIO_PIPELINE]")]
+    ), after
+    assert [p for p in after if p[0] == "sub-06"] == [["sub-06", "import", "completed"]], after
+
+    # a column rerun asks first, with how many done results it redoes and makes stale downstream
+    view.get_by_role("button", name="Clear").click()
+    view.get_by_role("checkbox", name="Select stage Import & Index").click()
+    bar.get_by_role("button", name="Rerun · 6…").click()
+    confirm = bar.get_by_role("alertdialog", name="Confirm rerun of the selected cells")
+    expect(confirm).to_contain_text(
+        "Rerun 6 of the 6 selected cells? 5 done results will be redone"
+        " and 1 done result downstream becomes stale."
+    )
+    confirm.get_by_role("button", name="Keep results").click()
+    expect(confirm).to_have_count(0)
+    assert nb.kernel.value(pairs) == after  # nothing queued
+
+
+def shots(page, view, name):
+    """Light and dark, 600 and 1400 px wide; at 600 px the selection's bar and its confirmation
+    stay inside the widget and their buttons can be pressed."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for theme in ("JupyterLab Light", "JupyterLab Dark"):
+        change_theme(page, theme)
+        for width in (600, 1400):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.evaluate(COLLAPSE_PANELS)
+            view.scroll_into_view_if_needed()
+            bar = view.get_by_role("toolbar", name="Selected cells")
+            right = view.bounding_box()["x"] + view.bounding_box()["width"]
+            for button in bar.get_by_role("button").all():
+                box = button.bounding_box()
+                assert box and box["x"] + box["width"] <= right + 0.5, (width, button.inner_text(), box)
+                expect(button).to_be_in_viewport()
+            view.screenshot(path=str(ARTIFACTS / f"{name}-{theme.split()[-1].lower()}-{width}.png"))
+    change_theme(page, "JupyterLab Light")
+    page.set_viewport_size({"width": 1400, "height": 1000})

@@ -117,7 +117,7 @@ def test_retried_failures_clear_and_running_jobs_come_first(notebook):
 
 
 def test_runs_queue_only_missing_stages_and_reruns_ask_first(notebook):
-    """Run selected on a half-done subject queues only its missing stages; redoing done stages is
+    """Run on a half-done subject's row queues only its missing stages; redoing done stages is
     a separate action that says what it will redo and asks first."""
     nb = notebook(
         [
@@ -147,16 +147,20 @@ def test_runs_queue_only_missing_stages_and_reruns_ask_first(notebook):
     expect(view.get_by_role("button", name="Run all · 16 missing")).to_be_enabled()
     expect(view.get_by_role("button", name="Run 6 missing stages of half")).to_be_enabled()
     view.get_by_role("checkbox", name="Select half").check()
-    view.get_by_role("button", name="Run selected · 6 missing").click()
-    expect(view.get_by_role("status").filter(has_text="Run selected")).to_contain_text("6 jobs queued")
+    bar = view.get_by_role("toolbar", name="Selected cells")
+    expect(bar).to_contain_text("10 cells selected")
+    bar.get_by_role("button", name="Run · 6", exact=True).click()
+    expect(view.get_by_role("status").filter(has_text="Run:")).to_contain_text(
+        "6 jobs queued for 6 of the 10 selected cells; 4 were done, queued or running"
+    )
     nb.kernel.run("await engine.wait(timeout=60)")
     ran = nb.kernel.value("sorted(j.stage_id for j in engine.get_jobs(subject_id=half.id))")
     assert ran == sorted(nb.kernel.value("[s.id for s in STUDIO_PIPELINE]")), ran  # each stage once
-    expect(view.get_by_role("button", name="Run selected · 0 missing")).to_be_disabled()
+    expect(bar.get_by_role("button", name="Run · 0", exact=True)).to_be_disabled()
 
     view.get_by_role("button", name="Rerun done…").click()
     confirm = view.get_by_role("alertdialog", name="Confirm rerun of done stages")
-    expect(confirm).to_contain_text("Redo 10 done stages of 1 selected subject?")
+    expect(confirm).to_contain_text("Redo 10 done stages of 1 subject?")
     nb.screenshot("runs_queue_only_missing_stages_and_reruns_ask_first")
     confirm.get_by_role("button", name="Keep results").click()
     expect(confirm).to_have_count(0)

@@ -1,10 +1,12 @@
-"""cancel_many, retry_many and the run-finished hook."""
+"""cancel_many, retry_many, run_cells, cancel_cells and the run-finished hook."""
 
 from __future__ import annotations
 
-from cohort_helpers import ScriptRunner, setup
+import pytest
+from cohort_helpers import ABC, ScriptRunner, setup
 
-from pbrain_widgets import JobStatus
+from pbrain_widgets import JobStatus, StageStatus
+from pbrain_widgets.errors import InvalidArgumentError, UnknownStageError, UnknownSubjectError
 
 
 async def test_cancel_many_and_retry_many(make_engine):
@@ -30,6 +32,68 @@ async def test_cancel_many_and_retry_many(make_engine):
     await engine.wait(timeout=30)
     assert {j.status for j in engine.get_jobs() if j.attempt == 2} == {JobStatus.COMPLETED}
     assert len([j for j in engine.get_jobs() if j.attempt == 2]) == 6
+
+
+async def test_run_cells_queues_any_set_of_cells_as_one_run(make_engine):
+    engine = make_engine(runner=ScriptRunner())
+    project, subjects = setup(engine)
+    s1, s2, s3 = subjects["s1"].id, subjects["s2"].id, subjects["s3"].id
+    summaries = []
+    engine.on_run_finished(summaries.append)
+    await engine.wait(engine.run_pipeline(project.id, [s1], ["a", "b"]))
+    # s1: a and b done; its c and s2's b are asked for (s2's a comes as a dependency), s3 not at all
+    jobs = engine.run_cells(project.id, [(s1, "a"), (s1, "c"), (s2, "b"), (s2, "b")])
+    assert sorted((j.subject_id, j.stage_id) for j in jobs) == sorted([(s1, "c"), (s2, "a"), (s2, "b")])
+    await engine.wait(timeout=30)
+    assert summaries[-1].action == "run_cells" and len(summaries[-1].job_ids) == 3
+    assert set(engine.get_subject(s3).stage_statuses.values()) == {StageStatus.NOT_RUN}
+    assert engine.get_subject(s2).stage_statuses["c"] is StageStatus.NOT_RUN
+    # rerun_done redoes a done cell; its done dependents become stale once it completes
+    again = engine.run_cells(project.id, [(s1, "a")], rerun_done=True)
+    assert [(j.subject_id, j.stage_id, j.attempt) for j in again] == [(s1, "a", 1)]
+    await engine.wait(timeout=30)
+    statuses = engine.get_subject(s1).stage_statuses
+    assert (statuses["a"], statuses["b"], statuses["c"]) == (
+        StageStatus.DONE,
+        StageStatus.STALE,
+        StageStatus.STALE,
+    )
+
+
+async def test_run_cells_checks_every_cell_before_queueing_any(make_engine):
+    engine = make_engine(runner=ScriptRunner())
+    project, subjects = setup(engine)
+    other = engine.create_project("other", pipeline=ABC)
+    (stranger,) = engine.add_subjects(other.id, ["x1"])
+    s1 = subjects["s1"].id
+    with pytest.raises(UnknownSubjectError, match=stranger.id):
+        engine.run_cells(project.id, [(s1, "a"), (stranger.id, "a")])
+    with pytest.raises(UnknownStageError, match="'zz'"):
+        engine.run_cells(project.id, [(s1, "a"), (s1, "zz")])
+    with pytest.raises(InvalidArgumentError, match="pair"):
+        engine.run_cells(project.id, [(s1, "a"), "ab"])  # type: ignore[list-item]
+    assert engine.get_jobs() == []
+
+
+async def test_cancel_cells_cancels_the_active_jobs_of_the_cells_only(make_engine):
+    runner = ScriptRunner(seconds=30)
+    engine = make_engine(runner=runner, max_concurrent=1)
+    project, subjects = setup(engine, ["s1", "s2"])
+    s1, s2 = subjects["s1"].id, subjects["s2"].id
+    jobs = {(j.subject_id, j.stage_id): j for j in engine.run_pipeline(project.id)}  # s1 a runs
+    with pytest.raises(UnknownSubjectError, match="'nope'"):
+        engine.cancel_cells(project.id, [(s1, "a"), ("nope", "a")])
+    assert engine.get_jobs(status="cancelled") == []  # nothing half-done
+    # s1's a (running) takes its queued b and c with it; s2's c alone; s2's a and b stay
+    result = engine.cancel_cells(project.id, [(s1, "a"), (s2, "c"), (s2, "c")])
+    assert sorted(result.done_ids) == sorted(jobs[k].id for k in [(s1, "a"), (s1, "b"), (s1, "c"), (s2, "c")])
+    assert {j.status for j in engine.get_jobs(subject_id=s2) if j.stage_id != "c"} <= {
+        JobStatus.QUEUED,
+        JobStatus.RUNNING,
+    }
+    assert engine.cancel_cells(project.id, [(s1, "b")]).done == []  # no active job: left alone
+    runner.seconds = 0
+    engine.cancel_all(project.id)
 
 
 async def test_run_finished_once_per_run_with_root_failures(make_engine):

@@ -7,7 +7,7 @@ import asyncio
 
 from widget_helpers import settle
 
-from pbrain_widgets import Engine, JobContext, JobFailed, Pipeline, Runner, SimulatedRunner, Stage
+from pbrain_widgets import Engine, JobContext, JobFailed, JobStatus, Pipeline, Runner, SimulatedRunner, Stage
 from pbrain_widgets.widgets import JobHistory, JobMonitor, ProjectDashboard
 from pbrain_widgets.widgets.feeds.history import REFRESH_SECONDS
 
@@ -84,6 +84,79 @@ async def test_batch_ids_outside_the_scope_are_refused(make_engine, wire):
     assert w.request("prioritize", {"job_ids": [jobs["a"].id], "move": "up"})["error"] == (
         "field 'move' must be one of raise, lower, next; got 'up'"
     )
+
+
+def cell_study(make_engine):
+    """Subjects hold (its import runs until cancelled), a, b; nothing queued yet."""
+    engine: Engine = make_engine(runner=Hold(), max_concurrent=1)
+    project = engine.create_project("cells", pipeline=PIPE)
+    subjects = {s.name: s.id for s in engine.add_subjects(project.id, ["hold", "a", "b"])}
+    return engine, project, subjects
+
+
+async def test_dashboard_cells_run_rerun_and_cancel_with_counts(make_engine, wire):
+    engine, project, ids = cell_study(make_engine)
+    w = wire(ProjectDashboard(engine, project.id))
+    hold, a, b = ids["hold"], ids["a"], ids["b"]
+    # a cell and a column: hold's import (runs), a's fit (its import queued with it), b's fit
+    ran = w.ok("cells", {"action": "run", "cells": [[hold, "import"], [a, "fit"], [b, "fit"], [b, "fit"]]})
+    assert ran == {"action": "run", "cells": 3, "acted": 3, "jobs": 5}
+    cell_jobs = {(j.subject_id, j.stage_id): j for j in engine.get_jobs(project_id=project.id)}
+    assert set(cell_jobs) == {(hold, "import"), (a, "import"), (a, "fit"), (b, "import"), (b, "fit")}
+    # queued cells are not queued twice
+    assert w.ok("cells", {"action": "run", "cells": [[a, "fit"]]}) == {
+        "action": "run",
+        "cells": 1,
+        "acted": 0,
+        "jobs": 0,
+    }
+    # cancel a row: a's import takes its queued fit with it; hold's fit has no job
+    cancelled = w.ok("cells", {"action": "cancel", "cells": [[a, "import"], [a, "fit"], [hold, "fit"]]})
+    assert cancelled == {"action": "cancel", "cells": 3, "acted": 2, "jobs": 2}
+    assert {engine.get_job(cell_jobs[a, s].id).status for s in ("import", "fit")} == {JobStatus.CANCELLED}
+    assert engine.get_job(cell_jobs[hold, "import"].id).status is JobStatus.RUNNING
+    w.ok("cells", {"action": "cancel", "cells": [[hold, "import"]]})
+    await engine.wait(timeout=10)
+    assert engine.get_subject(b).stage_statuses["fit"].value == "done"
+    # run leaves done cells alone; rerun redoes them
+    assert w.ok("cells", {"action": "run", "cells": [[b, "import"], [b, "fit"]]})["jobs"] == 0
+    rerun = w.ok("cells", {"action": "rerun", "cells": [[b, "import"]]})
+    assert rerun == {"action": "rerun", "cells": 1, "acted": 1, "jobs": 1}
+    await engine.wait(timeout=10)
+    assert engine.get_subject(b).stage_statuses["fit"].value == "stale"
+
+
+async def test_dashboard_cells_are_checked_and_scoped_before_anything_is_done(make_engine, wire):
+    engine, project, ids = cell_study(make_engine)
+    other = engine.create_project("other", pipeline=PIPE)
+    (x,) = engine.add_subjects(other.id, ["hold-x"])
+    foreign = engine.run_stage(other.id, x.id, "import")  # runs until cancelled
+    w = wire(ProjectDashboard(engine, project.id))
+    a = ids["a"]
+    for action in ("run", "rerun", "cancel"):
+        # a subject of another project, named, with this project's subjects as the valid ones
+        reply = w.request("cells", {"action": action, "cells": [[a, "import"], [x.id, "import"]]})
+        assert not reply["ok"] and f"unknown subject id {x.id!r}" in reply["error"], reply
+        assert a in reply["error"] and x.id not in reply["error"].split("valid")[1]
+        reply = w.request("cells", {"action": action, "cells": [[a, "import"], [a, "nope"]]})
+        assert not reply["ok"] and "unknown stage id 'nope'" in reply["error"], reply
+    assert engine.get_jobs(project_id=project.id) == []  # nothing half-done
+    assert engine.get_job(foreign.id).status is JobStatus.RUNNING
+    refused = {
+        "field 'action' must be one of run, rerun, cancel; got 'delete'": {"action": "delete", "cells": []},
+        "field 'cells' must hold lists of 2 strings": {"action": "run", "cells": [[a]]},
+        "field 'cells' must hold lists of 2 strings (non-empty": {"action": "run", "cells": [[a, ""]]},
+        "field 'cells' must be a list of at most 20000 lists of 2 strings": {
+            "action": "run",
+            "cells": [[a, "import"]] * 20_001,
+        },
+        "'cells' needs the field 'action'": {"cells": [[a, "import"]]},
+    }
+    for message, payload in refused.items():
+        reply = w.request("cells", payload)
+        assert not reply["ok"] and message in reply["error"], (message, reply)
+    assert engine.get_jobs(project_id=project.id) == []
+    engine.cancel(foreign.id)
 
 
 async def test_finished_runs_travel_once_in_a_patch(make_engine, wire):

@@ -1,6 +1,6 @@
 // ProjectDashboard: subjects x stages grid, run controls, batch selection, the opened subject.
 
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 import { Badge } from "../components/Badge";
 import { FocusChip } from "../components/FocusChip";
 import { Icon, QcMark, STAGE_ICONS, STAGE_LABELS, StatusMark } from "../components/Icons";
@@ -17,10 +17,11 @@ import {
   planStages,
   projectReducer,
   type SubjectFilter,
-  selectRows,
   stageTotals,
   subjectMatches,
 } from "../state/project";
+import { cellKey, cellPairs, coverage, EMPTY_SELECTION, planCells, selectionReducer } from "../state/selection";
+import { MAX_BATCH_CELLS, type CellsDone, type CellsPayload } from "../protocol";
 import { qcReducer } from "../state/qc";
 import { subjectReducer } from "../state/subject";
 import type { SyncClient } from "../sync";
@@ -95,7 +96,8 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const state = useStore(client.store);
   const link = useStore(client.link);
   const live = useCanAct(client);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [selection, select] = useReducer(selectionReducer, EMPTY_SELECTION);
+  const [batchConfirm, setBatchConfirm] = useState<"rerun" | "cancel" | null>(null);
   const [excluded, setExcluded] = useState<Set<string>>(new Set());
   const anchor = useRef<number | null>(null);
   const [notice, say, dismiss] = useNotice();
@@ -105,6 +107,15 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const [openStage, setOpenStage] = useState<string | null>(null);
   const overflow = useOverflow();
   const detailRef = useRef<HTMLDivElement>(null);
+  const barRef = useRef<HTMLDivElement>(null);
+  const barFocused = useRef(false);
+  useEffect(() => {
+    // the focused Run / Rerun / Cancel became disabled when the cells changed: stay on the bar
+    const bar = barRef.current;
+    const at = document.activeElement as HTMLButtonElement | null;
+    if (!bar || !barFocused.current || (at && at !== document.body && !(bar.contains(at) && at.disabled))) return;
+    bar.querySelector<HTMLElement>("button:not(:disabled)")?.focus();
+  });
   const templatesPopover = useDismissable();
   const project = state.parts.project;
   const focus = state.parts.focus;
@@ -120,6 +131,11 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const ids = useMemo(() => subjects.map((s) => s.id), [subjects]);
   const sizes = useMemo(() => ids.map(() => ROW_HEIGHT), [ids]);
   const openSubject = state.parts.subject?.subject?.id ?? null;
+  const stageKey = stages.map((s) => s.id).join(",");
+  useEffect(() => {
+    // a changed pipeline drops the selected cells of stages that are gone
+    select({ type: "keep", subjects: allSubjects.map((s) => s.id), stages: stages.map((s) => s.id) });
+  }, [stageKey, allSubjects.length]);
   useEffect(() => {
     // a cell's job and log appear under the grid: bring them into view
     if (openStage && openSubject) detailRef.current?.querySelector(".pw-stage-detail")?.scrollIntoView?.({ block: "nearest" });
@@ -138,11 +154,67 @@ export function ProjectDashboard({ client }: { client: Client }) {
     minWidth: `${CHECK_WIDTH + nameWidth + DATA_WIDTH + columnStages.length * STAGE_MIN_WIDTH + RUN_WIDTH}px`,
   };
   const active = activeTotal(project);
-  const allSelected = ids.length > 0 && ids.every((id) => selected.has(id));
-  const selectedPlan = planRun(project, selected, chosen);
+  const picked = selection.cells;
+  const rowKeys = (subjectId: string) => columnIds.map((st) => cellKey(subjectId, st));
+  const shownKeys = ids.flatMap(rowKeys);
+  const allCoverage = coverage(picked, shownKeys);
+  const cellPlan = planCells(allSubjects, stages, picked);
   const allPlan = planRun(project, null, chosen);
-  const rerunPlan = selected.size ? selectedPlan : allPlan;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const were = (n: number) => `${n} ${n === 1 ? "was" : "were"}`;
+  const tooMany = picked.size > MAX_BATCH_CELLS;
+  const rerunnable = cellPlan.missing + cellPlan.done;
+
+  /** Run, rerun or cancel the selected cells; the kernel says what it did. */
+  const act = (action: CellsPayload["action"]) => {
+    setBatchConfirm(null);
+    keepFocus();
+    client
+      .request("cells", { action, cells: cellPairs(picked) })
+      .then((r: CellsDone) => {
+        keepFocus();
+        const outside = r.jobs - r.acted;
+        if (action === "cancel") {
+          say(
+            `Cancel: ${plural(r.jobs, "job")} cancelled for ${r.acted} of the ${plural(r.cells, "selected cell")}` +
+              (outside > 0 ? ` (${outside} queued ${outside === 1 ? "job depends" : "jobs depend"} on them)` : "") +
+              `; ${were(r.cells - r.acted)} not queued or running`,
+            "ok",
+          );
+        } else {
+          say(
+            `${action === "run" ? "Run" : "Rerun"}: ${plural(r.jobs, "job")} queued for ${r.acted} of the ${plural(r.cells, "selected cell")}` +
+              (outside > 0 ? ` (${outside} for dependencies outside the selection)` : "") +
+              `; ${were(r.cells - r.acted)} ${action === "run" ? "done, queued or running" : "queued or running"}`,
+            "ok",
+          );
+        }
+      })
+      .catch((e: Error) => say(failure(action === "cancel" ? "cancel the selected cells" : "run the selected cells", e, link), "error"));
+  };
+  /** A pressed button that goes away or is disabled drops the keyboard's focus on the page's
+   * body: put it back on the selection's bar (or Clear). */
+  const keepFocus = () =>
+    setTimeout(() => {
+      if (document.activeElement && document.activeElement !== document.body) return;
+      barRef.current?.querySelector<HTMLElement>("button:not(:disabled)")?.focus();
+    });
+  const closeConfirm = () => {
+    setBatchConfirm(null);
+    keepFocus();
+  };
+  const pickCell = (e: MouseEvent | KeyboardEvent, subjectId: string, stageId: string) => {
+    if (e.shiftKey) select({ type: "range", subject: subjectId, stage: stageId, subjects: ids, stages: columnIds });
+    else select({ type: "toggle", subject: subjectId, stage: stageId });
+  };
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === "Escape" && picked.size) {
+      e.preventDefault();
+      e.stopPropagation(); // JupyterLab would leave edit mode
+      setBatchConfirm(null);
+      select({ type: "clear" });
+    }
+  };
 
   /** Queue the chosen stages that are not done (done ones too with `rerunDone`). */
   const run = (subjectIds: string[] | null, what: string, rerunDone = false) => {
@@ -170,7 +242,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
     });
 
   return (
-    <section class="pw-root pw-dashboard" data-ready="true" aria-label={`Project ${project.project.name}`}>
+    <section class="pw-root pw-dashboard" data-ready="true" aria-label={`Project ${project.project.name}`} onKeyDown={onKeyDown}>
       <header class="pw-header">
         <h3 class="pw-title">{project.project.name}</h3>
         <span data-testid="active-jobs" data-count={active}>
@@ -198,20 +270,11 @@ export function ProjectDashboard({ client }: { client: Client }) {
           link={link}
           live={live}
           stageIds={chosen}
-          subjectIds={[...selected]}
+          subjectIds={cellPlan.subjects}
           labels={Object.fromEntries(stages.map((s) => [s.id, s.label]))}
           say={say}
           popover={templatesPopover}
         />
-        <button
-          type="button"
-          class="pw-btn"
-          disabled={!live || !selectedPlan.missing}
-          title="Queue the chosen stages of the selected subjects that are not done; done stages keep their results"
-          onClick={() => run([...selected], "Run selected")}
-        >
-          {`Run selected · ${selectedPlan.missing} missing`}
-        </button>
         <button
           type="button"
           class="pw-btn pw-btn-primary"
@@ -224,7 +287,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
         <button
           type="button"
           class="pw-btn"
-          disabled={!live || !rerunPlan.done}
+          disabled={!live || !allPlan.done}
           aria-expanded={confirmRerun}
           title="Compute done stages again (asks first)"
           onClick={() => setConfirmRerun((c) => !c)}
@@ -235,19 +298,103 @@ export function ProjectDashboard({ client }: { client: Client }) {
       {confirmRerun && (
         <div class="pw-confirm pw-confirm-bar" role="alertdialog" aria-label="Confirm rerun of done stages">
           <span>
-            {`Redo ${plural(rerunPlan.done, "done stage")} of ${plural(rerunPlan.doneSubjects, selected.size ? "selected subject" : "subject")}? Their results are computed again${rerunPlan.missing ? `, and ${rerunPlan.missing} missing stages run` : ""}.`}
+            {`Redo ${plural(allPlan.done, "done stage")} of ${plural(allPlan.doneSubjects, "subject")}? Their results are computed again${allPlan.missing ? `, and ${allPlan.missing} missing stages run` : ""}.`}
           </span>
           <button
             type="button"
             class="pw-btn pw-btn-danger"
             disabled={!live}
-            onClick={() => run(selected.size ? [...selected] : null, "Rerun", true)}
+            onClick={() => run(null, "Rerun", true)}
           >
-            {`Redo ${plural(rerunPlan.done, "stage")}`}
+            {`Redo ${plural(allPlan.done, "stage")}`}
           </button>
           <button type="button" class="pw-btn" onClick={() => setConfirmRerun(false)}>
             Keep results
           </button>
+        </div>
+      )}
+      {picked.size > 0 && (
+        <div
+          class="pw-batch pw-cell-batch"
+          role="toolbar"
+          aria-label="Selected cells"
+          ref={barRef}
+          onFocusIn={() => (barFocused.current = true)}
+          onFocusOut={(e) => {
+            // leaving for elsewhere, not a button of the bar that was disabled under the focus
+            const to = e.relatedTarget as Node | null;
+            if (to ? !barRef.current?.contains(to) : !(e.target as HTMLButtonElement).disabled) barFocused.current = false;
+          }}
+        >
+          <span data-testid="cells-selected" data-count={picked.size}>
+            <strong>{plural(picked.size, "cell")} selected</strong>
+          </span>
+          <button type="button" class="pw-link" onClick={() => select({ type: "clear" })} title="Clear the selection (Escape)">
+            Clear
+          </button>
+          <span class="pw-muted pw-small" id={`${client.viewId}-cells-plan`}>
+            {tooMany
+              ? `more than ${MAX_BATCH_CELLS} cells: use Run all or the engine from Python`
+              : `${cellPlan.missing} to run · ${cellPlan.done} done · ${cellPlan.active} queued or running`}
+          </span>
+          <span class="pw-spacer" />
+          <button
+            type="button"
+            class="pw-btn pw-btn-primary"
+            disabled={!live || tooMany || !cellPlan.missing}
+            aria-describedby={`${client.viewId}-cells-plan`}
+            title={cellPlan.missing ? "Queue the selected cells that are not done, with their dependencies that are not done" : "Nothing to run: every selected cell is done, queued or running (Rerun redoes done ones)"}
+            onClick={() => act("run")}
+          >
+            {`Run · ${cellPlan.missing}`}
+          </button>
+          <button
+            type="button"
+            class="pw-btn"
+            disabled={!live || tooMany || !rerunnable}
+            aria-expanded={batchConfirm === "rerun"}
+            aria-describedby={`${client.viewId}-cells-plan`}
+            title={rerunnable ? "Run the selected cells again, done ones too (asks first)" : "Nothing to rerun: every selected cell is queued or running"}
+            onClick={() => setBatchConfirm((c) => (c === "rerun" ? null : "rerun"))}
+          >
+            {`Rerun · ${rerunnable}…`}
+          </button>
+          <button
+            type="button"
+            class="pw-btn"
+            disabled={!live || tooMany || !cellPlan.active}
+            aria-expanded={batchConfirm === "cancel"}
+            aria-describedby={`${client.viewId}-cells-plan`}
+            title={cellPlan.active ? "Cancel the jobs of the selected cells that are queued or running (asks first)" : "Nothing to cancel: no selected cell is queued or running"}
+            onClick={() => setBatchConfirm((c) => (c === "cancel" ? null : "cancel"))}
+          >
+            {`Cancel · ${cellPlan.active}…`}
+          </button>
+          {batchConfirm === "rerun" && (
+            <span class="pw-confirm pw-batch-confirm" role="alertdialog" aria-label="Confirm rerun of the selected cells">
+              <span>
+                {`Rerun ${rerunnable} of the ${plural(cellPlan.total, "selected cell")}? ${plural(cellPlan.done, "done result")} will be redone and ${plural(cellPlan.staleDownstream, "done result")} downstream ${cellPlan.staleDownstream === 1 ? "becomes" : "become"} stale.` +
+                  (cellPlan.active ? ` ${cellPlan.active} queued or running are left as they are.` : "")}
+              </span>
+              <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={() => act("rerun")}>
+                {`Rerun ${plural(rerunnable, "cell")}`}
+              </button>
+              <button type="button" class="pw-btn" onClick={closeConfirm}>
+                Keep results
+              </button>
+            </span>
+          )}
+          {batchConfirm === "cancel" && (
+            <span class="pw-confirm pw-batch-confirm" role="alertdialog" aria-label="Confirm cancel of the selected cells">
+              <span>{`Cancel ${plural(cellPlan.active, "job")} of the ${plural(cellPlan.total, "selected cell")}? ${cellPlan.total - cellPlan.active} ${cellPlan.total - cellPlan.active === 1 ? "is" : "are"} not queued or running.`}</span>
+              <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={() => act("cancel")}>
+                {`Cancel ${plural(cellPlan.active, "job")}`}
+              </button>
+              <button type="button" class="pw-btn" onClick={closeConfirm}>
+                Keep them
+              </button>
+            </span>
+          )}
         </div>
       )}
       <Notice notice={notice} onDismiss={dismiss} />
@@ -302,23 +449,36 @@ export function ProjectDashboard({ client }: { client: Client }) {
                     <span role="columnheader" class="pw-sticky-0">
                       <input
                         type="checkbox"
-                        aria-label="Select all subjects"
-                        checked={allSelected}
+                        aria-label="Select every cell shown"
+                        checked={allCoverage === "all"}
                         ref={(el) => {
-                          if (el) el.indeterminate = selected.size > 0 && !allSelected;
+                          if (el) el.indeterminate = allCoverage === "some";
                         }}
-                        onChange={() => setSelected(allSelected ? new Set() : new Set(ids))}
+                        onChange={() => select({ type: "rows", subjects: ids, stages: columnIds, on: allCoverage !== "all" })}
                       />
                     </span>
                     <span role="columnheader" class="pw-sticky-1">
                       Subject
                     </span>
                     <span role="columnheader">Data</span>
-                    {columnStages.map((s) => (
-                      <span role="columnheader" class="pw-stage-head" key={s.id} title={s.label} data-stage-id={s.id}>
-                        {s.label}
-                      </span>
-                    ))}
+                    {columnStages.map((s) => {
+                      const col = coverage(picked, ids.map((id) => cellKey(id, s.id)));
+                      return (
+                        <span role="columnheader" class="pw-stage-head" key={s.id} title={s.label} data-stage-id={s.id}>
+                          <input
+                            type="checkbox"
+                            class="pw-col-check"
+                            aria-label={`Select stage ${s.label}`}
+                            checked={col === "all"}
+                            ref={(el) => {
+                              if (el) el.indeterminate = col === "some";
+                            }}
+                            onChange={() => select({ type: "column", stage: s.id, subjects: ids })}
+                          />
+                          <span class="pw-stage-name">{s.label}</span>
+                        </span>
+                      );
+                    })}
                     <span role="columnheader" class="pw-sr">
                       Run
                     </span>
@@ -376,15 +536,21 @@ export function ProjectDashboard({ client }: { client: Client }) {
                 const busy = (project.active[s.id] ?? 0) > 0;
                 const missing = planStages(stages, s.statuses, chosen).missing.length;
                 const percents = project.progress[s.id] ?? {};
+                const row = coverage(picked, rowKeys(s.id));
                 return (
                   <div class="pw-grid-row" role="row" key={s.id} aria-rowindex={i + 3} style={{ ...rowStyle, height: `${ROW_HEIGHT}px` }}>
                     <span role="gridcell" class="pw-sticky-0">
                       <input
                         type="checkbox"
                         aria-label={`Select ${s.name}`}
-                        checked={selected.has(s.id)}
+                        checked={row === "all"}
+                        ref={(el) => {
+                          if (el) el.indeterminate = row === "some";
+                        }}
                         onClick={(e) => {
-                          setSelected(selectRows(ids, selected, i, anchor.current, e.shiftKey));
+                          const from = e.shiftKey && anchor.current != null ? Math.min(anchor.current, i) : i;
+                          const to = e.shiftKey && anchor.current != null ? Math.max(anchor.current, i) : i;
+                          select({ type: "rows", subjects: ids.slice(from, to + 1), stages: columnIds, on: row !== "all" });
                           anchor.current = i;
                         }}
                       />
@@ -403,13 +569,25 @@ export function ProjectDashboard({ client }: { client: Client }) {
                       const here = openSubject === s.id && openStage === st.id;
                       const rated = state.parts.qc.ratings[s.id]?.[st.id]?.rating;
                       const said = `${s.name}, ${st.label}: ${STAGE_LABELS[status]}${rated ? `, QC ${rated}` : ""}`;
+                      const on = picked.has(cellKey(s.id, st.id));
                       return (
-                        <span role="gridcell" key={st.id} class="pw-cell" data-subject-id={s.id} data-stage-id={st.id} data-status={status} data-qc={rated ?? ""} aria-selected={here}>
+                        <span role="gridcell" key={st.id} class="pw-cell" data-subject-id={s.id} data-stage-id={st.id} data-status={status} data-qc={rated ?? ""} aria-selected={on}>
                           <button
                             type="button"
-                            class={`pw-cell-btn${here ? " pw-selected" : ""}`}
-                            title={`${said}${percent !== undefined ? ` (${percent}%)` : ""} — open its latest job and log`}
-                            onClick={() => open(s.id, st.id)}
+                            class={`pw-cell-btn${here ? " pw-selected" : ""}${on ? " pw-picked" : ""}`}
+                            aria-current={here ? "true" : undefined}
+                            aria-keyshortcuts="Space Control+Enter"
+                            title={`${said}${percent !== undefined ? ` (${percent}%)` : ""}${on ? ", selected" : ""} — open its latest job and log; Ctrl/⌘-click or Space selects it, Shift-click a range`}
+                            onClick={(e) => {
+                              if (e.ctrlKey || e.metaKey || e.shiftKey) pickCell(e, s.id, st.id);
+                              else open(s.id, st.id);
+                            }}
+                            onKeyDown={(e) => {
+                              if (e.key === " " || (e.key === "Enter" && (e.ctrlKey || e.metaKey))) {
+                                e.preventDefault(); // a button would click on Space's keyup
+                                pickCell(e, s.id, st.id);
+                              }
+                            }}
                           >
                             <StatusMark status={status} label={said} />
                             {rated && <QcMark rating={rated} />}

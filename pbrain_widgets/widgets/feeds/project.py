@@ -9,6 +9,7 @@ from ...engine import Engine, Job, JobStatus, StageStatus, StatusUpdate, Subject
 from ...engine.templates import RunTemplate
 from ..feed import Feed, Handler
 from ..protocol import (
+    CellsDone,
     ProjectPatch,
     ProjectSnapshot,
     Queued,
@@ -166,6 +167,7 @@ class ProjectFeed(Feed):
     def actions(self) -> dict[str, Handler]:
         return {
             "run_pipeline": self._run_pipeline,
+            "cells": self._cells,
             "templates": lambda _p: self._templates(),
             "save_template": self._save_template,
             "run_template": self._run_template,
@@ -201,6 +203,22 @@ class ProjectFeed(Feed):
             self.project_id, payload["subject_ids"], payload["stage_ids"], rerun_done=rerun_done
         )
         return {"jobs": len(jobs)}
+
+    def _cells(self, payload: dict[str, Any]) -> CellsDone:
+        """Run, rerun or cancel cells of this project's grid (the engine checks every cell
+        against this project before it acts on any)."""
+        cells: list[tuple[str, str]] = payload["cells"]
+        action = payload["action"]
+        named = set(cells)
+        if action == "cancel":
+            cancelled = self.engine.cancel_cells(self.project_id, cells).done
+            acted = {(j.subject_id, j.stage_id) for j in cancelled} & named
+            return {"action": action, "cells": len(named), "acted": len(acted), "jobs": len(cancelled)}
+        before = {j.id for j in self.engine.get_jobs(project_id=self.project_id, status=_ACTIVE)}
+        jobs = self.engine.run_cells(self.project_id, cells, rerun_done=action == "rerun")
+        queued = [j for j in jobs if j.id not in before]
+        acted = {(j.subject_id, j.stage_id) for j in queued} & named
+        return {"action": action, "cells": len(named), "acted": len(acted), "jobs": len(queued)}
 
 
 def _details(row: SubjectRow) -> tuple[object, ...]:
