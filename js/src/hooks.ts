@@ -1,6 +1,7 @@
 // Preact hooks over the sync layer: state subscription, a ticking clock, log watching.
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import type { RefObject } from "preact";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { canAct } from "./link";
 import { fromTail, prependLines, type LogsState } from "./state/logs";
 import type { Store } from "./store";
@@ -26,6 +27,29 @@ export function useNow(ms = 1000, ticking = true): number {
     return () => clearInterval(timer);
   }, [ms, ticking]);
   return now;
+}
+
+/**
+ * A length in px that the stylesheet gives `ref`'s element as the custom property `name` (e.g. a
+ * row height that a container query changes), read again whenever the element's size changes;
+ * `fallback` where no stylesheet or ResizeObserver is (a test DOM). `ready`: the element exists.
+ */
+export function useCssPixels(ref: RefObject<HTMLElement | null>, name: string, fallback: number, ready: boolean): number {
+  const [value, setValue] = useState(fallback);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return undefined;
+    const read = () => {
+      const px = Number.parseFloat(getComputedStyle(el).getPropertyValue(name));
+      setValue(px > 0 ? px : fallback);
+    };
+    read();
+    if (typeof ResizeObserver === "undefined") return undefined;
+    const observer = new ResizeObserver(read);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ready, name, fallback]);
+  return value;
 }
 
 /** Whether this view's kernel acts now: its clocks tick and its buttons work (see link.ts). */

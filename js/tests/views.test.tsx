@@ -104,6 +104,34 @@ describe("views in a DOM", () => {
     expect(el.querySelector(".pw-card")?.textContent).toContain("Cancel");
   });
 
+  it("JobMonitor rows take the height the stylesheet gives them, again when the view is resized", async () => {
+    // a container query changes --pw-job-row-height; the view reads it when its list resizes
+    const style = document.createElement("style");
+    style.textContent = ".pw-jobs { --pw-job-row-height: 40px; }";
+    document.head.appendChild(style);
+    const resized: (() => void)[] = [];
+    vi.stubGlobal("ResizeObserver", class {
+      constructor(private cb: () => void) {}
+      observe() {
+        resized.push(this.cb);
+      }
+      disconnect() {}
+    });
+    try {
+      const { model, el } = await mount({ _view_kind: "job_monitor" });
+      await model.reply("snapshot", { rev: 0, t: 0, parts: { jobs: { jobs: table([job(1, "running"), job(2, "queued"), job(3)]), subjects: {}, stages: {} }, logs: { tails: {} } } });
+      const heights = () => Array.from(el.querySelectorAll<HTMLElement>(".pw-card"), (c) => c.style.height);
+      expect(heights()).toEqual(["40px", "40px", "40px"]);
+      expect(resized.length).toBe(1);
+      style.textContent = ".pw-jobs { --pw-job-row-height: 28px; }";
+      await act(() => resized[0]());
+      expect(heights()).toEqual(["28px", "28px", "28px"]);
+    } finally {
+      vi.unstubAllGlobals();
+      style.remove();
+    }
+  });
+
   it("LogStream shows its tail as text and waits politely when empty", async () => {
     const { model, el } = await mount({ _view_kind: "log_stream", job_id: "j1" });
     const lines: LogLine[] = [[1, 0, "ERROR", EVIL]];

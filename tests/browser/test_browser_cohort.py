@@ -9,7 +9,7 @@ from lab_notebook import ARTIFACTS
 from playwright.sync_api import Locator, Page, expect
 from test_browser_dark_theme import change_theme, wait_for_theme
 from test_browser_trust import COLLAPSE_PANELS
-from widget_dom import card, dashboard, job_monitor, tab
+from widget_dom import assert_shown_in_full, card, dashboard, job_monitor, tab
 
 MONITOR_CELL = "from pbrain_widgets.widgets import JobMonitor\nJobMonitor(engine, project.id)"
 # a default JupyterLab has no window.jupyterapp (this test server exposes it for other tests)
@@ -355,12 +355,21 @@ def test_cohort_screenshots_light_and_dark_at_600_and_1400_px(notebook):
         "job_history": ".pw-history",
         "dashboard_templates": ".pw-dashboard",
     }
+    # the ready queued jobs in start order, with their stage's name (none has a priority here)
+    order = nb.kernel.value(
+        "[(i, MINI_PIPELINE[engine.get_job(i).stage_id].label) for i in engine.queue_order(project.id)]"
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     for theme in ("JupyterLab Light", "JupyterLab Dark"):
         change_theme(nb.page, theme)
         for width in (600, 1400):
             nb.page.set_viewport_size({"width": width, "height": 1000})
             nb.page.evaluate(COLLAPSE_PANELS)
+            for place, (job_id, stage) in enumerate(order, start=1):  # at 1400 px as at 600 px
+                assert_shown_in_full(card(monitor, job_id).locator(".pw-stage-name"), stage)
+                assert_shown_in_full(
+                    card(monitor, job_id).locator(".pw-queue-cell [data-place]"), f"#{place} in queue"
+                )
             for name, selector in widgets.items():
                 target = nb.page.locator(selector).first
                 target.scroll_into_view_if_needed()

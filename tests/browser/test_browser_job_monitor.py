@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 
 import psutil
 from page_probes import long_tasks, record_long_tasks
 from playwright.sync_api import expect
-from widget_dom import all_cards, card, detail, job_monitor, rendered_cards, short_id, tab, tab_count
+from test_browser_trust import COLLAPSE_PANELS
+from widget_dom import (
+    all_cards,
+    assert_shown_in_full,
+    card,
+    detail,
+    job_monitor,
+    next_frame,
+    rendered_cards,
+    short_id,
+    tab,
+    tab_count,
+)
 
 MONITOR_CELL = "from pbrain_widgets.widgets import JobMonitor\nJobMonitor(engine, project.id)"
 
@@ -256,3 +269,91 @@ def test_two_thousand_jobs_stay_responsive(notebook, report_figure):
     )
     assert 0 < max_cards < 200
     assert len(rendered_cards(monitor)) < 200
+
+
+def test_at_600_px_stage_names_and_queue_places_read_in_full(notebook):
+    """In a 600 px window each job takes two lines: the longest p-brain stage name and a queued
+    job's place in the queue (with its priority) read in full, an attempt note gives way first;
+    the list's rows stack without overlap, open from the keyboard, and are one line again at
+    1400 px."""
+    nb = notebook(
+        [
+            """
+            names = ["flaky", "hold", "q-1", "q-2", "q-3"]
+            runner = ScriptedRunner({"flaky": "fail", "hold": "hang"}, steps=1, step_seconds=0)
+            engine = Engine(db_path=":memory:", runner=runner, max_concurrent=1)
+            pipeline = Pipeline([Stage("modelling", "Pharmacokinetic Modelling")], name="long names")
+            project = engine.create_project("narrow", pipeline=pipeline)
+            subjects = {s.name: s for s in engine.add_subjects(project.id, names)}
+            jobs = {n: engine.run_stage(project.id, subjects[n].id, "modelling") for n in names}
+            while engine.get_job(jobs["hold"].id).status.value != "running":
+                await asyncio.sleep(0.05)
+            jobs["flaky"] = engine.retry(jobs["flaky"].id)
+            """,
+            MONITOR_CELL,
+        ]
+    )
+    ids = nb.kernel.value("{n: j.id for n, j in jobs.items()}")
+    monitor = job_monitor(nb.page)
+    nb.page.set_viewport_size({"width": 600, "height": 1000})
+    nb.page.evaluate(COLLAPSE_PANELS)
+    tab(monitor, "queued").click()
+
+    monitor.get_by_role("button", name="Run Pharmacokinetic Modelling for q-3 next").click()
+
+    expect(card(monitor, ids["q-3"])).to_contain_text("#1 in queue · priority +1")
+    assert nb.kernel.value("engine.queue_order(project.id)") == [
+        ids[n] for n in ("q-3", "q-1", "q-2", "flaky")
+    ]
+    places = {
+        "q-3": "#1 in queue · priority +1",
+        "q-1": "#2 in queue",
+        "q-2": "#3 in queue",
+        "flaky": "#4 in queue",
+    }
+    for name, place in places.items():
+        row = card(monitor, ids[name])
+        assert_shown_in_full(row.locator(".pw-stage-name"), "Pharmacokinetic Modelling")
+        assert_shown_in_full(row.locator(".pw-queue-cell [data-place]"), place)
+        assert_shown_in_full(row.locator(".pw-col-subject"), name)
+    expect(card(monitor, ids["flaky"]).locator(".pw-attempt-note")).to_have_text(
+        "· attempt 2 — retried after failure"
+    )
+    nb.screenshot("job_monitor_queue_at_600_px")
+
+    def tops() -> list[tuple[float, float]]:
+        boxes = [c.bounding_box() for c in monitor.locator(".pw-card").all()]
+        return [(b["y"], b["height"]) for b in boxes]
+
+    def stacked() -> None:
+        shown = tops()
+        assert all(abs(y + h - after) < 1 for (y, h), (after, _) in itertools.pairwise(shown)), shown
+
+    rows = monitor.locator(".pw-card")
+    expect(rows).to_have_count(4)
+    stacked()
+    two_lines = rows.first.bounding_box()["height"]
+    assert two_lines >= 36, two_lines  # room for two lines of text
+    assert rows.first.evaluate("(r) => r.querySelector('.pw-job-row').scrollHeight <= r.clientHeight")
+    toggle = card(monitor, ids["q-3"]).get_by_role(
+        "button", name="Details of Pharmacokinetic Modelling for q-3"
+    )
+    toggle.focus()
+    nb.page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    queue = card(monitor, ids["q-3"]).locator(".pw-details dt", has_text=re.compile("^Queue$"))
+    expect(queue.locator("xpath=following-sibling::dd[1]")).to_have_text("#1 in queue · priority +1")
+    next_frame(nb.page)
+    stacked()  # the open card's height counts its two-line row
+    nb.page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+
+    nb.page.set_viewport_size({"width": 1400, "height": 1000})
+
+    nb.page.wait_for_function(
+        "(el) => el.getBoundingClientRect().height <= 28", arg=rows.first.element_handle(), timeout=10_000
+    )
+    next_frame(nb.page)
+    stacked()
+    assert_shown_in_full(card(monitor, ids["q-3"]).locator(".pw-queue-cell [data-place]"), places["q-3"])
+    nb.kernel.run("engine.cancel_all()")

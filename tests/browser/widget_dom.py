@@ -107,3 +107,27 @@ def all_cards(monitor: Locator) -> list[Card]:
 def next_frame(page: Page) -> None:
     """Wait until the page has drawn two more frames (pending renders are done)."""
     page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+CUT_OR_WHOLE = """(el) => {
+    const cell = el.closest('.pw-job-row > *') ?? el;
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const text = range.getBoundingClientRect();
+    const box = el.getBoundingClientRect();
+    const room = cell.getBoundingClientRect();
+    return {
+        text: el.innerText,
+        scroll: el.scrollWidth,
+        client: el.clientWidth,
+        // a text wider than its box by a fraction of a pixel already ends in an ellipsis
+        whole: el.scrollWidth <= el.clientWidth && text.width <= box.width + 0.001
+            && text.left >= room.left - 0.5 && text.right <= room.right + 0.5,
+    };
+}"""
+
+
+def assert_shown_in_full(locator: Locator, value: str) -> None:
+    """The element shows ``value``, all of it: no ellipsis, nothing beyond its table cell's edge."""
+    seen = locator.evaluate(CUT_OR_WHOLE)
+    assert seen["text"] == value and seen["whole"], (value, seen)

@@ -10,6 +10,8 @@ import { formatBytes, formatClock, formatDateTime, formatDuration, formatEta, fo
 import type { LogWindow } from "../state/logs";
 import type { JobRow, LogLine } from "../types";
 
+/** A row's height where the stylesheet cannot be read (a test DOM); styles.css sets the one
+ * drawn (`--pw-job-row-height`: one line wide, two lines in a narrow output). */
 export const ROW_HEIGHT = 28;
 
 /** How a view changes a queued job's priority (the kernel's `prioritize` moves). */
@@ -18,8 +20,8 @@ const DETAILS_HEIGHT = 150;
 const LOG_MAX_HEIGHT = 260;
 
 /** The height of an open card whose log has `lines` lines (its log box grows with them). */
-export function expandedHeight(lines: number): number {
-  return ROW_HEIGHT + DETAILS_HEIGHT + LOG_TOOLS_HEIGHT + logBoxHeight(lines, LOG_MAX_HEIGHT) + 14;
+export function expandedHeight(lines: number, rowHeight = ROW_HEIGHT): number {
+  return rowHeight + DETAILS_HEIGHT + LOG_TOOLS_HEIGHT + logBoxHeight(lines, LOG_MAX_HEIGHT) + 14;
 }
 
 interface Props {
@@ -27,6 +29,8 @@ interface Props {
   stage: string;
   subject: string;
   now: number;
+  /** The height of a closed row (two lines in a narrow output). */
+  rowHeight: number;
   /** The kernel acts: actions enabled, ETA shown (a stale ETA is worse than none). */
   live: boolean;
   expanded: boolean;
@@ -71,7 +75,7 @@ function QueueCell({ job, place, label, live, onPriority }: { job: JobRow; place
     ["lower", "▼", `Lower the priority of ${label}`],
   ];
   return (
-    <span class="pw-queue-cell" title={note}>
+    <span class="pw-col-progress pw-queue-cell" title={note}>
       <span class="pw-ellipsis pw-muted" data-place={place ?? ""}>
         {note}
       </span>
@@ -88,7 +92,7 @@ function QueueCell({ job, place, label, live, onPriority }: { job: JobRow; place
 function Progress({ job, label }: { job: JobRow; label: string }) {
   if (job.status === "running") {
     return (
-      <span class="pw-progress-cell" title={job.current_step}>
+      <span class="pw-col-progress pw-progress-cell" title={job.current_step}>
         <ProgressBar value={job.progress} label={label} />
         <span class="pw-pct">{formatPercent(job.progress)}</span>
         <span class="pw-step pw-muted">{job.current_step}</span>
@@ -98,13 +102,13 @@ function Progress({ job, label }: { job: JobRow; label: string }) {
   const text = job.error ?? (job.status === "completed" ? "" : job.current_step);
   // a cancelled job (or one skipped because a dependency failed or was cancelled) is not an error
   return (
-    <span class={job.status === "failed" ? "pw-error-text" : "pw-muted"} title={text}>
+    <span class={`pw-col-progress ${job.status === "failed" ? "pw-error-text" : "pw-muted"}`} title={text}>
       {text}
     </span>
   );
 }
 
-export function JobCard({ job, stage, subject, now, live, expanded, earlier, superseded, log, onToggle, onAction, selected, onSelect, place, onPriority, loadOlder, reloadTail, fetchPage }: Props) {
+export function JobCard({ job, stage, subject, now, rowHeight, live, expanded, earlier, superseded, log, onToggle, onAction, selected, onSelect, place, onPriority, loadOlder, reloadTail, fetchPage }: Props) {
   const active = job.status === "queued" || job.status === "running";
   const retryable = (job.status === "failed" || job.status === "cancelled") && !superseded;
   const note = attemptNote(job, earlier);
@@ -119,7 +123,7 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
       data-job-id={job.id}
       data-status={job.status}
       data-attempt={job.attempt}
-      style={{ height: `${expanded ? expandedHeight(lines) : ROW_HEIGHT}px` }}
+      style={{ height: `${expanded ? expandedHeight(lines, rowHeight) : rowHeight}px` }}
     >
       <div class="pw-job-row">
         <span class="pw-row-lead">
@@ -137,14 +141,14 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
             <JobStatusIcon status={job.status} />
           </button>
         </span>
-        <span class="pw-card-title" title={note ? `${stage} · ${note}` : stage}>
-          <span class="pw-strong">{stage}</span>
-          {note && <span class="pw-muted">{` · ${note}`}</span>}
+        <span class="pw-col-stage pw-card-title" title={note ? `${stage} · ${note}` : stage}>
+          <span class="pw-strong pw-stage-name">{stage}</span>
+          {note && <span class="pw-muted pw-attempt-note">{`· ${note}`}</span>}
         </span>
-        <span class="pw-ellipsis" title={subject}>
+        <span class="pw-col-subject pw-ellipsis" title={subject}>
           {subject}
         </span>
-        <span class="pw-ellipsis">
+        <span class="pw-col-status pw-ellipsis">
           {superseded && (
             <Badge tone="off" title="A newer attempt of this stage for this subject replaced it">
               superseded
@@ -153,13 +157,13 @@ export function JobCard({ job, stage, subject, now, live, expanded, earlier, sup
           <Badge tone={job.status}>{job.status}</Badge>
         </span>
         {job.status === "queued" ? <QueueCell job={job} place={place} label={what} live={live} onPriority={onPriority} /> : <Progress job={job} label={what} />}
-        <span class="pw-num" title={job.start_time ? `started ${formatDateTime(job.start_time)}` : `queued ${formatDateTime(job.queued_at)}`}>
+        <span class="pw-col-elapsed pw-num" title={job.start_time ? `started ${formatDateTime(job.start_time)}` : `queued ${formatDateTime(job.queued_at)}`}>
           {formatDuration(duration)}
         </span>
-        <span class="pw-num" title="time left (estimate)">
+        <span class="pw-col-eta pw-num" title="time left (estimate)">
           {live && job.status === "running" ? formatEta(job.eta_seconds) : ""}
         </span>
-        <span class="pw-card-actions">
+        <span class="pw-col-actions pw-card-actions">
           {active && (
             <button type="button" class="pw-btn pw-btn-small" disabled={!live} onClick={() => onAction("cancel")} aria-label={`Cancel ${what}`}>
               Cancel

@@ -9,7 +9,7 @@ import { Notice, type NoticeValue, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
 import { saveText } from "../download";
 import { failure } from "../errors";
-import { logLoaders, useCanAct, useNow, useStore, useWatch } from "../hooks";
+import { logLoaders, useCanAct, useCssPixels, useNow, useStore, useWatch } from "../hooks";
 import { type Alert, type AlertEvent, desktopOptIn, desktopPermission, labNotificationsReachable, notifyDesktop, notifyLab, RateLimiter, setDesktopOptIn } from "../notify";
 import { focusReducer } from "../state/focus";
 import { countJobs, earlierAttempts, isNewest, type JobsState, jobsReducer, listJobs, type Sort, type SortKey, sortJobs } from "../state/jobs";
@@ -123,7 +123,7 @@ function SortHeader({ sort, onSort, all, some, onSelectAll, shown }: { sort: Sor
           <button
             type="button"
             key={c.key}
-            class={`pw-sort${c.key === "elapsed" || c.key === "eta" ? " pw-num" : ""}`}
+            class={`pw-sort pw-col-${c.key}${c.key === "elapsed" || c.key === "eta" ? " pw-num" : ""}`}
             aria-pressed={on}
             aria-label={`Sort by ${c.label.toLowerCase()}${state}`}
             onClick={() => onSort(next(c.key))}
@@ -133,7 +133,7 @@ function SortHeader({ sort, onSort, all, some, onSelectAll, shown }: { sort: Sor
           </button>
         );
       })}
-      <span />
+      <span class="pw-col-actions" />
     </div>
   );
 }
@@ -182,7 +182,9 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   );
   const ids = useMemo(() => (sort && state.ready ? sortJobs(jobs, listed, sort, now) : listed), [listed, sort, jobs, state.ready, now]);
   const logs = state.parts.logs;
-  const sizes = useMemo(() => ids.map((id) => (id in open ? expandedHeight(logs?.[id]?.lines.length ?? 0) : ROW_HEIGHT)), [ids, open, logs]);
+  const panel = useRef<HTMLDivElement>(null);
+  const rowHeight = useCssPixels(panel, "--pw-job-row-height", ROW_HEIGHT, state.ready);
+  const sizes = useMemo(() => ids.map((id) => (id in open ? expandedHeight(logs?.[id]?.lines.length ?? 0, rowHeight) : rowHeight)), [ids, open, logs, rowHeight]);
   if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
   const everything = countJobs(jobs);
   const active = everything.running + everything.queued; // Kill all acts on every job
@@ -401,7 +403,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
           )}
         </div>
       )}
-      <div role="tabpanel" aria-label={`${current.label} jobs`}>
+      <div role="tabpanel" class="pw-jobs" ref={panel} aria-label={`${current.label} jobs`}>
         {ids.length > 0 && (
           <SortHeader
             sort={sort}
@@ -432,6 +434,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
                   stage={jobs.stages[job.stage_id] ?? job.stage_id}
                   subject={jobs.subjects[job.subject_id] ?? job.subject_id}
                   now={now}
+                  rowHeight={rowHeight}
                   live={live}
                   expanded={job.id in open}
                   earlier={earlierAttempts(jobs, job.id)}
