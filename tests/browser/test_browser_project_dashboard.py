@@ -41,6 +41,8 @@ def test_full_pipeline_run_from_the_dashboard(notebook):
 
     view.get_by_role("button", name=f"Run all · {len(SUBJECTS) * len(stages)} missing", exact=True).click()
 
+    # the click's request reaches the kernel on its own: wait for its jobs, then for their end
+    nb.kernel.wait_until(f"len(engine.get_jobs()) == {len(SUBJECTS) * len(stages)}", timeout=30)
     nb.kernel.run("await engine.wait(timeout=60)")
     statuses = nb.kernel.value(
         "{s.name: {k: v.value for k, v in s.stage_statuses.items()} for s in engine.get_subjects(project.id)}"
