@@ -182,7 +182,10 @@ export interface LogsPatch {
 export interface ProjectSnapshot {
   project: ProjectRef;
   stages: StageRow[];
+  /** The first `MAX_SUBJECT_ROWS` subjects; the others follow in the next patches. */
   subjects: SubjectRow[];
+  /** Subjects in the project: more than `subjects` holds while the rest is on its way. */
+  total: number;
   /** Subject id -> its queued and running jobs. */
   active: Record<string, number>;
   /** Subject id -> {stage id -> whole percent of its running job}. */
@@ -245,8 +248,13 @@ export interface GraphPatch {
 }
 
 export interface TimelineSnapshot {
-  /** Oldest first. */
+  /**
+   * The newest jobs (at most `MAX_TABLE_ROWS`), oldest first; the older ones follow
+   * in the next patches.
+   */
   jobs: TimelineRow[];
+  /** Jobs on the timeline: more than `jobs` holds while the rest is on its way. */
+  total: number;
   subjects: Record<string, string>;
   stages: Record<string, string>;
   /** Stage ids in pipeline order. */

@@ -86,7 +86,7 @@ const names = (el: HTMLElement) => [...el.querySelectorAll(".pw-grid-row[aria-ro
 
 describe("dashboard state", () => {
   it("counts done, running and failed per stage, and the subjects each filter lists", () => {
-    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects, active: {}, progress: {} }, undefined);
+    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects, total: subjects.length, active: {}, progress: {} }, undefined);
     expect(stageTotals(state, ["import", "t1_fit"])).toEqual({
       import: { done: 2, running: 1, failed: 1 },
       t1_fit: { done: 1, running: 1, failed: 1 },

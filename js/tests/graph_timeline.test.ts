@@ -72,10 +72,18 @@ const row = (id: string, stage: string, status: string, queued: number, start: n
   [id, "s", stage, status as TimelineRow[3], queued, start, end, 1, null];
 
 function state(rows: TimelineRow[]) {
-  return timelineReducer.init({ jobs: rows, subjects: { s: "sub" }, stages: { a: "A", b: "B" }, order: ["a", "b"], marks: {}, resources: [] }, undefined);
+  return timelineReducer.init({ jobs: rows, total: rows.length, subjects: { s: "sub" }, stages: { a: "A", b: "B" }, order: ["a", "b"], marks: {}, resources: [] }, undefined);
 }
 
 describe("timeline", () => {
+  it("counts the rows it holds while a long snapshot's older jobs arrive in patches", () => {
+    const first = timelineReducer.init({ jobs: [row("j9", "a", "running", 9, 9, null)], total: 3, subjects: {}, stages: {}, order: [], marks: {}, resources: [] }, undefined);
+    expect([first.held, first.total]).toEqual([1, 3]);
+    const more = timelineReducer.patch(first, { jobs: [row("j8", "a", "completed", 8, 8, 9), row("j9", "a", "completed", 9, 9, 10)] });
+    expect([more.held, more.total]).toEqual([2, 3]); // j9 changed, not new
+    const all = timelineReducer.patch(more, { jobs: [row("j7", "a", "completed", 7, 7, 8), row("j10", "b", "queued", 10, null, null)] });
+    expect([all.held, all.total]).toEqual([4, 4]); // j10 is a new job: the total grows with it
+  });
   const rows = [
     row("j1", "a", "completed", 0, 0, 10),
     row("j2", "a", "completed", 0, 1, 5),

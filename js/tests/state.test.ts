@@ -26,8 +26,16 @@ describe("project and subject state", () => {
     { id: "t1_fit", label: "T1", depends_on: ["import"] },
   ];
   const subject: SubjectRow = { id: "s", name: "sub", has_t1: true, has_dce: false, has_diffusion: false, statuses: { import: "done", t1_fit: "not_run" } };
+  it("knows it holds fewer subjects than the project has until a long snapshot's rest arrived", () => {
+    const other = (id: string): SubjectRow => ({ ...subject, id, name: id });
+    const first = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], total: 3, active: {}, progress: {} }, undefined);
+    expect([first.subjects.length, first.total]).toEqual([1, 3]);
+    const all = projectReducer.patch(first, { subjects: [other("b"), other("c")] });
+    expect([all.subjects.map((s) => s.id), all.total]).toEqual([["s", "b", "c"], 3]);
+    expect(projectReducer.patch(all, { subjects: [other("d")] }).total).toBe(4); // a new subject
+  });
   it("updates subjects, changed cells and active counts from patches", () => {
-    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], active: {}, progress: {} }, undefined);
+    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], total: 1, active: {}, progress: {} }, undefined);
     const next = projectReducer.patch(state, {
       cells: { s: { t1_fit: "running" } },
       subjects: [{ ...subject, id: "s2", name: "new" }],
@@ -90,7 +98,7 @@ describe("safe runs", () => {
   it("adds up over the subjects of the run", () => {
     const subject = (id: string, statuses: Record<string, any>) => ({ id, name: id, has_t1: true, has_dce: true, has_diffusion: true, statuses });
     const state = projectReducer.init(
-      { project: { id: "p", name: "P" }, stages, subjects: [subject("a", { import: "done", t1: "done" }), subject("b", {})], active: {}, progress: {} },
+      { project: { id: "p", name: "P" }, stages, subjects: [subject("a", { import: "done", t1: "done" }), subject("b", {})], total: 2, active: {}, progress: {} },
       undefined,
     );
     const all = stages.map((s) => s.id);

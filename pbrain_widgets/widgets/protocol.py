@@ -46,6 +46,9 @@ MAX_WATCHED = 8
 MAX_TABLE_ROWS = 4000
 """Most jobs one message carries whole (about 0.55 MB at 140 bytes a job): a longer list follows
 in the next patches."""
+MAX_SUBJECT_ROWS = 1000
+"""Most subject rows one message carries whole (about 0.35 MB for 10 stages): a longer list
+follows in the next patches."""
 MAX_EXPORT_JOBS = 2000
 """Most jobs whose logs one download holds."""
 HISTORY_PAGE_MAX = 200
@@ -242,6 +245,9 @@ class ProjectSnapshot(TypedDict):
     project: ProjectRef
     stages: list[StageRow]
     subjects: list[SubjectRow]
+    """The first :data:`MAX_SUBJECT_ROWS` subjects; the others follow in the next patches."""
+    total: int
+    """Subjects in the project: more than ``subjects`` holds while the rest is on its way."""
     active: dict[str, int]
     """Subject id -> its queued and running jobs."""
     progress: dict[str, dict[str, int]]
@@ -304,7 +310,10 @@ class GraphPatch(TypedDict):
 
 class TimelineSnapshot(TypedDict):
     jobs: list[TimelineRow]
-    """Oldest first."""
+    """The newest jobs (at most :data:`MAX_TABLE_ROWS`), oldest first; the older ones follow
+    in the next patches."""
+    total: int
+    """Jobs on the timeline: more than ``jobs`` holds while the rest is on its way."""
     subjects: dict[str, str]
     stages: dict[str, str]
     order: list[str]

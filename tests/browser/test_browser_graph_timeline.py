@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -219,9 +220,25 @@ def test_ten_thousand_jobs_first_paint_and_smooth_zoom(notebook, report_figure):
     assert worst <= 250, f"long tasks while zooming and panning: {tasks}"
 
 
-def comm_bytes(page: Page) -> Callable[[], dict[str, int]]:
+def frame_content(frame: bytes) -> dict:
+    """The ``content`` of a kernel message as a websocket frame carries it: JupyterLab's binary
+    protocol (v1: part count, offsets, then channel, header, parent, metadata, content...) or a
+    JSON text frame; ``{}`` for anything else."""
+    try:
+        if frame[:1] == b"{":
+            return json.loads(frame).get("content", {})
+        count = int.from_bytes(frame[:8], "little")
+        offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
+        return json.loads(frame[offsets[4] : offsets[5] if count > 5 else len(frame)])
+    except (ValueError, IndexError, AttributeError):
+        return {}
+
+
+def comm_bytes(page: Page) -> Callable[[dict[str, str], str], dict[str, int]]:
     """Start counting the bytes of kernel -> browser websocket frames; the returned function
-    gives the total per widget model id found in the frames (``""``: frames without one)."""
+    gives the total per widget (``{name: model id}``): a frame of the widget's own comm counts
+    whole; a frame of the engine channel (model id ``channel``) is shared among the widgets whose
+    patches it carries (by their ``{name: channel key}``), in proportion to each one's JSON."""
     frames: list[bytes] = []
 
     def on_socket(ws) -> None:
@@ -229,12 +246,21 @@ def comm_bytes(page: Page) -> Callable[[], dict[str, int]]:
 
     page.on("websocket", on_socket)
 
-    def totals(ids: list[str]) -> dict[str, int]:
-        out = dict.fromkeys([*ids, ""], 0)
+    def totals(ids: dict[str, str], channel: str, keys: dict[str, str]) -> dict[str, int]:
+        out = dict.fromkeys([*ids, ""], 0.0)
         for frame in frames:
-            owner = next((i for i in ids if i.encode() in frame), "")
+            if channel.encode() in frame:
+                data = frame_content(frame).get("data", {}).get("content", {})
+                sizes = {
+                    name: len(json.dumps(data.get("patches", {}).get(key, ""))) for name, key in keys.items()
+                }
+                whole = sum(sizes.values()) or 1
+                for name, size in sizes.items():
+                    out[name] += len(frame) * size / whole
+                continue
+            owner = next((name for name, i in ids.items() if i.encode() in frame), "")
             out[owner] += len(frame)
-        return out
+        return {name: round(total) for name, total in out.items()}
 
     return totals
 
@@ -264,8 +290,11 @@ def test_bytes_per_second_while_50_jobs_run_and_screenshots(notebook, page, repo
     timeline_canvas(nb.page)
     graph_view(nb.page, "bytes")
     ids = nb.kernel.value("{k: w.model_id for k, w in widgets.items()}")
+    keys = nb.kernel.value("{k: w._channel_key for k, w in widgets.items()}")
+    channel = nb.kernel.value("widgets['graph']._channel_id")
+    assert len(set(nb.kernel.value("[w._channel_id for w in widgets.values()]"))) == 1  # one engine
     next_frame(nb.page)
-    before = counter(list(ids.values()))
+    before = counter(ids, channel, keys)
     started = time.monotonic()
     nb.kernel.run("runner.gate.set()\nawait engine.wait(timeout=60)")
     seconds = time.monotonic() - started
@@ -273,8 +302,8 @@ def test_bytes_per_second_while_50_jobs_run_and_screenshots(notebook, page, repo
     expect(nb.page.get_by_test_id("timeline-summary")).to_have_text(
         re.compile(r"^49 jobs started in \d+ slots: 0 running, 1 failed.*; 0 queued$")
     )
-    after = counter(list(ids.values()))
-    rates = {name: (after[i] - before[i]) / seconds for name, i in ids.items()}
+    after = counter(ids, channel, keys)
+    rates = {name: (after[name] - before[name]) / seconds for name in ids}
     report_figure(
         f"50 jobs over {seconds:.1f} s, kernel -> browser: "
         + ", ".join(f"{name} {rate / 1000:.1f} kB/s" for name, rate in rates.items())

@@ -196,3 +196,33 @@ async def test_subject_detail_snapshot_has_the_latest_job_per_stage(study, wire)
     snap = wire(SubjectDetail(engine, subjects[2])).ok("snapshot")["parts"]["subject"]
     assert snap["latest"]["import"]["id"] == again.id != job.id
     assert "t1_fit" not in snap["latest"]
+
+
+async def test_a_long_subject_list_travels_in_parts_of_at_most_max_subject_rows(
+    make_engine, wire, monkeypatch
+):
+    import pbrain_widgets.widgets.feeds.project as project_feed
+
+    monkeypatch.setattr(project_feed, "MAX_SUBJECT_ROWS", 3)
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.002, failure_rate=0), max_concurrent=2)
+    project = engine.create_project("p")
+    engine.add_subjects(project.id, [f"s{i}" for i in range(7)])
+    w = wire(ProjectDashboard(engine, project.id))
+    w.ok("snapshot")  # a first view holds every subject
+    snap = w.ok("snapshot")["parts"]["project"]  # a second one gets 3 of 7, the rest follows
+    assert snap["total"] == 7 and [s["name"] for s in snap["subjects"]] == ["s0", "s1", "s2"]
+    engine.run_pipeline(project.id, stage_ids=["import"])  # cells change meanwhile
+    await engine.wait(timeout=10)
+    await settle(0.5)
+    sizes = [len(p["parts"]["project"].get("subjects", [])) for p in w.patches if "project" in p["parts"]]
+    assert max(sizes) <= 3
+    view = grid_states(w.patches, {s["id"]: s["statuses"] for s in snap["subjects"]})
+    assert view == {
+        s.id: {k: v.value for k, v in s.stage_statuses.items()} for s in engine.get_subjects(project.id)
+    }
+    # a batch of new subjects larger than a message comes 3 a patch too
+    w.messages.clear()
+    engine.add_subjects(project.id, [f"t{i}" for i in range(5)])
+    await settle(0.5)
+    sizes = [len(p["parts"]["project"].get("subjects", [])) for p in w.patches if "project" in p["parts"]]
+    assert max(sizes) <= 3 and sum(sizes) == 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from widget_helpers import settle
 
-from pbrain_widgets import Job, JobStatus
+from pbrain_widgets import Job, JobStatus, SimulatedRunner
 from pbrain_widgets.widgets import Timeline
 from pbrain_widgets.widgets.feeds.timeline import RESOURCE_SECONDS, ResourceBuckets
 
@@ -126,3 +126,41 @@ async def test_logs_are_served_only_in_scope(study, wire):
     reply = w.request("logs", {"job_id": theirs.id, "before": None, "limit": 10})
     assert not reply["ok"] and "unknown here" in reply["error"]
     assert [r[0] for r in w.ok("snapshot")["parts"]["timeline"]["jobs"]] == [mine.id]
+
+
+async def test_a_long_timeline_travels_in_parts_newest_first_with_their_marks(make_engine, wire, monkeypatch):
+    import pbrain_widgets.widgets.feeds.timeline as timeline_feed
+
+    monkeypatch.setattr(timeline_feed, "MAX_TABLE_ROWS", 4)
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.002, failure_rate=0), max_concurrent=2)
+    project = engine.create_project("p")
+    engine.add_subjects(project.id, ["a", "b", "c"])
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit", "input_functions"])  # 9 jobs
+    await engine.wait(timeout=10)
+    jobs = engine.get_jobs(project_id=project.id)  # newest first
+    w = wire(Timeline(engine, project.id))
+    snap = w.ok("snapshot")["parts"]["timeline"]
+    assert snap["total"] == 9 and [r[0] for r in snap["jobs"]] == [j.id for j in reversed(jobs[:4])]
+    assert set(snap["marks"]) == {j.id for j in jobs[:4]}
+    await settle(0.5)
+    parts = [p["parts"]["timeline"] for p in w.patches if "jobs" in p["parts"].get("timeline", {})]
+    assert [len(p["jobs"]) for p in parts] == [4, 1]
+    rows = rows_of(snap, w.patches)
+    assert set(rows) == {j.id for j in jobs}
+    # each job's marks came with its row, whole
+    marks = {**snap["marks"], **{k: v for p in parts for k, v in p.get("marks", {}).items()}}
+    assert marks == {j.id: [list(s) for s in engine.get_job(j.id).steps] for j in jobs}
+    # a run larger than a message: new rows come 4 a patch, each once, and in the end as they are
+    w.messages.clear()
+    engine.add_subjects(project.id, ["d", "e", "f"])
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit"])
+    await engine.wait(timeout=10)
+    await settle(0.5)
+    sizes = [
+        len(p["parts"]["timeline"]["jobs"]) for p in w.patches if "jobs" in p["parts"].get("timeline", {})
+    ]
+    assert max(sizes) <= 4
+    rows = rows_of(snap, [{"parts": {"timeline": part}} for part in parts] + w.patches)
+    assert {k: r["status"] for k, r in rows.items()} == {
+        j.id: "completed" for j in engine.get_jobs(project.id)
+    }

@@ -11,6 +11,8 @@ export interface ProjectState {
   active: Record<string, number>;
   /** Per subject, the whole percent of each stage's running job. */
   progress: Record<string, Record<string, number>>;
+  /** Subjects in the project: more than `subjects` holds while a long snapshot's rest arrives. */
+  total: number;
 }
 
 export const projectReducer: PartReducer<ProjectState, ProjectSnapshot, ProjectPatch> = {
@@ -21,6 +23,7 @@ export const projectReducer: PartReducer<ProjectState, ProjectSnapshot, ProjectP
       subjects: snapshot?.subjects ?? [],
       active: snapshot?.active ?? {},
       progress: snapshot?.progress ?? {},
+      total: Math.max(snapshot?.total ?? 0, snapshot?.subjects.length ?? 0),
     };
   },
   patch(state, patch) {
@@ -38,6 +41,7 @@ export const projectReducer: PartReducer<ProjectState, ProjectSnapshot, ProjectP
     return {
       ...state,
       subjects,
+      total: Math.max(state.total, subjects.length),
       active: patch.active ? { ...state.active, ...patch.active } : state.active,
       progress: patch.progress ? { ...state.progress, ...patch.progress } : state.progress,
     };

@@ -15,6 +15,10 @@ export interface TimelineState {
   order: string[];
   marks: Record<string, Mark[]>;
   resources: ResourceRow[];
+  /** Rows held, and jobs on the kernel's timeline: fewer held while a long snapshot's older
+   * jobs are on their way (they follow in patches). */
+  held: number;
+  total: number;
 }
 
 /** Add marks that are newer than the last one held (a patch may repeat the snapshot's). */
@@ -36,7 +40,10 @@ export const timelineReducer: PartReducer<TimelineState, TimelineSnapshot, Timel
   init(snapshot) {
     const rows: Record<string, TimelineRow> = {};
     for (const row of snapshot?.jobs ?? []) rows[row[0]] = row;
+    const held = snapshot?.jobs.length ?? 0;
     return {
+      held,
+      total: Math.max(held, snapshot?.total ?? 0),
       rows,
       subjects: snapshot?.subjects ?? {},
       stages: snapshot?.stages ?? {},
@@ -47,9 +54,13 @@ export const timelineReducer: PartReducer<TimelineState, TimelineSnapshot, Timel
   },
   patch(state, patch: TimelinePatch) {
     let rows = state.rows;
+    let held = state.held;
     if (patch.jobs?.length) {
       rows = { ...rows };
-      for (const row of patch.jobs) rows[row[0]] = row;
+      for (const row of patch.jobs) {
+        if (!(row[0] in rows)) held += 1;
+        rows[row[0]] = row;
+      }
     }
     let marks = state.marks;
     if (patch.marks) {
@@ -59,6 +70,8 @@ export const timelineReducer: PartReducer<TimelineState, TimelineSnapshot, Timel
     return {
       ...state,
       rows,
+      held,
+      total: Math.max(state.total, held),
       subjects: patch.subjects ? { ...state.subjects, ...patch.subjects } : state.subjects,
       marks,
       resources: patch.resources ? mergeResources(state.resources, patch.resources) : state.resources,

@@ -419,6 +419,11 @@ export function ProjectDashboard({ client }: { client: Client }) {
                 </button>
               ))}
             </div>
+            {project.subjects.length < project.total && (
+              <span class="pw-muted pw-small" role="status" data-testid="dashboard-loading">
+                {`Loading subjects: ${project.subjects.length.toLocaleString()} of ${project.total.toLocaleString()}...`}
+              </span>
+            )}
             <ul class="pw-legend" aria-label="Cell states">
               {LEGEND.map((status) => (
                 <li key={status}>

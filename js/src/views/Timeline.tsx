@@ -466,7 +466,7 @@ export function Timeline({ client }: { client: Client }) {
   const where = clustered
     ? `${scene.lanes} slot${scene.lanes === 1 ? "" : "s"} on ${scene.groups.length} worker${scene.groups.length === 1 ? "" : "s"}`
     : `${scene.lanes} slot${scene.lanes === 1 ? "" : "s"}`;
-  const summary = `${counts.started} jobs started in ${where}: ${counts.running} running, ${counts.failed} failed, ${counts.cancelled} cancelled; ${scene.waiting} queued`;
+  const summary = `${counts.started} jobs started in ${where}: ${counts.running} running, ${counts.failed} failed, ${counts.cancelled} cancelled; ${scene.waiting} queued` + (tl.held < tl.total ? ` · loading ${tl.held.toLocaleString()} of ${tl.total.toLocaleString()} jobs...` : "");
   const tipRow = tip ? tl.rows[scene.ids[tip.index]] : null;
   const last = tl.resources.length ? tl.resources[tl.resources.length - 1] : null;
   const peakCpu = tl.resources.reduce((m, r) => Math.max(m, r[1]), 0);

@@ -9,6 +9,7 @@ from ...engine import Engine, Job, JobStatus, StageStatus, StatusUpdate, Subject
 from ...engine.templates import RunTemplate
 from ..feed import Feed, Handler
 from ..protocol import (
+    MAX_SUBJECT_ROWS,
     CellsDone,
     ProjectPatch,
     ProjectSnapshot,
@@ -63,6 +64,8 @@ class ProjectFeed(Feed):
         # a snapshot newer than the last patch holds newer rows of (sent whole next time)
         self._sent: dict[str, SubjectRow] = {}
         self._full: set[str] = set()
+        # subjects a snapshot left out (too many for one message): sent whole in the next patches
+        self._backlog: dict[str, None] = {}
         self.subscribe(engine.on_status_update(self._on_status))
         self.subscribe(engine.on_subject_update(self._on_subject))
         self.subscribe(engine.on_job_update(self._on_job))
@@ -121,19 +124,39 @@ class ProjectFeed(Feed):
 
     def snapshot(self) -> ProjectSnapshot:
         project = self.engine.get_project(self.project_id)
-        rows = [subject_row(s) for s in self.engine.get_subjects(project.id)]
+        subjects = self.engine.get_subjects(project.id)
+        rows = [subject_row(s) for s in subjects[:MAX_SUBJECT_ROWS]]
         self._sent.update((row["id"], row) for row in rows)
         self._full |= self._changed_subjects
+        # a view that takes this snapshot holds none of the others, whatever other views hold
+        self._backlog = dict.fromkeys(s.id for s in subjects[MAX_SUBJECT_ROWS:])
+        for subject_id in self._backlog:
+            self._sent.pop(subject_id, None)
+        if self._backlog:
+            self._wake()
         return {
             "project": {"id": project.id, "name": project.name},
             "stages": stage_rows(self.engine.pipeline(project.id)),
             "subjects": rows,
+            "total": len(subjects),
             "active": self._counts(),
             "progress": self._progress(),
         }
 
     def take_patch(self) -> ProjectPatch | None:
         patch: ProjectPatch = {}
+        # whole rows for at most one message: changed subjects views do not hold first, then the
+        # backlog; the others wait for the next patch
+        whole = [s for s in self._changed_subjects if s not in self._sent][:MAX_SUBJECT_ROWS]
+        whole += list(self._backlog)[: MAX_SUBJECT_ROWS - len(whole)]
+        for subject_id in whole:
+            self._backlog.pop(subject_id, None)
+            self._changed_subjects.add(subject_id)
+        waiting = {s for s in self._changed_subjects if s not in self._sent} - set(whole)
+        self._changed_subjects -= waiting
+        self._backlog.update(dict.fromkeys(waiting))
+        if self._backlog:
+            self._wake()
         if self._changed_subjects:
             rows: list[SubjectRow] = []
             cells: dict[str, dict[str, StageStatusName]] = {}

@@ -8,10 +8,15 @@ from typing import Any
 
 from ...engine import Engine, Job, Subject
 from ..feed import Feed
+from ..protocol import MAX_TABLE_ROWS
 from ..scope import Scope
 
 RESOURCE_SECONDS = 3600
 """Seconds of the resources strip kept (one bucket per second)."""
+
+MARK_CHARS = 200_000
+"""About the most characters of step marks one message carries with its rows: a job's marks
+travel with its row, and a message closes early when they reach this (p-brain's steps are long)."""
 
 
 def timeline_row(job: Job) -> tuple[Any, ...]:
@@ -94,15 +99,15 @@ class ResourceBuckets:
 
 
 class TimelineFeed(Feed):
-    """Snapshot: ``{"jobs": [timeline rows], "subjects": {id: name}, "stages": {id: label},
-    "order": [stage ids, pipeline order], "marks": {job_id: [[time, step], ...]},
-    "resources": [[second, cpu, rss], ...]}``; jobs oldest first.
+    """Snapshot: :class:`~pbrain_widgets.widgets.protocol.TimelineSnapshot`; patch:
+    :class:`~pbrain_widgets.widgets.protocol.TimelinePatch`. A changed job's row is sent whole
+    (it is short); a view keeps a job's marks in time order and skips those it has. Marks are the
+    job's step changes while it ran (:attr:`Job.steps`: p-brain's step messages, a simulated
+    runner's steps), kept by the engine, so jobs that ran before the widget have them.
 
-    Patch: ``{"jobs": [rows that changed], "subjects": {new id: name}, "marks": {job_id: [new
-    marks]}, "resources": [changed seconds]}`` (keys only when non-empty). A changed job's row is
-    sent whole (it is short); a view keeps a job's marks in time order and skips those it has.
-    Marks are the job's step changes while it ran (:attr:`Job.steps`: p-brain's step messages, a
-    simulated runner's steps), kept by the engine, so jobs that ran before the widget have them.
+    No message carries more than :data:`~pbrain_widgets.widgets.protocol.MAX_TABLE_ROWS` rows
+    (nor much more than :data:`MARK_CHARS` of marks): a snapshot holds the newest jobs and says
+    the ``total``; the older ones follow in the next patches, after the rows that changed.
     """
 
     name = "timeline"
@@ -113,7 +118,9 @@ class TimelineFeed(Feed):
         self.project_id = self.scope.project_id
         self._marks: dict[str, list[list[Any]]] = {}
         self._new_marks: dict[str, list[list[Any]]] = {}
-        self._changed: set[str] = set()
+        # rows views do not hold as they are now: changed ones first, then a snapshot's backlog
+        self._changed: dict[str, None] = {}
+        self._backlog: dict[str, None] = {}
         self._new_subjects: dict[str, str] = {}
         self._resources = ResourceBuckets()
         # every job's row, oldest first, kept up to date: a snapshot of 10,000 jobs is a copy
@@ -134,7 +141,8 @@ class TimelineFeed(Feed):
         row = timeline_row(job)
         if self._rows.get(job.id) != row:  # progress alone changes no bar
             self._rows[job.id] = row
-            self._changed.add(job.id)
+            if job.id not in self._backlog:
+                self._changed[job.id] = None
             changed = True
         held = len(self._marks.get(job.id, ()))
         if len(job.steps) > held:
@@ -150,6 +158,23 @@ class TimelineFeed(Feed):
             self._new_subjects[subject.id] = subject.name
             self._wake()
 
+    def _take_rows(self) -> tuple[list[tuple[Any, ...]], dict[str, list[list[Any]]]]:
+        """The next rows to send whole (changed ones first, then the backlog), with the whole
+        marks of the backlog's: at most one message's worth."""
+        rows: list[tuple[Any, ...]] = []
+        marks: dict[str, list[list[Any]]] = {}
+        chars = 0
+        for pending, with_marks in ((self._changed, False), (self._backlog, True)):
+            while pending and len(rows) < MAX_TABLE_ROWS and chars < MARK_CHARS:
+                job_id = next(iter(pending))
+                del pending[job_id]
+                rows.append(self._rows[job_id])
+                held = self._marks.get(job_id)
+                if with_marks and held:
+                    marks[job_id] = list(held)
+                    chars += sum(len(step) + 16 for _, step in held)
+        return rows, marks
+
     def snapshot(self) -> dict[str, Any]:
         subjects: dict[str, str] = {}
         stages: dict[str, str] = {}
@@ -160,26 +185,44 @@ class TimelineFeed(Feed):
                 stages.setdefault(stage.id, stage.label)
                 if stage.id not in order:
                     order.append(stage.id)
+        # the newest jobs first (the running ones, the end of the axis); a view that takes this
+        # snapshot holds none of the others, whatever other views hold: all go again as backlog
+        self._changed = {}
+        self._new_marks = {}
+        self._backlog = dict.fromkeys(reversed(self._rows))
+        rows, marks = self._take_rows()
+        if self._backlog:
+            self._wake()
+        rows.reverse()
         return {
-            "jobs": list(self._rows.values()),
+            "jobs": rows,
+            "total": len(self._rows),
             "subjects": subjects,
             "stages": stages,
             "order": order,
-            "marks": {job_id: list(marks) for job_id, marks in self._marks.items()},
+            "marks": marks,
             "resources": self._resources.rows(),
         }
 
     def take_patch(self) -> dict[str, Any] | None:
         patch: dict[str, Any] = {}
-        if self._changed:
-            patch["jobs"] = [self._rows[job_id] for job_id in self._changed]
-            self._changed = set()
+        if self._new_marks:
+            # marks of rows still to come travel with them
+            new = {k: v for k, v in self._new_marks.items() if k not in self._backlog}
+            if new:
+                patch["marks"] = new
+            self._new_marks = {}
+        if self._changed or self._backlog:
+            rows, marks = self._take_rows()
+            if rows:
+                patch["jobs"] = rows
+            if marks:
+                patch["marks"] = {**patch.get("marks", {}), **marks}
+            if self._changed or self._backlog:
+                self._wake()
         if self._new_subjects:
             patch["subjects"] = self._new_subjects
             self._new_subjects = {}
-        if self._new_marks:
-            patch["marks"] = self._new_marks
-            self._new_marks = {}
         if self._resources.changed:
             patch["resources"] = self._resources.rows(self._resources.changed)
             self._resources.changed = set()
