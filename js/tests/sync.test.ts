@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { countJobs, earlierAttempts, isNewest, jobsReducer, listJobs, sortJobs } from "../src/state/jobs";
+import { countJobs, earlierAttempts, isNewest, jobsReducer, listJobs, newestFirst, sortJobs } from "../src/state/jobs";
 import { CHANNEL_RETRY_MS, Revisions, SNAPSHOT_RETRY_MS, SNAPSHOT_TIMEOUT_MS, SyncClient, type ModelLike } from "../src/sync";
 import type { JobRow } from "../src/types";
 import { CHANNEL_TRAITS, FakeChannel, table } from "./wire";
@@ -31,7 +31,7 @@ describe("Revisions", () => {
     expect(r.patch({ rev: 2, t: 0, parts: { jobs: { jobs: table([job("a", 1, "failed")]) } } })).toBe("stale");
     expect(r.state.parts.jobs.byId.a.status).toBe("queued");
     expect(r.patch({ rev: 3, t: 0, parts: { jobs: { jobs: table([job("b", 2)]) } } })).toBe("applied");
-    expect(r.state.parts.jobs.order).toEqual(["b", "a"]);
+    expect(newestFirst(r.state.parts.jobs)).toEqual(["b", "a"]);
   });
   it("reports a gap and waits for a new snapshot", () => {
     const r = new Revisions({ jobs: jobsReducer });
@@ -40,7 +40,7 @@ describe("Revisions", () => {
     expect(r.state.ready).toBe(false);
     expect(r.patch({ rev: 4, t: 0, parts: { jobs: { jobs: table([job("c", 3)]) } } })).toBe("buffered");
     expect(r.snapshot(3, 0, snap([job("b", 2)]))).toBe(true);
-    expect(r.state.parts.jobs.order).toEqual(["c", "b"]);
+    expect(newestFirst(r.state.parts.jobs)).toEqual(["c", "b"]);
   });
   it("measures the kernel's clock offset", () => {
     const r = new Revisions({ jobs: jobsReducer });
@@ -96,11 +96,13 @@ describe("jobs state", () => {
   });
   it("applies changed fields on top of a known row, naming the job by its seq", () => {
     const state = jobsReducer.init(snap([job("a", 1, "running", 10), job("b", 2, "running", 20)]).jobs, undefined);
+    const before = state.byId.a;
     const next = jobsReducer.patch(state, { changes: { progress: [[1, 60], [99, 1]], current_step: [[1, "Fitting"]] } });
     expect(next.byId.a).toMatchObject({ status: "running", progress: 60, current_step: "Fitting" });
     expect(next.byId.b).toBe(state.byId.b);
     expect(Object.keys(next.byId)).toEqual(["a", "b"]);
-    expect(state.byId.a.progress).toBe(10);
+    expect(before.progress).toBe(10); // a changed job gets a new row: its card sees the change
+    expect(next.version).toBe(state.version + 1);
   });
   it("reads every column form of a table: values, fill, codes", () => {
     const rows = [job("a", 1, "running", 10), job("b", 2, "queued"), job("c", 3, "queued"), job("d", 4, "queued")];
@@ -112,10 +114,13 @@ describe("jobs state", () => {
     expect(rows.every((r) => JSON.stringify(state.byId[r.id]) === JSON.stringify(r))).toBe(true);
     expect(state.bySeq).toEqual({ 1: "a", 2: "b", 3: "c", 4: "d" });
   });
-  it("keeps the order array when no job is new", () => {
+  it("updates its maps in place and counts a new version per patch", () => {
     const state = jobsReducer.init(snap([job("a", 1)]).jobs, undefined);
-    const next = jobsReducer.patch(state, { jobs: table([job("a", 1, "running")]) });
-    expect(next.order).toBe(state.order);
+    const next = jobsReducer.patch(state, { jobs: table([job("a", 1, "running"), job("b", 2)]) });
+    expect(next.ascending).toBe(state.ascending);
+    expect(next.byId).toBe(state.byId);
+    expect(next.ascending).toEqual(["a", "b"]);
+    expect(next.version).toBe(1);
   });
 });
 

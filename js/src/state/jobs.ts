@@ -1,20 +1,33 @@
 // The jobs feed: every job of the monitor's scope, its attempts per subject x stage, status counts
 // over the newest attempts, and the order of the list (what needs eyes first).
+//
+// The state is updated in place: a patch costs what it changes, not the number of jobs held
+// (100,000 in a large cohort). Each patch returns a new top-level object with `version` one
+// higher, whose maps and arrays are the same (mutated) ones: code that memoises on them keys on
+// `version`, never on the identity of `byId` or `ascending`.
 
 import type { JobsPatch, JobsSnapshot } from "../protocol";
 import type { PartReducer } from "../sync";
 import { JOB_STATUSES, type JobRow, type JobStatus, type RunRow } from "../types";
 import { applyChanges, rowsOf } from "./rows";
 
+export type Counts = Record<JobStatus | "all", number>;
+
 export interface JobsState {
+  /** One higher after every patch (the maps below are updated in place). */
+  version: number;
   byId: Record<string, JobRow>;
   /** Job id by seq (changes name jobs by their seq). */
   bySeq: Record<number, string>;
-  /** Job ids, newest (highest seq) first. */
-  order: string[];
+  /** Job ids, oldest (lowest seq) first: a new job is appended, never a re-sort (`newestFirst`). */
+  ascending: string[];
   /** Per subject x stage, its job ids newest first: the first is the newest attempt, the others
    * are superseded (folded under it, counted nowhere, never retried). */
   attempts: Record<string, string[]>;
+  /** Newest attempts per status, kept as rows arrive and change. */
+  counts: Counts;
+  /** The same per stage id. */
+  stageCounts: Record<string, Counts>;
   subjects: Record<string, string>;
   stages: Record<string, string>;
   /** Jobs in the scope when the snapshot was taken; a long list arrives in parts, so that
@@ -37,74 +50,119 @@ function places(queue: string[] | undefined): Record<string, number> {
 
 const NONE: RunRow[] = [];
 
-function newestFirst(byId: Record<string, JobRow>): string[] {
-  return Object.keys(byId).sort((a, b) => byId[b].seq - byId[a].seq);
+function zeroCounts(): Counts {
+  const counts = { all: 0 } as Counts;
+  for (const status of JOB_STATUSES) counts[status] = 0;
+  return counts;
 }
 
 function attemptKey(job: JobRow): string {
   return `${job.subject_id}\u0000${job.stage_id}`;
 }
 
-function groupAttempts(byId: Record<string, JobRow>, order: string[]): Record<string, string[]> {
-  const attempts: Record<string, string[]> = {};
-  for (const id of order) (attempts[attemptKey(byId[id])] ??= []).push(id);
-  return attempts;
+/** Add `sign` (1 or -1) of a newest attempt with `status` to the counts of all and of its stage. */
+function count(state: JobsState, job: JobRow, status: JobStatus, sign: number): void {
+  const stage = (state.stageCounts[job.stage_id] ??= zeroCounts());
+  state.counts[status] += sign;
+  state.counts.all += sign;
+  stage[status] += sign;
+  stage.all += sign;
+}
+
+/** Put a row into the state (new or changed), keeping attempts and counts. New jobs' ids are
+ * pushed to `added` (placed into `ascending` once per patch). */
+function put(state: JobsState, row: JobRow, added: string[]): void {
+  const old = state.byId[row.id];
+  state.byId[row.id] = row;
+  if (old) {
+    const group = state.attempts[attemptKey(old)];
+    if (group?.[0] === row.id && old.status !== row.status) {
+      count(state, row, old.status, -1);
+      count(state, row, row.status, 1);
+    }
+    return;
+  }
+  state.bySeq[row.seq] = row.id;
+  added.push(row.id);
+  const group = (state.attempts[attemptKey(row)] ??= []);
+  let i = 0; // newest first; attempts of one subject x stage are few
+  while (i < group.length && state.byId[group[i]].seq > row.seq) i++;
+  group.splice(i, 0, row.id);
+  if (i === 0) {
+    const before = group[1];
+    if (before !== undefined) count(state, state.byId[before], state.byId[before].status, -1);
+    count(state, row, row.status, 1);
+  }
+}
+
+/** Place new ids into `ascending`: appended when they are newer than every job held (the usual
+ * case), else one linear merge per patch (a long snapshot's later parts carry older jobs). */
+function place(state: JobsState, added: string[]): void {
+  if (!added.length) return;
+  const seq = (id: string) => state.byId[id].seq;
+  added.sort((a, b) => seq(a) - seq(b));
+  const held = state.ascending;
+  if (!held.length || seq(held[held.length - 1]) < seq(added[0])) {
+    for (const id of added) held.push(id);
+    return;
+  }
+  const merged: string[] = new Array(held.length + added.length);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < merged.length; k++) {
+    merged[k] = j >= added.length || (i < held.length && seq(held[i]) < seq(added[j])) ? held[i++] : added[j++];
+  }
+  held.length = 0;
+  for (const id of merged) held.push(id);
+}
+
+function apply(state: JobsState, patch: JobsPatch): void {
+  const added: string[] = [];
+  for (const job of rowsOf(patch.jobs)) put(state, job, added);
+  applyChanges(
+    patch.changes,
+    (seq) => state.byId[state.bySeq[seq]],
+    (row) => put(state, row, added),
+  );
+  place(state, added);
 }
 
 export const jobsReducer: PartReducer<JobsState, JobsSnapshot, JobsPatch> = {
   init(snapshot) {
-    const byId: Record<string, JobRow> = {};
-    const bySeq: Record<number, string> = {};
-    for (const job of rowsOf(snapshot?.jobs)) {
-      byId[job.id] = job;
-      bySeq[job.seq] = job.id;
-    }
-    const order = newestFirst(byId);
-    return {
-      byId,
-      bySeq,
-      order,
-      attempts: groupAttempts(byId, order),
+    const state: JobsState = {
+      version: 0,
+      byId: {},
+      bySeq: {},
+      ascending: [],
+      attempts: {},
+      counts: zeroCounts(),
+      stageCounts: {},
       subjects: snapshot?.subjects ?? {},
       stages: snapshot?.stages ?? {},
-      total: snapshot?.total ?? order.length,
+      total: snapshot?.total ?? 0,
       queue: places(snapshot?.queue),
       finished: NONE,
     };
+    apply(state, { jobs: snapshot?.jobs });
+    if (!snapshot) state.total = state.ascending.length;
+    return state;
   },
   patch(state, patch) {
-    const byId = { ...state.byId };
-    let bySeq = state.bySeq;
-    let added = false;
-    for (const job of rowsOf(patch.jobs)) {
-      if (!(job.id in byId)) {
-        if (!added) bySeq = { ...bySeq };
-        added = true;
-        bySeq[job.seq] = job.id;
-      }
-      byId[job.id] = job;
-    }
-    applyChanges(
-      patch.changes,
-      (seq) => byId[bySeq[seq]],
-      (row) => {
-        byId[row.id] = row;
-      },
-    );
-    const order = added ? newestFirst(byId) : state.order;
+    apply(state, patch);
+    if (patch.subjects) Object.assign(state.subjects, patch.subjects);
     return {
-      byId,
-      bySeq,
-      order,
-      attempts: added ? groupAttempts(byId, order) : state.attempts,
-      subjects: patch.subjects ? { ...state.subjects, ...patch.subjects } : state.subjects,
-      stages: state.stages,
-      total: state.total,
+      ...state,
+      version: state.version + 1,
       queue: patch.queue ? places(patch.queue) : state.queue,
       finished: patch.finished?.length ? patch.finished : state.finished,
     };
   },
 };
+
+/** Job ids, newest (highest seq) first. */
+export function newestFirst(state: JobsState): string[] {
+  return state.ascending.slice().reverse();
+}
 
 /** Whether no newer job exists for the job's subject x stage. */
 export function isNewest(state: JobsState, id: string): boolean {
@@ -117,20 +175,10 @@ export function earlierAttempts(state: JobsState, id: string): JobRow[] {
   return group[0] === id ? group.slice(1).map((other) => state.byId[other]) : [];
 }
 
-export type Counts = Record<JobStatus | "all", number>;
-
 /** Jobs per status, counting only the newest attempt of each subject x stage (of `stage`
- * only, when one is in focus). */
+ * only, when one is in focus): kept by the reducer, so this costs nothing. */
 export function countJobs(state: JobsState, stage: string | null = null): Counts {
-  const counts = { all: 0 } as Counts;
-  for (const status of JOB_STATUSES) counts[status] = 0;
-  for (const group of Object.values(state.attempts)) {
-    const job = state.byId[group[0]];
-    if (stage && job.stage_id !== stage) continue;
-    counts.all += 1;
-    counts[job.status] += 1;
-  }
-  return counts;
+  return stage ? { ...(state.stageCounts[stage] ?? zeroCounts()) } : { ...state.counts };
 }
 
 /** The order of the list: what needs eyes first. */
@@ -156,7 +204,7 @@ export interface ListOptions {
 export function listJobs(state: JobsState, status: JobStatus | "all", { query = "", history = false, pinned = {}, stage = null }: ListOptions = {}): string[] {
   const q = query.trim().toLowerCase();
   const shown = (id: string) => pinned[id] ?? state.byId[id].status;
-  const ids = state.order.filter((id) => {
+  const ids = newestFirst(state).filter((id) => {
     const job = state.byId[id];
     if (!history && !(id in pinned) && !isNewest(state, id)) return false;
     if (status !== "all" && shown(id) !== status) return false;

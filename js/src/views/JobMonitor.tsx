@@ -67,7 +67,7 @@ function useJobNews(model: ModelLike, jobs: JobsState | undefined, label: (id: s
   }, []);
   useEffect(() => {
     if (!jobs) return;
-    const now = new Map(jobs.order.map((id) => [id, jobs.byId[id].status] as [string, JobStatus]));
+    const now = new Map(jobs.ascending.map((id) => [id, jobs.byId[id].status] as [string, JobStatus]));
     if (seen.current) {
       const ended = newlyEnded(seen.current, now);
       if (model.get("sounds")) {
