@@ -6,7 +6,8 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 JS_STAMP := js/node_modules/.installed
 BUNDLE := pbrain_widgets/static/widget.js
-LAB_STAMP := labextension/node_modules/.installed
+# outside node_modules: the package's build hook runs `npm ci` there again on every install
+LAB_STAMP := labextension/.npm-installed
 # the prebuilt JupyterLab extension (the notification bridge's plugin); the builder writes it here
 LABEXT := pbrain_widgets/labextension/package.json
 
@@ -67,4 +68,4 @@ bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) js/node_modules labextension/node_modules labextension/lib pbrain_widgets/labextension pbrain_widgets/static/*.js build dist
+	rm -rf $(VENV) js/node_modules labextension/node_modules $(LAB_STAMP) labextension/lib pbrain_widgets/labextension pbrain_widgets/static/*.js build dist
