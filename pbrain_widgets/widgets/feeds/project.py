@@ -145,16 +145,15 @@ class ProjectFeed(Feed):
 
     def take_patch(self) -> ProjectPatch | None:
         patch: ProjectPatch = {}
-        # whole rows for at most one message: changed subjects views do not hold first, then the
-        # backlog; the others wait for the next patch
-        whole = [s for s in self._changed_subjects if s not in self._sent][:MAX_SUBJECT_ROWS]
-        whole += list(self._backlog)[: MAX_SUBJECT_ROWS - len(whole)]
-        for subject_id in whole:
-            self._backlog.pop(subject_id, None)
-            self._changed_subjects.add(subject_id)
-        waiting = {s for s in self._changed_subjects if s not in self._sent} - set(whole)
-        self._changed_subjects -= waiting
-        self._backlog.update(dict.fromkeys(waiting))
+        # rows views lack go whole, one message's worth at a time: new or changed subjects first,
+        # then those a snapshot left out; the rest wait in the backlog for the next patch
+        owed = list(
+            {**dict.fromkeys(s for s in self._changed_subjects if s not in self._sent), **self._backlog}
+        )
+        self._backlog = dict.fromkeys(owed[MAX_SUBJECT_ROWS:])
+        self._changed_subjects = {s for s in self._changed_subjects if s in self._sent} | set(
+            owed[:MAX_SUBJECT_ROWS]
+        )
         if self._backlog:
             self._wake()
         if self._changed_subjects:
