@@ -8,10 +8,22 @@ import type { Store } from "./store";
 import type { Reducers, SyncClient } from "./sync";
 import type { LogLine } from "./types";
 
+/**
+ * The store's value, re-rendering on every change. The subscription starts after the first paint
+ * (an effect): a value set in between (a snapshot reply that came first) is noticed then, or the
+ * view would draw the old value until the next change, which for a finished engine never comes.
+ */
 export function useStore<S>(store: Store<S>): S {
   const [, force] = useState(0);
-  useEffect(() => store.subscribe(() => force((n) => n + 1)), [store]);
-  return store.get();
+  const value = store.get();
+  const drawn = useRef(value);
+  drawn.current = value;
+  useEffect(() => {
+    const unsubscribe = store.subscribe(() => force((n) => n + 1));
+    if (store.get() !== drawn.current) force((n) => n + 1);
+    return unsubscribe;
+  }, [store]);
+  return value;
 }
 
 /**

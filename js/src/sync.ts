@@ -208,8 +208,9 @@ export class SyncClient<R extends Reducers> {
         this.publish();
         if (!complete) this.resync();
       })
-      .catch(() => {
+      .catch((error: unknown) => {
         this.resyncing = false;
+        console.warn(`pbrain-widgets: no state for ${String(this.model.get("_view_kind"))} yet:`, error);
         if (!this.disposed) this.retryTimer = setTimeout(() => this.resync(), SNAPSHOT_RETRY_MS);
       });
   }

@@ -82,6 +82,29 @@ describe("views in a DOM", () => {
     expect(el.textContent).not.toContain("Loading subject");
     expect(errors.length).toBeGreaterThan(0);
   });
+  it("a snapshot that comes before the view subscribed (its effects not run yet) is drawn", async () => {
+    const model = new FakeModel({ _view_kind: "pipeline_graph" });
+    const el = document.createElement("div");
+    document.body.appendChild(el);
+    cleanup = widget.render({ model, el }); // no act(): the view's effects wait for the next frame
+    const request = model.sent.find((m) => m.action === "snapshot");
+    model.deliver({ kind: "beat", busy: false, store_error: null, closed: false, t: 0 }); // live already
+    const none = { done: 0, stale: 0, running: 0, queued: 0, waiting: 0, failed: 0, not_run: 1 };
+    const graph = {
+      project: { id: "p", name: "early" },
+      stages: [{ id: "a", label: "Stage A", depends_on: [] }],
+      counts: { a: none },
+      median: { a: null },
+      blocked: [],
+      subjects: 1,
+    };
+    model.deliver({ kind: "reply", id: request.id, ok: true, result: { rev: 0, t: 0, parts: { graph, focus: { stage_id: null, label: null } } } });
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 100)); // the reply's promise, then the effects
+    });
+    expect(el.textContent).not.toContain("Loading");
+    expect(el.querySelector(".pw-graph-label")?.textContent).toBe("Stage A");
+  });
   it("JobMonitor keeps the DOM small with 2,000 jobs and renders data as text", async () => {
     const { model, el } = await mount({ _view_kind: "job_monitor" });
     const jobs = Array.from({ length: 2000 }, (_, i) => job(i + 1, i % 10 === 0 ? "failed" : "completed"));
