@@ -9,17 +9,40 @@ export function isAtBottom(scrollTop: number, scrollHeight: number, clientHeight
 }
 
 /**
- * Whether a scroll brought the reader to the bottom: of the log now, or of the log as it was when
- * they last asked to go down (`heightWhenAsked`): a smooth scroll ends at the bottom it aimed
- * at, and lines that arrived on its way (a patch every 40 ms) have grown the log past it.
+ * Whether a wheel turn or a key that moves the log down by `delta` px reaches its bottom: an ask
+ * to follow. The scroll it causes may stop short of the log's end (lines that arrived on the way,
+ * or a scroll the browser computed on the layout before the last lines came), so the ask, not
+ * where the scroll stops, decides.
  */
-export function reachedBottom(scrollTop: number, scrollHeight: number, clientHeight: number, heightWhenAsked: number | null): boolean {
-  if (isAtBottom(scrollTop, scrollHeight, clientHeight)) return true;
-  return heightWhenAsked != null && heightWhenAsked - (scrollTop + clientHeight) <= BOTTOM_SLACK;
+export function reachesBottom(delta: number, scrollTop: number, scrollHeight: number, clientHeight: number): boolean {
+  return delta > 0 && scrollTop + clientHeight + delta >= scrollHeight - BOTTOM_SLACK;
 }
 
-/** Keys that scroll a focused log down. */
-export const DOWN_KEYS = new Set(["End", "PageDown", "ArrowDown", " "]);
+/**
+ * Whether the reader follows after a scroll: they asked for the bottom and did not move up since
+ * (`askedBottom`), or they are at the bottom.
+ */
+export function reachedBottom(scrollTop: number, scrollHeight: number, clientHeight: number, askedBottom: boolean): boolean {
+  return askedBottom || isAtBottom(scrollTop, scrollHeight, clientHeight);
+}
+
+/** How far a wheel event scrolls, in pixels (its delta may count lines or pages). */
+export function wheelPixels(deltaY: number, deltaMode: number, lineHeight: number, pageHeight: number): number {
+  if (deltaMode === 1) return deltaY * lineHeight;
+  if (deltaMode === 2) return deltaY * pageHeight;
+  return deltaY;
+}
+
+/** How far a key moves a focused log down, in pixels: `Infinity` for End, 0 for a key that does not. */
+export function keyDownPixels(key: string, lineHeight: number, pageHeight: number): number {
+  if (key === "End") return Infinity;
+  if (key === "PageDown" || key === " ") return pageHeight;
+  if (key === "ArrowDown") return lineHeight;
+  return 0;
+}
+
+/** Keys that scroll a focused log up (and so end an ask for the bottom). */
+export const UP_KEYS = new Set(["Home", "PageUp", "ArrowUp"]);
 
 /** Where to scroll after new lines arrived: the bottom when following, else stay put. */
 export function scrollAfterAppend(following: boolean, scrollTop: number, scrollHeight: number, clientHeight: number): number {

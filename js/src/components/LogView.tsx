@@ -3,7 +3,7 @@
 // search with highlight and next / previous, wrap, copy, and download of the whole log.
 
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { DOWN_KEYS, reachedBottom, scrollAfterAppend, scrollAfterPrepend } from "../autoscroll";
+import { keyDownPixels, reachedBottom, reachesBottom, scrollAfterAppend, scrollAfterPrepend, UP_KEYS, wheelPixels } from "../autoscroll";
 import { saveText } from "../download";
 import { formatClock } from "../format";
 import { fetchWholeLog, filterLines, findMatches, LEVELS, logFileName, logText, splitMatches } from "../logtools";
@@ -45,7 +45,8 @@ export function LogView({ window: win, height: maxHeight = 280, label, loadOlder
   const following = useRef(true);
   const busy = useRef(false);
   const firstSeq = useRef<number | null>(null);
-  const heightWhenAsked = useRef<number | null>(null); // the log's height at the last ask to go down
+  const askedBottom = useRef(false); // a wheel turn or key reached past the bottom, no move up since
+  const lastTop = useRef(0); // scrollTop at the previous scroll event
   const [scrollTop, setScrollTop] = useState(0);
   const [follow, setFollow] = useState(true);
   const [pausedAt, setPausedAt] = useState(0);
@@ -63,6 +64,7 @@ export function LogView({ window: win, height: maxHeight = 280, label, loadOlder
 
   const setFollowing = (on: boolean) => {
     following.current = on;
+    askedBottom.current = on && askedBottom.current;
     if (on !== follow) {
       setFollow(on);
       if (!on) setPausedAt(lastSeq);
@@ -95,9 +97,9 @@ export function LogView({ window: win, height: maxHeight = 280, label, loadOlder
   const onScroll = () => {
     const el = ref.current;
     if (!el) return;
-    const atBottom = reachedBottom(el.scrollTop, el.scrollHeight, el.clientHeight, heightWhenAsked.current);
-    if (atBottom) heightWhenAsked.current = null;
-    setFollowing(atBottom);
+    if (el.scrollTop < lastTop.current) askedBottom.current = false; // the reader moved up
+    lastTop.current = el.scrollTop;
+    setFollowing(reachedBottom(el.scrollTop, el.scrollHeight, el.clientHeight, askedBottom.current));
     setScrollTop(el.scrollTop);
     if (el.scrollTop < LINE_HEIGHT * 2 && win?.hasOlder && lines.length) run(() => loadOlder(lines[0][0]));
     if (following.current && win?.detached) run(reloadTail);
@@ -106,6 +108,7 @@ export function LogView({ window: win, height: maxHeight = 280, label, loadOlder
   const toEnd = () => {
     const el = ref.current;
     setFollowing(true);
+    askedBottom.current = true;
     if (el) el.scrollTop = el.scrollHeight;
     if (win?.detached) run(reloadTail);
   };
@@ -228,11 +231,15 @@ export function LogView({ window: win, height: maxHeight = 280, label, loadOlder
           tabIndex={0}
           onScroll={onScroll}
           onWheel={(e) => {
-            if (e.deltaY > 0) heightWhenAsked.current = e.currentTarget.scrollHeight;
-            else if (e.deltaY < 0) heightWhenAsked.current = null;
+            const el = e.currentTarget;
+            const delta = wheelPixels(e.deltaY, e.deltaMode, LINE_HEIGHT, el.clientHeight);
+            if (delta < 0) askedBottom.current = false;
+            else if (reachesBottom(delta, el.scrollTop, el.scrollHeight, el.clientHeight)) askedBottom.current = true;
           }}
           onKeyDown={(e) => {
-            if (DOWN_KEYS.has(e.key)) heightWhenAsked.current = e.currentTarget.scrollHeight;
+            const el = e.currentTarget;
+            if (UP_KEYS.has(e.key)) askedBottom.current = false;
+            else if (reachesBottom(keyDownPixels(e.key, LINE_HEIGHT, el.clientHeight), el.scrollTop, el.scrollHeight, el.clientHeight)) askedBottom.current = true;
           }}
         >
           {body}
