@@ -186,8 +186,13 @@ export interface ProjectSnapshot {
   subjects: SubjectRow[];
   /** Subjects in the project: more than `subjects` holds while the rest is on its way. */
   total: number;
-  /** Subject id -> its queued and running jobs. */
+  /**
+   * Subject id -> its queued and running jobs, for the subjects of `subjects` that have
+   * some (a patch that sends a subject's row whole sends its count).
+   */
   active: Record<string, number>;
+  /** Queued and running jobs of the project. */
+  active_total: number;
   /** Subject id -> {stage id -> whole percent of its running job}. */
   progress: Record<string, Record<string, number>>;
 }
@@ -197,7 +202,9 @@ export interface ProjectPatch {
   subjects?: SubjectRow[];
   /** Subject id -> {stage id -> status}: the cells of the grid that changed. */
   cells?: Record<string, Record<string, StageStatus>>;
+  /** Subject id -> its queued and running jobs (0 included) that changed, or whose row went whole. */
   active?: Record<string, number>;
+  active_total?: number;
   /** A subject's running percents, whole (`{}` when none of its jobs runs). */
   progress?: Record<string, Record<string, number>>;
 }

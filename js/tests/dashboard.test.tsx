@@ -77,7 +77,7 @@ async function dashboard() {
   await act(() => {
     cleanup = widget.render({ model, el });
   });
-  const project = { project: { id: "p", name: "P" }, stages, subjects, active: { b: 1, d: 1 }, progress: { b: { t1_fit: 42 }, d: { import: 7 } } };
+  const project = { project: { id: "p", name: "P" }, stages, subjects, active: { b: 1, d: 1 }, active_total: 2, progress: { b: { t1_fit: 42 }, d: { import: 7 } } };
   await model.reply("snapshot", { rev: 0, t: Date.now() / 1000, closed: false, parts: { project, subject: {}, logs: { tails: {} }, focus: {} } });
   return { model, el };
 }
@@ -86,7 +86,7 @@ const names = (el: HTMLElement) => [...el.querySelectorAll(".pw-grid-row[aria-ro
 
 describe("dashboard state", () => {
   it("counts done, running and failed per stage, and the subjects each filter lists", () => {
-    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects, total: subjects.length, active: {}, progress: {} }, undefined);
+    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects, total: subjects.length, active: {}, active_total: 0, progress: {} }, undefined);
     expect(stageTotals(state, ["import", "t1_fit"])).toEqual({
       import: { done: 2, running: 1, failed: 1 },
       t1_fit: { done: 1, running: 1, failed: 1 },

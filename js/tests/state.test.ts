@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activeTotal, planRun, planStages, projectReducer, selectRows } from "../src/state/project";
+import { planRun, planStages, projectReducer, selectRows } from "../src/state/project";
 import { canRun, stageProgress, subjectReducer } from "../src/state/subject";
 import type { SubjectRow } from "../src/types";
 import { jobRow as job } from "./wire";
@@ -28,23 +28,24 @@ describe("project and subject state", () => {
   const subject: SubjectRow = { id: "s", name: "sub", has_t1: true, has_dce: false, has_diffusion: false, statuses: { import: "done", t1_fit: "not_run" } };
   it("knows it holds fewer subjects than the project has until a long snapshot's rest arrived", () => {
     const other = (id: string): SubjectRow => ({ ...subject, id, name: id });
-    const first = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], total: 3, active: {}, progress: {} }, undefined);
+    const first = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], total: 3, active: {}, active_total: 0, progress: {} }, undefined);
     expect([first.subjects.length, first.total]).toEqual([1, 3]);
     const all = projectReducer.patch(first, { subjects: [other("b"), other("c")] });
     expect([all.subjects.map((s) => s.id), all.total]).toEqual([["s", "b", "c"], 3]);
     expect(projectReducer.patch(all, { subjects: [other("d")] }).total).toBe(4); // a new subject
   });
   it("updates subjects, changed cells and active counts from patches", () => {
-    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], total: 1, active: {}, progress: {} }, undefined);
+    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects: [subject], total: 1, active: {}, active_total: 0, progress: {} }, undefined);
     const next = projectReducer.patch(state, {
       cells: { s: { t1_fit: "running" } },
       subjects: [{ ...subject, id: "s2", name: "new" }],
       active: { s: 1 },
+      active_total: 1,
     });
     expect(next.subjects.map((s) => s.statuses.t1_fit)).toEqual(["running", "not_run"]);
     expect(next.subjects[0].statuses.import).toBe("done");
     expect(state.subjects[0].statuses.t1_fit).toBe("not_run");
-    expect(activeTotal(next)).toBe(1);
+    expect([next.active, next.activeTotal]).toEqual([{ s: 1 }, 1]);
     const renamed = projectReducer.patch(next, { subjects: [{ ...next.subjects[0], name: "renamed" }] });
     expect(renamed.subjects.map((s) => s.name)).toEqual(["renamed", "new"]);
   });
@@ -98,7 +99,7 @@ describe("safe runs", () => {
   it("adds up over the subjects of the run", () => {
     const subject = (id: string, statuses: Record<string, any>) => ({ id, name: id, has_t1: true, has_dce: true, has_diffusion: true, statuses });
     const state = projectReducer.init(
-      { project: { id: "p", name: "P" }, stages, subjects: [subject("a", { import: "done", t1: "done" }), subject("b", {})], total: 2, active: {}, progress: {} },
+      { project: { id: "p", name: "P" }, stages, subjects: [subject("a", { import: "done", t1: "done" }), subject("b", {})], total: 2, active: {}, active_total: 0, progress: {} },
       undefined,
     );
     const all = stages.map((s) => s.id);

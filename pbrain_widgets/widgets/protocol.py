@@ -249,7 +249,10 @@ class ProjectSnapshot(TypedDict):
     total: int
     """Subjects in the project: more than ``subjects`` holds while the rest is on its way."""
     active: dict[str, int]
-    """Subject id -> its queued and running jobs."""
+    """Subject id -> its queued and running jobs, for the subjects of ``subjects`` that have
+    some (a patch that sends a subject's row whole sends its count)."""
+    active_total: int
+    """Queued and running jobs of the project."""
     progress: dict[str, dict[str, int]]
     """Subject id -> {stage id -> whole percent of its running job}."""
 
@@ -260,6 +263,8 @@ class ProjectPatch(TypedDict):
     cells: NotRequired[dict[str, dict[str, StageStatusName]]]
     """Subject id -> {stage id -> status}: the cells of the grid that changed."""
     active: NotRequired[dict[str, int]]
+    """Subject id -> its queued and running jobs (0 included) that changed, or whose row went whole."""
+    active_total: NotRequired[int]
     progress: NotRequired[dict[str, dict[str, int]]]
     """A subject's running percents, whole (``{}`` when none of its jobs runs)."""
 

@@ -226,3 +226,25 @@ async def test_a_long_subject_list_travels_in_parts_of_at_most_max_subject_rows(
     await settle(0.5)
     sizes = [len(p["parts"]["project"].get("subjects", [])) for p in w.patches if "project" in p["parts"]]
     assert max(sizes) <= 3 and sum(sizes) == 5
+
+
+async def test_active_counts_travel_with_their_subjects_rows(make_engine, wire, monkeypatch):
+    """A snapshot holds the counts of the subjects it sends, the total of all; the others' counts
+    come with their rows, so that no message grows with the number of subjects."""
+    import pbrain_widgets.widgets.feeds.project as project_feed
+
+    monkeypatch.setattr(project_feed, "MAX_SUBJECT_ROWS", 3)
+    engine = make_engine(runner=SimulatedRunner(step_seconds=5, failure_rate=0), max_concurrent=1)
+    project = engine.create_project("p")
+    engine.add_subjects(project.id, [f"s{i}" for i in range(7)])
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit"])  # 2 queued or running each
+    await settle()
+    w = wire(ProjectDashboard(engine, project.id))
+    snap = w.ok("snapshot")["parts"]["project"]
+    assert snap["active_total"] == 14
+    assert snap["active"] == {s["id"]: 2 for s in snap["subjects"]}  # 3 subjects, not 7
+    await settle(0.3)
+    view = dict(snap["active"])
+    for patch in w.patches:
+        view.update(patch["parts"].get("project", {}).get("active", {}))
+    assert view == {s.id: 2 for s in engine.get_subjects(project.id)}

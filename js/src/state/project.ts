@@ -8,7 +8,10 @@ export interface ProjectState {
   project: { id: string; name: string } | null;
   stages: StageRow[];
   subjects: SubjectRow[];
+  /** Subject id -> its queued and running jobs (a subject without an entry has none). */
   active: Record<string, number>;
+  /** Queued and running jobs of the project. */
+  activeTotal: number;
   /** Per subject, the whole percent of each stage's running job. */
   progress: Record<string, Record<string, number>>;
   /** Subjects in the project: more than `subjects` holds while a long snapshot's rest arrives. */
@@ -22,6 +25,7 @@ export const projectReducer: PartReducer<ProjectState, ProjectSnapshot, ProjectP
       stages: snapshot?.stages ?? [],
       subjects: snapshot?.subjects ?? [],
       active: snapshot?.active ?? {},
+      activeTotal: snapshot?.active_total ?? 0,
       progress: snapshot?.progress ?? {},
       total: Math.max(snapshot?.total ?? 0, snapshot?.subjects.length ?? 0),
     };
@@ -43,6 +47,7 @@ export const projectReducer: PartReducer<ProjectState, ProjectSnapshot, ProjectP
       subjects,
       total: Math.max(state.total, subjects.length),
       active: patch.active ? { ...state.active, ...patch.active } : state.active,
+      activeTotal: patch.active_total ?? state.activeTotal,
       progress: patch.progress ? { ...state.progress, ...patch.progress } : state.progress,
     };
   },
@@ -84,10 +89,6 @@ export function filterCounts(state: ProjectState, stageIds: string[]): Record<Su
     if (subjectMatches(subject, "incomplete", stageIds)) counts.incomplete += 1;
   }
   return counts;
-}
-
-export function activeTotal(state: ProjectState): number {
-  return Object.values(state.active).reduce((a, b) => a + b, 0);
 }
 
 /**

@@ -11,7 +11,6 @@ import { focusReducer } from "../state/focus";
 import { failure } from "../errors";
 import { logsReducer } from "../state/logs";
 import {
-  activeTotal,
   filterCounts,
   planRun,
   planStages,
@@ -153,7 +152,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
     gridTemplateColumns: columns,
     minWidth: `${CHECK_WIDTH + nameWidth + DATA_WIDTH + columnStages.length * STAGE_MIN_WIDTH + RUN_WIDTH}px`,
   };
-  const active = activeTotal(project);
+  const active = project.activeTotal;
   const picked = selection.cells;
   const rowKeys = (subjectId: string) => columnIds.map((st) => cellKey(subjectId, st));
   const shownKeys = ids.flatMap(rowKeys);

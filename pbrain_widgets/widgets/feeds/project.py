@@ -3,6 +3,7 @@ run templates (save the stages to run, list, run and delete them)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ...engine import Engine, Job, JobStatus, StageStatus, StatusUpdate, Subject
@@ -50,9 +51,10 @@ class ProjectFeed(Feed):
     def __init__(self, engine: Engine, project_id: str) -> None:
         super().__init__(engine)
         self.project_id = engine.get_project(project_id).id
-        self._active: dict[str, str] = {
-            j.id: j.subject_id for j in engine.get_jobs(project_id=self.project_id, status=_ACTIVE)
-        }
+        self._active: dict[str, str] = {}  # queued or running job id -> its subject id
+        self._per_subject: dict[str, int] = {}  # subject id -> its queued and running jobs (> 0)
+        for job in engine.get_jobs(project_id=self.project_id, status=_ACTIVE):
+            self._count_active(job.id, job.subject_id, 1)
         self._running: dict[str, tuple[str, str, int]] = {
             j.id: (j.subject_id, j.stage_id, int(j.progress))
             for j in engine.get_jobs(project_id=self.project_id, status=JobStatus.RUNNING)
@@ -86,9 +88,9 @@ class ProjectFeed(Feed):
         self._track_progress(job)
         was_active = job.id in self._active
         if job.status in _ACTIVE and not was_active:
-            self._active[job.id] = job.subject_id
+            self._count_active(job.id, job.subject_id, 1)
         elif job.status not in _ACTIVE and was_active:
-            del self._active[job.id]
+            self._count_active(job.id, job.subject_id, -1)
         else:
             return
         self._changed_active.add(job.subject_id)
@@ -115,12 +117,20 @@ class ProjectFeed(Feed):
                 progress.setdefault(subject_id, {})[stage_id] = percent
         return progress
 
-    def _counts(self, subject_ids: set[str] | None = None) -> dict[str, int]:
-        counts: dict[str, int] = dict.fromkeys(subject_ids or (), 0)
-        for subject_id in self._active.values():
-            if subject_ids is None or subject_id in subject_ids:
-                counts[subject_id] = counts.get(subject_id, 0) + 1
-        return counts
+    def _count_active(self, job_id: str, subject_id: str, sign: int) -> None:
+        if sign > 0:
+            self._active[job_id] = subject_id
+        else:
+            del self._active[job_id]
+        count = self._per_subject.get(subject_id, 0) + sign
+        if count > 0:
+            self._per_subject[subject_id] = count
+        else:
+            self._per_subject.pop(subject_id, None)
+
+    def _counts(self, subject_ids: Iterable[str]) -> dict[str, int]:
+        """The queued and running jobs of each of ``subject_ids`` (0 included)."""
+        return {s: self._per_subject.get(s, 0) for s in subject_ids}
 
     def snapshot(self) -> ProjectSnapshot:
         project = self.engine.get_project(self.project_id)
@@ -139,7 +149,9 @@ class ProjectFeed(Feed):
             "stages": stage_rows(self.engine.pipeline(project.id)),
             "subjects": rows,
             "total": len(subjects),
-            "active": self._counts(),
+            # the subjects of the rows sent: the others' counts go with their rows
+            "active": {r["id"]: n for r in rows if (n := self._per_subject.get(r["id"], 0))},
+            "active_total": len(self._active),
             "progress": self._progress(),
         }
 
@@ -174,12 +186,14 @@ class ProjectFeed(Feed):
                     cells[subject_id] = changed
             if rows:
                 patch["subjects"] = rows
+                self._changed_active.update(row["id"] for row in rows)  # a view may lack their counts
             if cells:
                 patch["cells"] = cells
             self._changed_subjects = set()
             self._full = set()
         if self._changed_active:
             patch["active"] = self._counts(self._changed_active)
+            patch["active_total"] = len(self._active)
             self._changed_active = set()
         if self._changed_progress:
             patch["progress"] = self._progress(self._changed_progress)
