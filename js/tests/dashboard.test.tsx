@@ -4,40 +4,10 @@ import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
 import widget from "../src/index";
 import { filterCounts, projectReducer, stageTotals } from "../src/state/project";
-import type { ModelLike } from "../src/sync";
 import type { JobRow, StageStatus, SubjectRow } from "../src/types";
 import { panelShown } from "../src/views/DockNote";
-import { CHANNEL_TRAITS, FakeChannel } from "./wire";
+import { FakeModel } from "./wire";
 
-class FakeModel implements ModelLike {
-  channel = new FakeChannel();
-  widget_manager = this.channel.manager;
-  sent: any[] = [];
-  handlers: ((msg: any) => void)[] = [];
-  constructor(private traits: Record<string, unknown>) {}
-  get(name: string) {
-    return this.traits[name] ?? CHANNEL_TRAITS[name];
-  }
-  send(content: any) {
-    this.sent.push(content);
-  }
-  on(_e: string, cb: (msg: any) => void) {
-    this.handlers.push(cb);
-  }
-  off(_e: string, cb: (msg: any) => void) {
-    this.handlers = this.handlers.filter((x) => x !== cb);
-  }
-  async deliver(msg: any) {
-    await act(async () => {
-      for (const cb of this.handlers) cb(msg);
-      await new Promise((r) => setTimeout(r, 0));
-    });
-  }
-  async reply(action: string, result: unknown) {
-    const request = [...this.sent].reverse().find((m) => m.action === action);
-    await this.deliver({ kind: "reply", id: request.id, ok: true, result });
-  }
-}
 
 const stages = [
   { id: "import", label: "Import & Index", depends_on: [] },

@@ -4,39 +4,10 @@
 import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/index";
-import { SNAPSHOT_TIMEOUT_MS, type ModelLike, SyncClient } from "../src/sync";
-import type { JobRow } from "../src/types";
-import { table } from "./wire";
+import { SNAPSHOT_TIMEOUT_MS, SyncClient } from "../src/sync";
+import { FakeModel, runningRow, table } from "./wire";
 
-class FakeModel implements ModelLike {
-  sent: any[] = [];
-  handlers: ((msg: any) => void)[] = [];
-  constructor(private traits: Record<string, unknown> = {}) {}
-  get(name: string) {
-    return this.traits[name];
-  }
-  send(content: any) {
-    this.sent.push(content);
-  }
-  on(_e: string, cb: (msg: any) => void) {
-    this.handlers.push(cb);
-  }
-  off(_e: string, cb: (msg: any) => void) {
-    this.handlers = this.handlers.filter((x) => x !== cb);
-  }
-  deliver(msg: any) {
-    for (const cb of this.handlers) cb(msg);
-  }
-}
 
-function running(start: number): JobRow {
-  return {
-    id: "job000000000001", project_id: "p", subject_id: "s", stage_id: "import", status: "running", progress: 40,
-    current_step: "step", queued_at: start, start_time: start, end_time: null, error: null, log_path: null,
-    eta_seconds: 2, attempt: 1, priority: 0, retry_of: null, blocked_by: null, cpu_percent: null, memory_rss: null,
-    peak_memory_rss: null, seq: 1,
-  };
-}
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => {
@@ -94,7 +65,7 @@ describe("a view's cleanup", () => {
       const now = Date.now() / 1000;
       const parts =
         kind === "job_monitor"
-          ? { jobs: { jobs: table([running(now - 5)]), total: 1, subjects: { s: "sub-01" }, stages: { import: "Import" }, queue: [] }, logs: { tails: {} } }
+          ? { jobs: { jobs: table([runningRow(now - 5)]), total: 1, subjects: { s: "sub-01" }, stages: { import: "Import" }, queue: [] }, logs: { tails: {} } }
           : {
               project: {
                 project: { id: "p", name: "P" },

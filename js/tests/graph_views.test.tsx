@@ -1,52 +1,13 @@
 // @vitest-environment jsdom
 import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/index";
-import type { ModelLike } from "../src/sync";
+import { mount, unmountAll } from "./wire";
 
-class FakeModel implements ModelLike {
-  sent: any[] = [];
-  handlers: ((msg: any) => void)[] = [];
-  constructor(private traits: Record<string, unknown>) {}
-  get(name: string) {
-    return this.traits[name];
-  }
-  send(content: any) {
-    this.sent.push(content);
-  }
-  on(_e: string, cb: (msg: any) => void) {
-    this.handlers.push(cb);
-  }
-  off(_e: string, cb: (msg: any) => void) {
-    this.handlers = this.handlers.filter((x) => x !== cb);
-  }
-  async reply(action: string, result: unknown) {
-    const request = [...this.sent].reverse().find((m) => m.action === action);
-    await act(async () => {
-      for (const cb of this.handlers) cb({ kind: "reply", id: request.id, ok: true, result });
-      await new Promise((r) => setTimeout(r, 0));
-    });
-  }
-}
 
 const EVIL = '<img src=x onerror="window.__pwned=1">';
 const zero = { done: 0, stale: 0, running: 0, queued: 0, waiting: 0, failed: 0, not_run: 0 };
 
-let cleanup: (() => void) | undefined;
-afterEach(() => {
-  cleanup?.();
-  document.body.innerHTML = "";
-});
-
-async function mount(traits: Record<string, unknown>) {
-  const model = new FakeModel(traits);
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  await act(() => {
-    cleanup = widget.render({ model, el });
-  });
-  return { model, el };
-}
+afterEach(unmountAll);
 
 describe("PipelineGraph view", () => {
   it("draws a focusable node per stage with its counts in words, data as text; a click asks to focus", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { answersNow, type Heard, linkState } from "../src/link";
 import { SyncClient } from "../src/sync";
+import { FakeModel } from "./wire";
 
 const TIMING = { probeMs: 1000, timeoutMs: 3000 };
 
@@ -24,29 +25,10 @@ describe("linkState", () => {
   });
 });
 
-class Model {
-  sent: any[] = [];
-  handlers: ((msg: any) => void)[] = [];
-  get() {
-    return undefined;
-  }
-  send(msg: any) {
-    this.sent.push(msg);
-  }
-  on(_e: string, cb: (msg: any) => void) {
-    this.handlers.push(cb);
-  }
-  off(_e: string, cb: (msg: any) => void) {
-    this.handlers = this.handlers.filter((x) => x !== cb);
-  }
-  deliver(msg: any) {
-    for (const cb of this.handlers) cb(msg);
-  }
-}
 
 describe("SyncClient link", () => {
   it("pings when quiet, reads beats as busy, and silence as disconnected", async () => {
-    const model = new Model();
+    const model = new FakeModel();
     const client = new SyncClient(model, {});
     client.startLink({ probeMs: 40, timeoutMs: 150 });
     const ping = model.sent.find((m) => m.action === "ping");
@@ -68,7 +50,7 @@ describe("SyncClient link", () => {
   });
 
   it("a comm that cannot send reads as disconnected at once", async () => {
-    const model = new Model();
+    const model = new FakeModel();
     model.send = () => {
       throw new Error("Cannot send");
     };
@@ -82,7 +64,7 @@ describe("SyncClient link", () => {
 
 describe("SyncClient and a closed engine", () => {
   it("a ping reply saying closed marks the engine closed for good", async () => {
-    const model = new Model();
+    const model = new FakeModel();
     const client = new SyncClient(model, {});
     client.startLink({ probeMs: 40, timeoutMs: 5000 });
     const ping = model.sent.find((m) => m.action === "ping");

@@ -5,46 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { failure } from "../src/errors";
 import widget from "../src/index";
 import type { Link } from "../src/link";
-import type { ModelLike } from "../src/sync";
-import type { JobRow } from "../src/types";
-import { table } from "./wire";
+import { FakeModel, runningRow, table } from "./wire";
 
-class FakeModel implements ModelLike {
-  sent: any[] = [];
-  handlers: ((msg: any) => void)[] = [];
-  constructor(private traits: Record<string, unknown>) {}
-  get(name: string) {
-    return this.traits[name];
-  }
-  send(content: any) {
-    this.sent.push(content);
-  }
-  on(_e: string, cb: (msg: any) => void) {
-    this.handlers.push(cb);
-  }
-  off(_e: string, cb: (msg: any) => void) {
-    this.handlers = this.handlers.filter((x) => x !== cb);
-  }
-  deliver(msg: any) {
-    for (const cb of this.handlers) cb(msg);
-  }
-  async reply(action: string, result: unknown) {
-    const request = this.sent.find((m) => m.action === action);
-    await act(async () => {
-      this.deliver({ kind: "reply", id: request.id, ok: true, result });
-      await new Promise((r) => setTimeout(r, 0));
-    });
-  }
-}
 
-function running(start: number): JobRow {
-  return {
-    id: "job000000000001", project_id: "p", subject_id: "s", stage_id: "import", status: "running", progress: 40,
-    current_step: "step", queued_at: start, start_time: start, end_time: null, error: null, log_path: null,
-    eta_seconds: 2, attempt: 1, priority: 0, retry_of: null, blocked_by: null, cpu_percent: null, memory_rss: null,
-    peak_memory_rss: null, seq: 1,
-  };
-}
 
 let cleanup: (() => void) | undefined;
 afterEach(() => {
@@ -60,7 +23,7 @@ async function monitor() {
     cleanup = widget.render({ model, el });
   });
   const now = Date.now() / 1000;
-  await model.reply("snapshot", { rev: 0, t: now, closed: false, parts: { jobs: { jobs: table([running(now - 5)]), subjects: { s: "sub-01" }, stages: { import: "Import" } }, logs: { tails: {} } } });
+  await model.reply("snapshot", { rev: 0, t: now, closed: false, parts: { jobs: { jobs: table([runningRow(now - 5)]), subjects: { s: "sub-01" }, stages: { import: "Import" } }, logs: { tails: {} } } });
   return { model, el };
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { countJobs, earlierAttempts, isNewest, jobsReducer, listJobs, newestFirst, sortJobs } from "../src/state/jobs";
-import { CHANNEL_RETRY_MS, Revisions, SNAPSHOT_RETRY_MS, SNAPSHOT_TIMEOUT_MS, SyncClient, type ModelLike } from "../src/sync";
+import { CHANNEL_RETRY_MS, Revisions, SNAPSHOT_RETRY_MS, SNAPSHOT_TIMEOUT_MS, SyncClient } from "../src/sync";
 import type { JobRow } from "../src/types";
-import { CHANNEL_TRAITS, FakeChannel, table } from "./wire";
+import { FakeModel, table } from "./wire";
 
 function job(id: string, seq: number, status: JobRow["status"] = "queued", progress = 0): JobRow {
   return {
@@ -124,27 +124,6 @@ describe("jobs state", () => {
   });
 });
 
-class FakeModel implements ModelLike {
-  channel = new FakeChannel();
-  widget_manager = this.channel.manager;
-  sent: any[] = [];
-  handlers: ((msg: any, buffers?: unknown) => void)[] = [];
-  get(name: string) {
-    return CHANNEL_TRAITS[name];
-  }
-  send(content: any) {
-    this.sent.push(content);
-  }
-  on(_event: string, cb: (msg: any, buffers?: unknown) => void) {
-    this.handlers.push(cb);
-  }
-  off(_event: string, cb: (msg: any) => void) {
-    this.handlers = this.handlers.filter((h) => h !== cb);
-  }
-  deliver(msg: any, buffers?: unknown) {
-    for (const h of this.handlers) h(msg, buffers);
-  }
-}
 
 describe("SyncClient", () => {
   it("matches replies by its own id prefix and ignores other views' replies", async () => {

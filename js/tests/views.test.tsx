@@ -2,40 +2,9 @@
 import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/index";
-import type { ModelLike } from "../src/sync";
 import type { JobRow, LogLine } from "../src/types";
-import { CHANNEL_TRAITS, FakeChannel, table } from "./wire";
+import { FakeModel, mount, table, unmountAll } from "./wire";
 
-class FakeModel implements ModelLike {
-  channel = new FakeChannel();
-  widget_manager = this.channel.manager;
-  sent: any[] = [];
-  handlers: ((msg: any) => void)[] = [];
-  constructor(private traits: Record<string, unknown>) {}
-  get(name: string) {
-    return this.traits[name] ?? CHANNEL_TRAITS[name];
-  }
-  send(content: any) {
-    this.sent.push(content);
-  }
-  on(_e: string, cb: (msg: any) => void) {
-    this.handlers.push(cb);
-  }
-  off(_e: string, cb: (msg: any) => void) {
-    this.handlers = this.handlers.filter((x) => x !== cb);
-  }
-  deliver(msg: any) {
-    for (const cb of this.handlers) cb(msg);
-  }
-  /** Answer the view's `action` request and let the view settle. */
-  async reply(action: string, result: unknown) {
-    const request = this.sent.find((m) => m.action === action);
-    await act(async () => {
-      this.deliver({ kind: "reply", id: request.id, ok: true, result });
-      await new Promise((r) => setTimeout(r, 0));
-    });
-  }
-}
 
 const EVIL = '<img src=x onerror="window.__pwned=1">';
 
@@ -48,21 +17,7 @@ function job(i: number, status: JobRow["status"] = "completed"): JobRow {
   };
 }
 
-let cleanup: (() => void) | undefined;
-afterEach(() => {
-  cleanup?.();
-  document.body.innerHTML = "";
-});
-
-async function mount(traits: Record<string, unknown>) {
-  const model = new FakeModel(traits);
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  await act(() => {
-    cleanup = widget.render({ model, el });
-  });
-  return { model, el };
-}
+afterEach(unmountAll);
 
 describe("views in a DOM", () => {
   it("a view that throws while drawing says so as text instead of staying on Loading", async () => {
@@ -86,7 +41,7 @@ describe("views in a DOM", () => {
     const model = new FakeModel({ _view_kind: "pipeline_graph" });
     const el = document.createElement("div");
     document.body.appendChild(el);
-    cleanup = widget.render({ model, el }); // no act(): the view's effects wait for the next frame
+    const close = widget.render({ model, el }); // no act(): the view's effects wait for the next frame
     const request = model.sent.find((m) => m.action === "snapshot");
     model.deliver({ kind: "beat", busy: false, store_error: null, closed: false, t: 0 }); // live already
     const none = { done: 0, stale: 0, running: 0, queued: 0, waiting: 0, failed: 0, not_run: 1 };
@@ -104,6 +59,7 @@ describe("views in a DOM", () => {
     });
     expect(el.textContent).not.toContain("Loading");
     expect(el.querySelector(".pw-graph-label")?.textContent).toBe("Stage A");
+    close();
   });
   it("JobMonitor keeps the DOM small with 2,000 jobs and renders data as text", async () => {
     const { model, el } = await mount({ _view_kind: "job_monitor" });

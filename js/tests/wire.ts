@@ -1,6 +1,9 @@
 // What the kernel sends, built the way pbrain_widgets/widgets/records.py builds it.
 
+import { act } from "preact/test-utils";
 import type { Column, JobTable } from "../src/protocol";
+import widget from "../src/index";
+import type { ModelLike } from "../src/sync";
 import type { JobRow } from "../src/types";
 
 /** One column in the kernel's most compact form (records.column). */
@@ -49,4 +52,69 @@ export class FakeChannel {
   patch(rev: number, parts: Record<string, unknown>, t = 0, key = CHANNEL_TRAITS._channel_key) {
     for (const cb of this.handlers) cb({ kind: "patches", t, patches: { [key]: { rev, parts } } });
   }
+}
+
+/** A widget's model as anywidget hands it to a view: `traits` (the channel's by default), what
+ * the view sent, and the kernel's side of its comm (`deliver`, `settle`, `reply`). */
+export class FakeModel implements ModelLike {
+  channel = new FakeChannel();
+  widget_manager = this.channel.manager;
+  sent: any[] = [];
+  handlers: ((msg: any, buffers?: unknown) => void)[] = [];
+  constructor(private traits: Record<string, unknown> = {}) {}
+  get(name: string) {
+    return name in this.traits ? this.traits[name] : CHANNEL_TRAITS[name];
+  }
+  send(content: any) {
+    this.sent.push(content);
+  }
+  on(_event: string, cb: (msg: any, buffers?: unknown) => void) {
+    this.handlers.push(cb);
+  }
+  off(_event: string, cb: (msg: any) => void) {
+    this.handlers = this.handlers.filter((h) => h !== cb);
+  }
+  /** A message of the kernel on the widget's comm, handled at once. */
+  deliver(msg: any, buffers?: unknown) {
+    for (const h of this.handlers) h(msg, buffers);
+  }
+  /** The same, then let the view draw. */
+  async settle(msg: any) {
+    await act(async () => {
+      this.deliver(msg);
+      await new Promise((r) => setTimeout(r, 0));
+    });
+  }
+  /** Answer the view's latest `action` request and let the view draw. */
+  async reply(action: string, result: unknown) {
+    const request = [...this.sent].reverse().find((m) => m.action === action);
+    await this.settle({ kind: "reply", id: request.id, ok: true, result });
+  }
+}
+
+/** A job row running since `start` (kernel time), 40 % done. */
+export function runningRow(start: number): JobRow {
+  return {
+    ...jobRow("job000000000001", 1), status: "running", progress: 40, current_step: "step", queued_at: start, start_time: start,
+    eta_seconds: 2,
+  };
+}
+
+const mounted: (() => void)[] = [];
+
+/** Render a widget view of `traits` into the page, as anywidget does (closed by `unmountAll`). */
+export async function mount(traits: Record<string, unknown>): Promise<{ model: FakeModel; el: HTMLElement }> {
+  const model = new FakeModel(traits);
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  await act(() => {
+    mounted.push(widget.render({ model, el }));
+  });
+  return { model, el };
+}
+
+/** Close every view `mount` rendered and empty the page (a test's afterEach). */
+export function unmountAll(): void {
+  for (const close of mounted.splice(0)) close();
+  document.body.innerHTML = "";
 }
