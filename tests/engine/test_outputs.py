@@ -143,7 +143,7 @@ async def test_qc_ratings_are_kept_listed_exported_and_checked(tmp_path):
 
 async def test_a_database_from_before_outputs_opens_and_gains_them(tmp_path):
     db = tmp_path / "old.sqlite"
-    engine = Engine(db)
+    engine = Engine(db, runner=MapRunner())  # the default runner fails 5 % of its jobs at random
     project, (subject,) = _project(engine, tmp_path)
     job = engine.run_stage(project.id, subject.id, "fit")
     await engine.wait()
