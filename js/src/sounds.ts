@@ -1,23 +1,4 @@
-// Short tones when jobs complete or fail (JobMonitor's opt-in `sounds`), and which jobs did.
-
-import type { JobStatus } from "./types";
-
-/** The jobs that newly completed or failed between two states of the job list (not on first
- * sight: a job the view had not seen before is not news). */
-export function newlyEnded(
-  before: ReadonlyMap<string, JobStatus>,
-  after: Iterable<[string, JobStatus]>,
-): { completed: string[]; failed: string[] } {
-  const completed: string[] = [];
-  const failed: string[] = [];
-  for (const [id, status] of after) {
-    const was = before.get(id);
-    if (was === undefined || was === status) continue;
-    if (status === "completed") completed.push(id);
-    else if (status === "failed") failed.push(id);
-  }
-  return { completed, failed };
-}
+// Short tones when jobs complete or fail (JobMonitor's opt-in `sounds`).
 
 let context: AudioContext | null = null;
 

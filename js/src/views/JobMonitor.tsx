@@ -12,10 +12,10 @@ import { failure } from "../errors";
 import { logLoaders, useCanAct, useCssPixels, useNow, useStore, useWatch } from "../hooks";
 import { type Alert, type AlertEvent, desktopOptIn, desktopPermission, labNotificationsReachable, notifyDesktop, notifyLab, RateLimiter, setDesktopOptIn } from "../notify";
 import { focusReducer } from "../state/focus";
-import { countJobs, earlierAttempts, isNewest, type JobsState, jobsReducer, listJobs, type Sort, type SortKey, sortJobs } from "../state/jobs";
+import { countJobs, earlierAttempts, endedSince, isNewest, type JobsState, jobsReducer, listJobs, type Sort, type SortKey, sortJobs } from "../state/jobs";
 import { logsReducer } from "../state/logs";
 import { selectRows } from "../state/project";
-import { chime, newlyEnded } from "../sounds";
+import { chime } from "../sounds";
 import type { ModelLike, SyncClient } from "../sync";
 import type { JobRow, JobStatus, RunRow } from "../types";
 import { expandedHeight, JobCard, type PriorityMove, ROW_HEIGHT } from "./JobCard";
@@ -51,7 +51,7 @@ export function jobNews(jobs: JobsState, failed: string[], runs: RunRow[], label
  * its labextension takes it (`notify.ts`), and on the desktop if the user opted in.
  */
 function useJobNews(model: ModelLike, jobs: JobsState | undefined, label: (id: string) => string, toast: (alert: Alert) => void, desktop: boolean): void {
-  const seen = useRef<Map<string, JobStatus> | null>(null);
+  const cursor = useRef<number | null>(null);
   const runs = useRef<RunRow[] | null>(null);
   const sink = useRef<(alert: Alert) => void>(toast);
   sink.current = (alert: Alert) => {
@@ -67,9 +67,10 @@ function useJobNews(model: ModelLike, jobs: JobsState | undefined, label: (id: s
   }, []);
   useEffect(() => {
     if (!jobs) return;
-    const now = new Map(jobs.ascending.map((id) => [id, jobs.byId[id].status] as [string, JobStatus]));
-    if (seen.current) {
-      const ended = newlyEnded(seen.current, now);
+    const first = cursor.current === null;
+    const ended = endedSince(jobs, cursor.current);
+    cursor.current = ended.cursor;
+    if (!first) {
       if (model.get("sounds")) {
         if (ended.failed.length) chime("failed");
         else if (ended.completed.length) chime("completed");
@@ -77,7 +78,6 @@ function useJobNews(model: ModelLike, jobs: JobsState | undefined, label: (id: s
       const finished = runs.current !== null && jobs.finished !== runs.current ? jobs.finished : [];
       limiter.current?.push(jobNews(jobs, ended.failed, finished, label));
     }
-    seen.current = now;
     runs.current = jobs.finished;
   }, [jobs, model]);
 }
@@ -176,9 +176,12 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   };
   useJobNews(model, state.ready ? jobs : undefined, describe, (news: NoticeValue) => tell(news.text, news.tone), desktop);
   const stage = state.parts.focus?.stage_id ?? null;
+  // rebuilt when the list may have changed, not on every patch of progress (a scan for a query or
+  // every attempt reads names and superseded jobs too: then on every patch)
+  const listChanged = query.trim() || history ? jobs?.version : jobs?.listVersion;
   const listed = useMemo(
     () => (state.ready ? listJobs(jobs, tab, { query, history, pinned: open, stage }) : []),
-    [jobs, tab, query, history, open, stage, state.ready],
+    [listChanged, tab, query, history, open, stage, state.ready],
   );
   const ids = useMemo(() => (sort && state.ready ? sortJobs(jobs, listed, sort, now) : listed), [listed, sort, jobs, state.ready, now]);
   const logs = state.parts.logs;
@@ -190,7 +193,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const active = everything.running + everything.queued; // Kill all acts on every job
   const counts = stage ? countJobs(jobs, stage) : everything; // the tabs follow the focus
   const label = describe;
-  const chosen = ids.filter((id) => selected.has(id));
+  const chosen = selected.size ? ids.filter((id) => selected.has(id)) : [];
   const cancellable = chosen.filter((id) => jobs.byId[id].status === "queued" || jobs.byId[id].status === "running");
   const retryable = chosen.filter((id) => (jobs.byId[id].status === "failed" || jobs.byId[id].status === "cancelled") && isNewest(jobs, id));
   const queuedChosen = chosen.filter((id) => jobs.byId[id].status === "queued");
