@@ -173,7 +173,9 @@ def test_writes_are_bounded_per_turn_fair_between_jobs_and_retried_with_backoff(
     store.append_log("quiet", LogEntry(1, 0.0, LogLevel.INFO, "hello"))
     start = time.perf_counter()
     assert store.flush_turn() == 0.0  # more to write: the next turn comes at once
-    assert time.perf_counter() - start < 0.1  # about FLUSH_SECONDS; slack for a busy machine
+    # about FLUSH_SECONDS; the line count below is what proves the turn bounded, this only catches
+    # a turn that wrote much of the flood (seconds), with slack for a loaded CI machine
+    assert time.perf_counter() - start < 0.5
     assert len(store.read_logs("flood")) == flood
     assert (tmp_path / "engine-logs" / "flood.log").read_text().count("\n") < flood
     assert store.flush_turn() == 0.0
