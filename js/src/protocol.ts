@@ -110,7 +110,7 @@ export interface ProjectRef {
 
 /**
  * The jobs of the widget's scope, the running ones first, then the others newest (highest
- * `seq`) first, and the names to show. A snapshot carries at most `MAX_TABLE_ROWS`
+ * `seq`) first, and the names to show. A snapshot carries at most `SNAPSHOT_TABLE_ROWS`
  * jobs: the others follow in the next patches (as new rows, `MAX_TABLE_ROWS` a patch).
  */
 export interface JobsSnapshot {

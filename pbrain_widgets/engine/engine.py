@@ -27,7 +27,7 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -1104,20 +1104,41 @@ class Engine:
         status: JobStatus | str | Iterable[JobStatus | str] | None = None,
     ) -> list[Job]:
         """Jobs matching every given filter, newest first."""
+        return [job.copy() for job in self._matching(project_id, subject_id, stage_id, status)]
+
+    @on_engine_thread
+    def get_job_ids(
+        self,
+        project_id: str | None = None,
+        subject_id: str | None = None,
+        stage_id: str | None = None,
+        status: JobStatus | str | Iterable[JobStatus | str] | None = None,
+    ) -> list[str]:
+        """The ids of :meth:`get_jobs`, in its order, without copying the jobs (100,000 ids
+        cost a few milliseconds where as many copies cost half a second)."""
+        return [job.id for job in self._matching(project_id, subject_id, stage_id, status)]
+
+    def _matching(
+        self,
+        project_id: str | None,
+        subject_id: str | None,
+        stage_id: str | None,
+        status: JobStatus | str | Iterable[JobStatus | str] | None,
+    ) -> Iterator[Job]:
         statuses = self._job_filters(project_id, subject_id, stage_id, status)
         candidates = self._index.candidates(project_id, subject_id, stage_id, statuses)
         if candidates is None or 2 * len(candidates) > len(self._jobs):  # most jobs: scan, no sort
             jobs: Iterable[Job] = reversed(self._jobs.values())
         else:  # the smallest index the filters name: the cost of the result, not of every job
             jobs = sorted((self._jobs[j] for j in candidates), key=lambda job: job.seq, reverse=True)
-        return [
-            job.copy()
+        return (
+            job
             for job in jobs
             if (project_id is None or job.project_id == project_id)
             and (subject_id is None or job.subject_id == subject_id)
             and (stage_id is None or job.stage_id == stage_id)
             and (statuses is None or job.status in statuses)
-        ]
+        )
 
     @on_engine_thread
     def get_logs(self, job_id: str, tail: int | None = None, before: int | None = None) -> list[LogEntry]:

@@ -46,6 +46,10 @@ MAX_WATCHED = 8
 MAX_TABLE_ROWS = 4000
 """Most jobs one message carries whole (about 0.55 MB at 140 bytes a job): a longer list follows
 in the next patches."""
+SNAPSHOT_TABLE_ROWS = 1000
+"""Most jobs a JobMonitor's snapshot carries whole (more than a screenful): a reloaded view paints
+sooner, and making the snapshot of 100,000 jobs holds the engine's loop for tens of milliseconds,
+not more than a hundred; the rest follows in patches of :data:`MAX_TABLE_ROWS`."""
 MAX_SUBJECT_ROWS = 1000
 """Most subject rows one message carries whole (about 0.35 MB for 10 stages): a longer list
 follows in the next patches."""
@@ -174,7 +178,7 @@ kernel's machine)."""
 
 class JobsSnapshot(TypedDict):
     """The jobs of the widget's scope, the running ones first, then the others newest (highest
-    ``seq``) first, and the names to show. A snapshot carries at most :data:`MAX_TABLE_ROWS`
+    ``seq``) first, and the names to show. A snapshot carries at most :data:`SNAPSHOT_TABLE_ROWS`
     jobs: the others follow in the next patches (as new rows, :data:`MAX_TABLE_ROWS` a patch)."""
 
     jobs: JobTable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -567,3 +568,23 @@ async def test_executor_runs_the_work_and_its_capacity_bounds_concurrency(make_e
     assert executor.ran == ["x", "x", "x"]
     with pytest.raises(InvalidArgumentError, match="executor must be an Executor"):
         make_engine(executor="dask")
+
+
+async def test_jobs_and_subjects_handed_out_are_copies(make_engine):
+    """A job or subject from the engine holds every field, and neither side sees the other's changes."""
+    engine = make_engine()
+    project = engine.create_project("copies")
+    (subject,) = engine.add_subjects(project.id, ["s"])
+    job = engine.run_stage(project.id, subject.id, "import", run_dependencies=False)
+    first = engine.get_job(job.id)
+    assert dataclasses.asdict(first) == dataclasses.asdict(engine.get_job(job.id))
+    first.status = JobStatus.FAILED
+    first.progress = 99.0
+    assert engine.get_job(job.id).status is not JobStatus.FAILED
+    await engine.wait(timeout=10)
+    assert engine.get_job(job.id).status is JobStatus.COMPLETED and first.status is JobStatus.FAILED
+    held = engine.get_subject(subject.id)
+    held.stage_statuses["import"] = StageStatus.FAILED
+    held.name = "renamed"
+    again = engine.get_subject(subject.id)
+    assert again.stage_statuses["import"] is StageStatus.DONE and again.name == "s"

@@ -1,5 +1,5 @@
-"""get_jobs through the job index answers what a scan of every job answers, whatever the
-filters, after starts, failures, cancels, retries and a reopen that recovers interrupted jobs."""
+"""get_jobs (and get_job_ids) through the job index answer what a scan of every job answers,
+whatever the filters, after starts, failures, cancels, retries and a reopen that recovers interrupted jobs."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ def check_every_filter(engine: Engine) -> None:
             stage_id,
             wanted,
         )
+        ids = engine.get_job_ids(
+            project_id=project_id, subject_id=subject_id, stage_id=stage_id, status=wanted
+        )
+        assert ids == [j.id for j in got]
 
 
 async def test_filtered_queries_match_a_full_scan_through_a_run(make_engine):

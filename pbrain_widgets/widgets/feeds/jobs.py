@@ -3,6 +3,7 @@ that finished; cancel, retry, cancel-all, batch actions, priority and log downlo
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from ..exports import logs_bundle
 from ..feed import Feed, Handler
 from ..protocol import (
     MAX_TABLE_ROWS,
+    SNAPSHOT_TABLE_ROWS,
     BatchDone,
     Cancelled,
     Download,
@@ -60,9 +62,10 @@ class JobsFeed(Feed):
     """Snapshot: :class:`~pbrain_widgets.widgets.protocol.JobsSnapshot` (every job as a table,
     newest first); patch: :class:`~pbrain_widgets.widgets.protocol.JobsPatch`. A job's whole
     row goes once (in the snapshot or the first patch after it was created), then only the
-    fields that change (a running job's progress, step and ETA), keyed by its ``seq``. No
-    message carries more than :data:`~pbrain_widgets.widgets.protocol.MAX_TABLE_ROWS` whole
-    rows: the rest of a long snapshot, or of a large ``run_pipeline``, follows in the next patches.
+    fields that change (a running job's progress, step and ETA), keyed by its ``seq``. A
+    snapshot carries at most :data:`~pbrain_widgets.widgets.protocol.SNAPSHOT_TABLE_ROWS` whole
+    rows, a patch :data:`~pbrain_widgets.widgets.protocol.MAX_TABLE_ROWS`: the rest of a long
+    snapshot, or of a large ``run_pipeline``, follows in the next patches.
 
     ``queue``: the first :data:`QUEUE_SHOWN` queued jobs that are ready to start, in the order
     they will start (``Engine.queue_order``), whole again in a patch when it changed.
@@ -111,20 +114,25 @@ class JobsFeed(Feed):
         for project_id in self.scope.project_ids(self.engine):
             subjects.update((s.id, s.name) for s in self.engine.get_subjects(project_id))
             stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
-        jobs = self.engine.get_jobs(project_id=self.project_id)
-        # what a view shows first comes first: the running jobs, then the rest newest first
-        ordered = [j for j in jobs if j.status is JobStatus.RUNNING]
-        ordered += [j for j in jobs if j.status is not JobStatus.RUNNING]
-        rows = [job_row(j) for j in ordered[:MAX_TABLE_ROWS]]
+        # what a view shows first comes first: the running jobs, then the rest newest first; only
+        # the first message's worth are copied (ids alone for the rest: 100,000 copies would hold
+        # the engine's loop for half a second)
+        ids = self.engine.get_job_ids(project_id=self.project_id)
+        running = self.engine.get_job_ids(project_id=self.project_id, status=JobStatus.RUNNING)
+        ordered = dict.fromkeys(running) | dict.fromkeys(ids)
+        first = list(itertools.islice(ordered, min(SNAPSHOT_TABLE_ROWS, MAX_TABLE_ROWS)))
+        rows = [job_row(self.engine.get_job(job_id)) for job_id in first]
         self._rows.sent(rows)
         self._rows.resend_full(self._changed)
-        self._unsent = dict.fromkeys(j.id for j in ordered[MAX_TABLE_ROWS:])
+        for job_id in first:
+            del ordered[job_id]
+        self._unsent = ordered
         self._rows.forget(self._unsent)  # a view that took this snapshot has not got them
         if self._unsent:
             self._wake()
         return {
             "jobs": job_table(rows),
-            "total": len(jobs),
+            "total": len(ids),
             "subjects": subjects,
             "stages": stages,
             "queue": self._queue,
