@@ -5,7 +5,9 @@ thread (as a notebook cell would), while a probe on the engine's own loop sleeps
 and records how late it wakes up. The jobs do not start (one slot, held by a job that waits), so
 the figure is the planning's alone. Prints the worst and 99th-percentile lag, how long the call
 took, the longest pause of Python's garbage collector meanwhile (``gc.callbacks``), and as a
-baseline the worst lag of the same probe on the idle engine.
+baseline the worst lag of the same probe on the idle engine. Then, the 100,000 jobs queued, the
+snapshot a view asks for on render (or reload) of each large widget, twice each, with the same
+probe: how long each took on the engine's loop and the worst lag meanwhile.
 
     python bench/plan_lag.py [--subjects 10000] [--memory]
 """
@@ -73,6 +75,7 @@ def main() -> None:
         gc.callbacks.remove(pauses)
         stop.set()
         lags = lags_future.result(10)
+        snapshots = snapshot_costs(engine, project.id)
         engine.close()
     worst = max(lags)
     p99 = statistics.quantiles(lags, n=100)[98]
@@ -84,6 +87,33 @@ def main() -> None:
     print(f"  longest garbage collection meanwhile {max(pauses.pauses, default=0) * 1000:.1f} ms")
     print(f"  baseline, the idle engine: worst {max(idle) * 1000:.1f} ms")
     print("target: worst lag under 50 ms")
+    print(f"a view's snapshot with {len(jobs):,} jobs queued (target: no stall over 100 ms):")
+    for name, (costs, worst_lag) in snapshots.items():
+        took_ms = ", ".join(f"{c * 1000:.0f}" for c in costs)
+        print(f"  {name}: {took_ms} ms; worst lag {worst_lag * 1000:.0f} ms")
+
+
+def snapshot_costs(engine: Engine, project_id: str) -> dict[str, tuple[list[float], float]]:
+    """Per widget: the time of each of two snapshots on the engine's loop, and the probe's worst
+    lag over both."""
+    from pbrain_widgets.widgets import JobMonitor, ProjectDashboard, Timeline
+
+    out: dict[str, tuple[list[float], float]] = {}
+    for kind in (JobMonitor, ProjectDashboard, Timeline):
+        widget = kind(engine, project_id)
+        stop = threading.Event()
+        lags_future = engine.submit(probe(stop))
+        time.sleep(0.1)
+        costs = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            engine.call(widget.snapshot)
+            costs.append(time.perf_counter() - t0)
+            time.sleep(0.1)
+        stop.set()
+        out[kind.__name__] = (costs, max(lags_future.result(10)))
+        widget.close()
+    return out
 
 
 if __name__ == "__main__":

@@ -43,9 +43,11 @@ MAX_ID_CHARS = 64
 """Longest request id, job, subject or view id a view may send."""
 MAX_WATCHED = 8
 """Jobs one view may watch at once (expanded job cards, a subject's stage...)."""
-MAX_TABLE_ROWS = 4000
-"""Most jobs one message carries whole (about 0.55 MB at 140 bytes a job): a longer list follows
-in the next patches."""
+MAX_TABLE_ROWS = 2000
+"""Most jobs one message carries whole (about 0.25 MB): a longer list follows in the next
+patches, one every :data:`~pbrain_widgets.widgets.channel.STATE_INTERVAL`. Making one such patch
+takes the engine's loop 20-35 ms (4,000 took 55-90 ms: the loop lagged the most while a view
+caught up with 100,000 jobs)."""
 SNAPSHOT_TABLE_ROWS = 1000
 """Most jobs a JobMonitor's snapshot carries whole (more than a screenful): a reloaded view paints
 sooner, and making the snapshot of 100,000 jobs holds the engine's loop for tens of milliseconds,
