@@ -9,7 +9,7 @@ import { Notice, type NoticeValue, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
 import { saveText } from "../download";
 import { failure } from "../errors";
-import { logLoaders, useCanAct, useCssPixels, useNow, useStore, useWatch } from "../hooks";
+import { logLoaders, useCanAct, useCssPixels, useNow, useStore, useThrottledMemo, useWatch } from "../hooks";
 import { type Alert, type AlertEvent, desktopOptIn, desktopPermission, labNotificationsReachable, notifyDesktop, notifyLab, RateLimiter, setDesktopOptIn } from "../notify";
 import { focusReducer } from "../state/focus";
 import { countJobs, earlierAttempts, endedSince, isNewest, type JobsState, jobsReducer, listJobs, type Sort, type SortKey, sortJobs } from "../state/jobs";
@@ -177,13 +177,18 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   useJobNews(model, state.ready ? jobs : undefined, describe, (news: NoticeValue) => tell(news.text, news.tone), desktop);
   const stage = state.parts.focus?.stage_id ?? null;
   // rebuilt when the list may have changed, not on every patch of progress (a scan for a query or
-  // every attempt reads names and superseded jobs too: then on every patch)
-  const listChanged = query.trim() || history ? jobs?.version : jobs?.listVersion;
-  const listed = useMemo(
-    () => (state.ready ? listJobs(jobs, tab, { query, history, pinned: open, stage }) : []),
-    [listChanged, tab, query, history, open, stage, state.ready],
+  // every attempt, or a column sort, reads names, superseded jobs or progress: then on every
+  // patch), and for a long list not more often than its cost allows (see useThrottledMemo)
+  const listChanged = query.trim() || history || sort ? jobs?.version : jobs?.listVersion;
+  const ids = useThrottledMemo(
+    () => {
+      if (!state.ready) return [];
+      const listed = listJobs(jobs, tab, { query, history, pinned: open, stage });
+      return sort ? sortJobs(jobs, listed, sort, now) : listed;
+    },
+    listChanged,
+    [tab, query, history, open, stage, sort, state.ready],
   );
-  const ids = useMemo(() => (sort && state.ready ? sortJobs(jobs, listed, sort, now) : listed), [listed, sort, jobs, state.ready, now]);
   const logs = state.parts.logs;
   const panel = useRef<HTMLDivElement>(null);
   const rowHeight = useCssPixels(panel, "--pw-job-row-height", ROW_HEIGHT, state.ready);
