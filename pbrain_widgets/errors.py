@@ -7,6 +7,7 @@ message names the bad value and what would have been valid.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal, overload
 
 
 def _choices(values: Iterable[object], limit: int = 12) -> str:
@@ -72,6 +73,21 @@ class InvalidTransitionError(PbrainWidgetsError, ValueError):
 
 class InvalidArgumentError(PbrainWidgetsError, ValueError):
     """A parameter value out of its valid range or of the wrong type."""
+
+
+@overload
+def check_count(name: str, value: object, optional: Literal[False] = False, minimum: int = 0) -> int: ...
+@overload
+def check_count(name: str, value: object, optional: Literal[True], minimum: int = 0) -> int | None: ...
+def check_count(name: str, value: object, optional: bool = False, minimum: int = 0) -> int | None:
+    """``value`` if it is an integer >= ``minimum`` (or ``None`` when ``optional``); else
+    :class:`InvalidArgumentError` naming ``name``, the value and what would be valid."""
+    if optional and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        valid = f"an integer >= {minimum}" + (" or None" if optional else "")
+        raise InvalidArgumentError(f"{name} must be {valid}, got {value!r}")
+    return value
 
 
 class StoreLockedError(PbrainWidgetsError, RuntimeError):

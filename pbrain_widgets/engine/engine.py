@@ -41,6 +41,7 @@ from ..errors import (
     UnknownJobError,
     UnknownStageError,
     UnknownTemplateError,
+    check_count,
 )
 from . import analytics, eta, history, qc
 from .batch import BatchResult
@@ -368,6 +369,13 @@ class Engine:
     def get_subjects(self, project_id: str) -> list[Subject]:
         self._catalog.project(project_id)
         return [subject_copy(s) for s in self._catalog.project_subjects(project_id)]
+
+    @on_engine_thread
+    def subject_names(self, project_id: str) -> dict[str, str]:
+        """Subject id -> name of a project's subjects, in :meth:`get_subjects`' order, without
+        copying them (what a view needs to label 10,000 subjects' jobs)."""
+        self._catalog.project(project_id)
+        return {s.id: s.name for s in self._catalog.project_subjects(project_id)}
 
     @on_engine_thread
     def get_subject(self, subject_id: str) -> Subject:
@@ -1079,15 +1087,16 @@ class Engine:
         return job.copy()
 
     @on_engine_thread
-    def queue_order(self, project_id: str | None = None) -> list[str]:
+    def queue_order(self, project_id: str | None = None, limit: int | None = None) -> list[str]:
         """The ids of the queued jobs that are ready to start, in the order they will start
         (higher priority first, then queue order); jobs waiting for dependencies are not in it.
-        With ``project_id``, only that project's jobs (their places among every project's)."""
+        With ``project_id``, only that project's jobs (their places among every project's);
+        with ``limit``, only the first ``limit`` of them."""
         self._job_filters(project_id, None, None, None)
-        order = self._scheduler.start_order()
-        if project_id is None:
-            return order
-        return [j for j in order if self._jobs[j].project_id == project_id]
+        check_count("limit", limit, optional=True)
+        jobs = self._jobs
+        accept = None if project_id is None else (lambda job_id: jobs[job_id].project_id == project_id)
+        return self._scheduler.start_order(limit, accept)
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -1254,8 +1263,7 @@ class Engine:
     ) -> list[Job]:
         statuses = self._job_filters(project_id, subject_id, stage_id, status)
         start, end = history.to_timestamp(since, "since"), history.to_timestamp(until, "until")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise InvalidArgumentError(f"limit must be an integer >= 0 or None, got {limit!r}")
+        check_count("limit", limit, optional=True)
         seqs = None
         tokens = history.text_tokens(text) if text else []
         if text is not None and not isinstance(text, str):
@@ -1288,9 +1296,8 @@ class Engine:
         """One page of :meth:`history_rows` (for views that page through a long history):
         ``{"total": <jobs matching>, "columns": {name: [values of jobs offset..offset+limit]}}``.
         ``filters`` are those of :meth:`history` but ``limit``."""
-        for name, value in (("offset", offset), ("limit", limit)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InvalidArgumentError(f"{name} must be an integer >= 0, got {value!r}")
+        check_count("offset", offset)
+        check_count("limit", limit)
         found = self._history_jobs(**filters)
         page = found[offset : offset + limit]
         return {"total": len(found), "columns": history.rows(page, self._catalog, time.time())}

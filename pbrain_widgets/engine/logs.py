@@ -14,7 +14,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import InvalidArgumentError
+from ..errors import check_count
 from .events import KeyedListeners, Unsubscribe
 from .models import LOG_TAIL_LINES, MAX_LINE_CHARS, LogEntry, LogLevel
 from .store import Store, escape_unencodable
@@ -106,9 +106,8 @@ class JobLogs:
 
     def get(self, job_id: str, tail: int | None = None, before: int | None = None) -> list[LogEntry]:
         """The job's lines in order: all, or the last ``tail`` (of those with seq < ``before``)."""
-        for name, value in (("tail", tail), ("before", before)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                raise InvalidArgumentError(f"{name} must be an integer >= 0 or None, got {value!r}")
+        check_count("tail", tail, optional=True)
+        check_count("before", before, optional=True)
         if tail == 0:
             return []
         memory = self._tails.get(job_id) or self._old_tails.get(job_id)

@@ -7,15 +7,13 @@ by priority (higher first) then queue order, and at most ``max_concurrent`` run 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from ..errors import InvalidArgumentError
+from ..errors import check_count
 
 
 def check_max_concurrent(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgumentError(f"max_concurrent must be an integer >= 1, got {value!r}")
-    return value
+    return check_count("max_concurrent", value, minimum=1)
 
 
 class Scheduler:
@@ -55,10 +53,17 @@ class Scheduler:
         if job_id in self._ready:
             self._push(job_id)  # the old heap entry is now stale and skipped when popped
 
-    def start_order(self) -> list[str]:
+    def start_order(self, limit: int | None = None, accept: Callable[[str], bool] | None = None) -> list[str]:
         """The jobs ready to start (their dependencies completed), in the order they will start:
-        higher priority first, then queue order. Jobs waiting for dependencies are not in it."""
-        return sorted(self._ready, key=lambda job_id: (-self._ready[job_id][0], self._ready[job_id][1]))
+        higher priority first, then queue order. Jobs waiting for dependencies are not in it.
+
+        ``accept`` keeps only the jobs it is true of; ``limit`` returns only the first ones (the
+        cost of a partial selection, not of a sort: a view asks for the first few hundred of
+        tens of thousands, several times a second while a cohort runs)."""
+        items = self._ready.items()
+        ready = ((-p, seq, job_id) for job_id, (p, seq) in items if accept is None or accept(job_id))
+        first = sorted(ready) if limit is None else heapq.nsmallest(limit, ready)
+        return [job_id for _, _, job_id in first]
 
     def pop_startable(self, limit: int | None = None) -> str | None:
         """The next job to start, moved to ``running``; ``None`` if none may start now.

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..engine.runner import JobContext, Runner
-from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction
+from ..errors import InvalidArgumentError, JobFailed, NeedsUserAction, check_count
 from .command import READ_SIZE, existing_subject_dir
 from .lines import LineSplitter, report_line
 from .process import (
@@ -236,12 +236,7 @@ class FunctionRunner(Runner):
             )
         if max_idle_workers is None:
             max_idle_workers = os.cpu_count() or 1
-        if (
-            isinstance(max_idle_workers, bool)
-            or not isinstance(max_idle_workers, int)
-            or max_idle_workers < 0
-        ):
-            raise InvalidArgumentError(f"max_idle_workers must be an integer >= 0, got {max_idle_workers!r}")
+        check_count("max_idle_workers", max_idle_workers)
         if isinstance(grace, bool) or not isinstance(grace, (int, float)) or not 0 <= grace <= 60:
             raise InvalidArgumentError(f"grace must be a number of seconds from 0 to 60, got {grace!r}")
         self.fn = fn

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.pipeline import Pipeline, Stage
-from ..errors import InvalidArgumentError, JobFailed, PbrainWidgetsError
+from ..errors import InvalidArgumentError, JobFailed, PbrainWidgetsError, check_count
 from .function import FunctionRunner
 
 INSTALL_HINT = "pip install 'pbrain-widgets[pbrain]'"
@@ -388,8 +388,7 @@ def make_phantom_subjects(
     Returns the folders (``<directory>/<prefix>-01``...); run them with
     ``pbrain_pipeline(**PHANTOM_OPTIONS)``.
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise InvalidArgumentError(f"count must be an integer >= 1, got {count!r}")
+    check_count("count", count, minimum=1)
     if not isinstance(prefix, str) or not prefix or "/" in prefix:
         raise InvalidArgumentError(f"prefix must be a non-empty name without '/', got {prefix!r}")
     _require_pbrain()

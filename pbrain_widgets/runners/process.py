@@ -34,7 +34,7 @@ from pathlib import Path
 import psutil
 
 from ..engine.runner import JobContext
-from ..errors import InvalidArgumentError
+from ..errors import check_count
 
 GRACE_SECONDS = 1.0
 """Default time between SIGTERM and SIGKILL when a job is stopped."""
@@ -242,9 +242,7 @@ def exit_description(code: int) -> str:
 
 def check_threads(threads: object) -> int | None:
     """A runner's ``threads`` argument: None (automatic) or an integer >= 1."""
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise InvalidArgumentError(f"threads must be an integer >= 1 or None (automatic), got {threads!r}")
-    return threads
+    return check_count("threads", threads, optional=True, minimum=1)
 
 
 def cores() -> int:

@@ -203,6 +203,27 @@ async def test_priority_then_queue_order(make_engine):
         engine.set_priority(jobs[0].id, "high")
 
 
+async def test_queue_order_limited_to_a_project_and_subject_names(make_engine):
+    engine = make_engine(max_concurrent=1)
+    flat = Pipeline([Stage("x")], name="flat")
+    first, _ = _project(engine, ["a", "b", "c"], pipeline=flat)
+    second = engine.create_project("second", pipeline=flat)
+    engine.add_subjects(second.id, ["d", "e"])
+    engine.run_pipeline(first.id)
+    theirs = engine.run_pipeline(second.id)
+    engine.set_priority(theirs[1].id, 2)
+    everything = engine.queue_order()
+    assert engine.queue_order(limit=2) == everything[:2]
+    assert everything[0] == theirs[1].id
+    assert engine.queue_order(second.id, limit=1) == [theirs[1].id]
+    assert engine.queue_order(second.id) == [theirs[1].id, theirs[0].id]
+    assert engine.queue_order(first.id, limit=0) == []
+    with pytest.raises(InvalidArgumentError, match="limit must be an integer >= 0 or None, got -1"):
+        engine.queue_order(limit=-1)
+    assert engine.subject_names(second.id) == {s.id: s.name for s in engine.get_subjects(second.id)}
+    assert list(engine.subject_names(second.id).values()) == ["d", "e"]
+
+
 async def test_failure_records_traceback_and_fails_dependents(make_engine):
     pipeline = Pipeline(
         [

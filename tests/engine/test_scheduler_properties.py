@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pbrain_widgets import Engine, InvalidTransitionError, JobStatus, Pipeline, SimulatedRunner, Stage
+from pbrain_widgets.engine.scheduler import Scheduler
 
 TERMINAL = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
 
@@ -98,3 +99,28 @@ def test_scheduler_invariants(pipeline, n_subjects, max_concurrent, failure_rate
         assert sum(s in TERMINAL for s in seq) == 1 and seq[-1] in TERMINAL
     if failure_rate == 0 and not cancels:
         assert {j.status for j in final.values()} == {JobStatus.COMPLETED}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    priorities=st.lists(st.integers(-3, 3), min_size=0, max_size=40),
+    moves=st.lists(st.tuples(st.integers(0, 39), st.integers(-3, 3)), max_size=10),
+    limit=st.one_of(st.none(), st.integers(0, 45)),
+    keep_odd=st.booleans(),
+)
+def test_start_order_with_limit_and_filter_is_the_sorted_prefix(priorities, moves, limit, keep_odd):
+    scheduler = Scheduler(max_concurrent=1)
+    wanted: dict[str, tuple[int, int]] = {}
+    for seq, priority in enumerate(priorities):
+        scheduler.add(f"j{seq}", seq, priority, ())
+        wanted[f"j{seq}"] = (priority, seq)
+    for index, priority in moves:  # a raised job's old heap entry stays behind, stale
+        if priorities:
+            job_id = f"j{index % len(priorities)}"
+            scheduler.set_priority(job_id, priority)
+            wanted[job_id] = (priority, wanted[job_id][1])
+    accept = (lambda job_id: int(job_id[1:]) % 2 == 1) if keep_odd else None
+    expected = sorted(
+        (j for j in wanted if accept is None or accept(j)), key=lambda j: (-wanted[j][0], wanted[j][1])
+    )
+    assert scheduler.start_order(limit, accept) == expected[:limit]

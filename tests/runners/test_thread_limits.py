@@ -81,7 +81,7 @@ async def test_function_workers_get_the_limits_when_they_start(make_engine):
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_bad_thread_counts_are_refused_by_value(bad, script):
-    message = re.escape(f"threads must be an integer >= 1 or None (automatic), got {bad!r}")
+    message = re.escape(f"threads must be an integer >= 1 or None, got {bad!r}")
     with pytest.raises(InvalidArgumentError, match=message):
         CommandRunner(script(SHOW), threads=bad)
     with pytest.raises(InvalidArgumentError, match=message):

@@ -105,14 +105,14 @@ class JobsFeed(Feed):
             self._wake()
 
     def _start_order(self) -> list[str]:
-        return self.engine.queue_order(self.project_id)[:QUEUE_SHOWN]
+        return self.engine.queue_order(self.project_id, limit=QUEUE_SHOWN)
 
     def snapshot(self) -> JobsSnapshot:
         self._queue = self._start_order()
         subjects: dict[str, str] = {}
         stages: dict[str, str] = {}
         for project_id in self.scope.project_ids(self.engine):
-            subjects.update((s.id, s.name) for s in self.engine.get_subjects(project_id))
+            subjects.update(self.engine.subject_names(project_id))
             stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
         # what a view shows first comes first: the running jobs, then the rest newest first; only
         # the first message's worth are copied (ids alone for the rest: 100,000 copies would hold

@@ -134,12 +134,13 @@ class ProjectFeed(Feed):
 
     def snapshot(self) -> ProjectSnapshot:
         project = self.engine.get_project(self.project_id)
-        subjects = self.engine.get_subjects(project.id)
-        rows = [subject_row(s) for s in subjects[:MAX_SUBJECT_ROWS]]
+        # copies of the first message's subjects only (ids alone for the rest, as the jobs feed)
+        subject_ids = list(self.engine.subject_names(project.id))
+        rows = [subject_row(self.engine.get_subject(s)) for s in subject_ids[:MAX_SUBJECT_ROWS]]
         self._sent.update((row["id"], row) for row in rows)
         self._full |= self._changed_subjects
         # a view that takes this snapshot holds none of the others, whatever other views hold
-        self._backlog = dict.fromkeys(s.id for s in subjects[MAX_SUBJECT_ROWS:])
+        self._backlog = dict.fromkeys(subject_ids[MAX_SUBJECT_ROWS:])
         for subject_id in self._backlog:
             self._sent.pop(subject_id, None)
         if self._backlog:
@@ -148,7 +149,7 @@ class ProjectFeed(Feed):
             "project": {"id": project.id, "name": project.name},
             "stages": stage_rows(self.engine.pipeline(project.id)),
             "subjects": rows,
-            "total": len(subjects),
+            "total": len(subject_ids),
             # the subjects of the rows sent: the others' counts go with their rows
             "active": {r["id"]: n for r in rows if (n := self._per_subject.get(r["id"], 0))},
             "active_total": len(self._active),
@@ -217,7 +218,7 @@ class ProjectFeed(Feed):
         """Save the view's stage choice (and its selected subjects, by name) as a template."""
         subjects = None
         if payload["subject_ids"]:
-            known = {s.id: s.name for s in self.engine.get_subjects(self.project_id)}
+            known = self.engine.subject_names(self.project_id)
             unknown = [s for s in payload["subject_ids"] if s not in known]
             if unknown:
                 raise BadRequest(f"subjects {unknown[:3]} are not in project {self.project_id!r}")

@@ -180,7 +180,7 @@ class TimelineFeed(Feed):
         stages: dict[str, str] = {}
         order: list[str] = []
         for project_id in self.scope.project_ids(self.engine):
-            subjects.update((s.id, s.name) for s in self.engine.get_subjects(project_id))
+            subjects.update(self.engine.subject_names(project_id))
             for stage in self.engine.pipeline(project_id):
                 stages.setdefault(stage.id, stage.label)
                 if stage.id not in order:
