@@ -72,10 +72,10 @@ class RowChanges:
     def resend_full(self, job_ids: Iterable[str]) -> None:
         self._full.update(job_ids)
 
-    def forget(self, job_ids: Iterable[str]) -> None:
-        """Views may not hold these jobs (a snapshot left them out): send them whole next time."""
-        for job_id in job_ids:
-            self._sent.pop(job_id, None)
+    def hold_only(self, rows: Iterable[JobRow]) -> None:
+        """Rows that a snapshot sent, and views may hold no others (a view that took it has only
+        these): every other job goes whole next time."""
+        self._sent = {row["id"]: row for row in rows}
 
     def holds(self, job_id: str) -> bool:
         """Whether views hold the job's row (so that a change of it travels as changed fields)."""

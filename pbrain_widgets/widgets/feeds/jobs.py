@@ -122,12 +122,11 @@ class JobsFeed(Feed):
         ordered = dict.fromkeys(running) | dict.fromkeys(ids)
         first = list(itertools.islice(ordered, min(SNAPSHOT_TABLE_ROWS, MAX_TABLE_ROWS)))
         rows = [job_row(self.engine.get_job(job_id)) for job_id in first]
-        self._rows.sent(rows)
+        self._rows.hold_only(rows)
         self._rows.resend_full(self._changed)
         for job_id in first:
             del ordered[job_id]
         self._unsent = ordered
-        self._rows.forget(self._unsent)  # a view that took this snapshot has not got them
         if self._unsent:
             self._wake()
         return {
