@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
 import pytest
-from lab_notebook import LabNotebook
+from lab_browser import launch_chromium
+from lab_notebook import RUNNERS_CELL, LabNotebook
 from lab_server import LabServer, free_port
 from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1400, "height": 1000}
 # generous waits for a loaded CI machine: they end as soon as the condition holds
 expect.set_options(timeout=15_000)
 PAGE_TIMEOUT_MS = 30_000
-# the first cell of every scenario notebook: imports and the scripted runners
-RUNNERS_CELL = (Path(__file__).parent / "kernel_runners.py").read_text()
 FIGURES = pytest.StashKey[list[str]]()
 CALL_FAILED = pytest.StashKey[bool]()
 
@@ -71,16 +59,8 @@ def browser_context(
     playwright_instance: Playwright, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BrowserContext]:
     """Headless Debian Chromium with a fresh profile (one per test module)."""
-    if not CHROMIUM.exists():
-        raise FileNotFoundError(f"Chromium is not installed at {CHROMIUM}: apt-get install chromium")
     profile = tmp_path_factory.mktemp("chromium-profile")
-    context = playwright_instance.chromium.launch_persistent_context(
-        str(profile),
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=CHROMIUM_ARGS,
-        viewport=VIEWPORT,
-    )
+    context = launch_chromium(playwright_instance, profile)
     yield context
     context.close()
     shutil.rmtree(profile, ignore_errors=True)

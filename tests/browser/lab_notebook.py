@@ -12,6 +12,8 @@ from lab_server import LabServer
 from playwright.sync_api import Page
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+# the first cell of every scenario notebook: imports and the scripted runners
+RUNNERS_CELL = (Path(__file__).parent / "kernel_runners.py").read_text()
 OPEN_TIMEOUT_MS = 60_000
 RUN_TIMEOUT_MS = 60_000
 

@@ -4,11 +4,11 @@ through, when, and how busy the main thread was."""
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, WebSocket
 
 ARTIFACT_LATENCY = Path(__file__).parent / "artifacts" / "latency.txt"
 
@@ -59,6 +59,43 @@ _LONG_TASKS_JS = """() => {
         for (const e of list.getEntries()) tasks.push({start: e.startTime, duration: e.duration});
     }).observe({type: 'longtask'});
     return performance.now();
+}"""
+
+_SCROLL_FRAMES_JS = """([selector, interval]) => {
+    // every `interval` ms, scroll the list three viewports on (back to the top at its end) and
+    // time it to the frame after the one that first had a card at the viewport's middle: a
+    // step waits there in spacer until the list renders the rows of its new window
+    const state = (window.__pbrainScroll = {durations: [], busy: false});
+    const covered = (list) => {
+        const middle = list.getBoundingClientRect().top + list.clientHeight / 2;
+        return Array.from(list.querySelectorAll('.pw-card')).some((card) => {
+            const box = card.getBoundingClientRect();
+            return box.top <= middle && box.bottom >= middle;
+        });
+    };
+    const step = () => {
+        const list = document.querySelector(selector);
+        if (state.busy || !list || list.scrollHeight < 8 * list.clientHeight) return;
+        const stride = 3 * list.clientHeight;
+        const end = list.scrollHeight - list.clientHeight;
+        state.busy = true;
+        const started = performance.now();
+        list.scrollTop = list.scrollTop + stride > end ? 0 : list.scrollTop + stride;
+        const watch = () => {
+            if (!list.isConnected) {
+                state.busy = false;
+            } else if (covered(list)) {
+                requestAnimationFrame(() => {
+                    state.durations.push(performance.now() - started);
+                    state.busy = false;
+                });
+            } else {
+                requestAnimationFrame(watch);
+            }
+        };
+        requestAnimationFrame(watch);
+    };
+    state.timer = setInterval(step, interval);
 }"""
 
 
@@ -118,3 +155,56 @@ def long_tasks(page: Page, since: float = 0.0) -> list[dict[str, Any]]:
     """Long tasks that started after ``since`` (a performance.now() value)."""
     tasks = page.evaluate("() => window.__pbrainLongTasks")
     return [t for t in tasks if t["start"] >= since]
+
+
+def record_scroll_frames(page: Page, selector: str, interval_ms: int = 500) -> None:
+    """Start scrolling the list at ``selector`` (a JobMonitor's scroll container of ``.pw-card``
+    rows) by three of its heights every ``interval_ms``, timing each step (see scroll_frames)."""
+    page.evaluate(_SCROLL_FRAMES_JS, [selector, interval_ms])
+
+
+def scroll_frames(page: Page) -> list[float]:
+    """Stop scrolling; for each step, the milliseconds from setting ``scrollTop`` to the
+    animation frame after the one that first had a card in the middle of the list (a
+    requestAnimationFrame pair: the frame that drew the cards, then the next one's start)."""
+    return page.evaluate(
+        "() => { clearInterval(window.__pbrainScroll.timer); return window.__pbrainScroll.durations; }"
+    )
+
+
+@dataclass
+class KernelFrames:
+    """What the page received on its kernels' websockets (``/api/kernels/<id>/channels``), one
+    entry per frame: in JupyterLab a frame is one kernel message."""
+
+    sizes: list[int] = field(default_factory=list)
+    #: the frames themselves, when recorded with ``keep=True``
+    payloads: list[bytes] = field(default_factory=list)
+
+    @property
+    def largest(self) -> int:
+        return max(self.sizes, default=0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.sizes)
+
+
+def record_kernel_frames(page: Page, keep: bool = False) -> KernelFrames:
+    """Start recording every kernel -> browser websocket frame of sockets the page opens from
+    now on (so before it opens the notebook; a reload's new socket counts too). Playwright hands
+    the frames over while the script waits on the page."""
+    frames = KernelFrames()
+
+    def on_frame(data: bytes | str) -> None:
+        payload = data if isinstance(data, bytes) else data.encode()
+        frames.sizes.append(len(payload))
+        if keep:
+            frames.payloads.append(payload)
+
+    def on_socket(ws: WebSocket) -> None:
+        if "/api/kernels/" in ws.url:
+            ws.on("framereceived", on_frame)
+
+    page.on("websocket", on_socket)
+    return frames

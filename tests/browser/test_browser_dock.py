@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from conftest import RUNNERS_CELL
-from lab_notebook import LabNotebook
+from lab_notebook import RUNNERS_CELL, LabNotebook
 from playwright.sync_api import expect
 
 FILLER = "print('\\n'.join(f'line {i}' for i in range(80)))"

@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable
 
-from page_probes import long_tasks, record_long_tasks
+from page_probes import long_tasks, record_kernel_frames, record_long_tasks
 from playwright.sync_api import Locator, Page, expect
 from test_browser_dark_theme import change_theme
 from widget_dom import dashboard, job_monitor, next_frame, rendered_cards
@@ -239,12 +239,7 @@ def comm_bytes(page: Page) -> Callable[[dict[str, str], str], dict[str, int]]:
     gives the total per widget (``{name: model id}``): a frame of the widget's own comm counts
     whole; a frame of the engine channel (model id ``channel``) is shared among the widgets whose
     patches it carries (by their ``{name: channel key}``), in proportion to each one's JSON."""
-    frames: list[bytes] = []
-
-    def on_socket(ws) -> None:
-        ws.on("framereceived", lambda data: frames.append(data if isinstance(data, bytes) else data.encode()))
-
-    page.on("websocket", on_socket)
+    frames = record_kernel_frames(page, keep=True).payloads
 
     def totals(ids: dict[str, str], channel: str, keys: dict[str, str]) -> dict[str, int]:
         out = dict.fromkeys([*ids, ""], 0.0)

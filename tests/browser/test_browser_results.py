@@ -8,7 +8,7 @@ import time
 
 import pytest
 from lab_notebook import ARTIFACTS
-from page_probes import long_tasks, record_long_tasks
+from page_probes import long_tasks, record_kernel_frames, record_long_tasks
 from playwright.sync_api import Page, expect
 from test_browser_dark_theme import change_theme
 from test_browser_trust import COLLAPSE_PANELS
@@ -41,21 +41,6 @@ def fit_project(engine, name, count):
 """
 
 
-def websocket_bytes(page: Page) -> list[int]:
-    """A list that collects the size of every websocket frame the page receives from now on
-    (Chrome's DevTools protocol: it sees the sockets already open, e.g. the kernel's)."""
-    sizes: list[int] = []
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-
-    def frame(event: dict) -> None:
-        data = event["response"]["payloadData"]
-        sizes.append(len(data) * 3 // 4 if event["response"]["opcode"] == 2 else len(data.encode()))
-
-    cdp.on("Network.webSocketFrameReceived", frame)
-    return sizes
-
-
 def screenshots(page: Page, selector: str, name: str) -> None:
     """The view light and dark, 600 and 1400 px wide, into tests/browser/artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -71,10 +56,11 @@ def screenshots(page: Page, selector: str, name: str) -> None:
 
 
 @pytest.mark.timeout(900)  # real p-brain: about a minute on an idle machine, several when loaded
-def test_a_phantom_kinetic_stage_shows_its_montages_region_table_and_fidelity(notebook, report_figure):
+def test_a_phantom_kinetic_stage_shows_its_montages_region_table_and_fidelity(notebook, page, report_figure):
     """The real p-brain pipeline on its phantom, up to the summary: opening Kinetic modelling
     shows p-brain's QC verdict and montages of Ki / vb / CNR drawn in the kernel; Summary shows
     the region Ki table; the fidelity table sets the fitted values beside truth.json's."""
+    received = record_kernel_frames(page)
     nb = notebook(
         [
             """
@@ -99,7 +85,7 @@ def test_a_phantom_kinetic_stage_shows_its_montages_region_table_and_fidelity(no
     assert failed == [], failed
     view = nb.page.get_by_role("region", name="Subject phantom-01")
     expect(view).to_be_visible()
-    received = websocket_bytes(nb.page)
+    before = len(received.sizes)
     clicked = time.monotonic()
     view.get_by_role("button", name=re.compile(r"^Kinetic modelling")).click()
     results = view.get_by_role("region", name="Results of Kinetic modelling")
@@ -112,7 +98,7 @@ def test_a_phantom_kinetic_stage_shows_its_montages_region_table_and_fidelity(no
     ki = results.get_by_role("img", name="patlak/ki (mL/100g/min)")
     expect(ki).to_have_attribute("data-picture", "ready", timeout=60_000)
     expect(results.locator("img[data-picture=ready]")).to_have_count(3, timeout=60_000)
-    opened_bytes = sum(received)
+    opened_bytes = sum(received.sizes[before:])
     assert ki.evaluate("img => img.naturalWidth") > 100
     expect(results.get_by_text("cnr median")).to_be_visible()
 
@@ -139,7 +125,7 @@ def test_a_phantom_kinetic_stage_shows_its_montages_region_table_and_fidelity(no
     report_figure(
         f"phantom kinetic stage opened: first thumbnail {first_thumbnail:.2f} s after the click, "
         f"{opened_bytes / 1024:.0f} KiB received by the page until its 3 thumbnails were in "
-        "(websocket frames, whatever else the page received meanwhile included)"
+        "(kernel websocket frames, whatever else the kernel sent meanwhile included)"
     )
     view.get_by_role("button", name=re.compile(r"^Kinetic modelling")).click()
     expect(results.get_by_role("img", name="patlak/ki (mL/100g/min)")).to_have_attribute(
