@@ -99,6 +99,24 @@ _SCROLL_FRAMES_JS = """([selector, interval]) => {
 }"""
 
 
+_MAX_COUNT_JS = """(selector) => {
+    // the most elements matching `selector` in the document at once, from now on
+    window.__pbrainMaxCount = 0;
+    new MutationObserver(() => {
+        const n = document.querySelectorAll(selector).length;
+        if (n > window.__pbrainMaxCount) window.__pbrainMaxCount = n;
+    }).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank) of ``values``; NaN when there are none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
 @dataclass(frozen=True)
 class Delays:
     """Per-line delays (seconds) from the kernel emitting a line to the line being in the DOM."""
@@ -111,8 +129,7 @@ class Delays:
 
     @property
     def p95(self) -> float:
-        ordered = sorted(self.values)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return p95(self.values)
 
     def summary(self) -> str:
         return (
@@ -155,6 +172,16 @@ def long_tasks(page: Page, since: float = 0.0) -> list[dict[str, Any]]:
     """Long tasks that started after ``since`` (a performance.now() value)."""
     tasks = page.evaluate("() => window.__pbrainLongTasks")
     return [t for t in tasks if t["start"] >= since]
+
+
+def record_max_count(page: Page, selector: str) -> None:
+    """Start recording the most elements matching ``selector`` in the page at once."""
+    page.evaluate(_MAX_COUNT_JS, selector)
+
+
+def max_count(page: Page) -> int:
+    """The most elements seen at once since :func:`record_max_count`."""
+    return page.evaluate("() => window.__pbrainMaxCount")
 
 
 def record_scroll_frames(page: Page, selector: str, interval_ms: int = 500) -> None:

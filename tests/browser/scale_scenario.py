@@ -13,7 +13,16 @@ import time
 from dataclasses import dataclass
 
 from lab_notebook import LabNotebook
-from page_probes import KernelFrames, long_tasks, record_long_tasks, record_scroll_frames, scroll_frames
+from page_probes import (
+    KernelFrames,
+    long_tasks,
+    max_count,
+    p95,
+    record_long_tasks,
+    record_max_count,
+    record_scroll_frames,
+    scroll_frames,
+)
 from playwright.sync_api import expect
 from widget_dom import dashboard, job_monitor, tab
 
@@ -46,15 +55,6 @@ _COUNT_JS = """([target, countSelector, mountSelector]) => {
     const observer = new MutationObserver(scan);
     observer.observe(document, {childList: true, subtree: true, characterData: true});
     scan();
-}"""
-
-_MAX_CARDS_JS = """() => {
-    window.__pbrainMaxCards = 0;
-    const monitor = document.querySelector('.pw-monitor');
-    new MutationObserver(() => {
-        const n = monitor.querySelectorAll('.pw-card').length;
-        if (n > window.__pbrainMaxCards) window.__pbrainMaxCards = n;
-    }).observe(monitor, {childList: true, subtree: true});
 }"""
 
 
@@ -120,10 +120,7 @@ class ScaleRun:
 
     @property
     def scroll_p95(self) -> float:
-        if not self.scroll_ms:
-            return float("nan")
-        ordered = sorted(self.scroll_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return p95(self.scroll_ms)
 
 
 def run_scale(nb: LabNotebook, frames: KernelFrames, reload: bool = True, timeout: float = 600) -> ScaleRun:
@@ -141,7 +138,7 @@ def run_scale(nb: LabNotebook, frames: KernelFrames, reload: bool = True, timeou
         expect(tab(monitor, status).locator(".pw-count")).to_have_text(str(count), timeout=120_000)
     expect(tab(monitor, "all").locator(".pw-count")).to_have_text(str(total), timeout=30_000)
     page.evaluate(_COUNT_JS, [str(total), COMPLETED_COUNT, MONITOR_MOUNTED])
-    page.evaluate(_MAX_CARDS_JS)
+    record_max_count(page, ".pw-monitor .pw-card")
     record_scroll_frames(page, JOB_LIST)
     since = record_long_tasks(page)
     before_run = len(frames.sizes)
@@ -158,7 +155,7 @@ def run_scale(nb: LabNotebook, frames: KernelFrames, reload: bool = True, timeou
     shown_epoch = next(epoch for epoch, _, text in count["changes"] if text == str(total))
     shown_then = [int(text) for epoch, _, text in count["changes"] if epoch <= kernel_end]
     tasks = [t["duration"] for t in long_tasks(page, since) if t["start"] <= count["full"]]
-    max_cards: int = page.evaluate("() => window.__pbrainMaxCards")
+    max_cards = max_count(page)
 
     from_navigation = from_mount = None
     if reload:

@@ -7,7 +7,7 @@ import re
 import time
 
 import psutil
-from page_probes import long_tasks, record_long_tasks
+from page_probes import long_tasks, max_count, record_long_tasks, record_max_count
 from playwright.sync_api import expect
 from test_browser_trust import COLLAPSE_PANELS
 from widget_dom import (
@@ -236,15 +236,7 @@ def test_two_thousand_jobs_stay_responsive(notebook, report_figure):
     monitor = job_monitor(nb.page)
     expect(tab(monitor, "all").locator(".pw-count")).to_have_text("2000")
     since = record_long_tasks(nb.page)
-    nb.page.evaluate(
-        """() => {
-            window.__pbrainMaxCards = 0;
-            new MutationObserver(() => {
-                const n = document.querySelectorAll('.pw-card').length;
-                if (n > window.__pbrainMaxCards) window.__pbrainMaxCards = n;
-            }).observe(document.body, {childList: true, subtree: true});
-        }"""
-    )
+    record_max_count(nb.page, ".pw-card")
     started = time.monotonic()
 
     nb.kernel.run("runner.gate.set()")
@@ -252,7 +244,7 @@ def test_two_thousand_jobs_stay_responsive(notebook, report_figure):
     expect(tab(monitor, "completed").locator(".pw-count")).to_have_text("2000", timeout=90_000)
     flow_seconds = time.monotonic() - started
     tasks = long_tasks(nb.page, since)
-    max_cards = nb.page.evaluate("() => window.__pbrainMaxCards")
+    max_cards = max_count(nb.page)
     worst = max((t["duration"] for t in tasks), default=0)
     report_figure(
         f"2,000 jobs: updates flowed {flow_seconds:.1f} s; {len(tasks)} long tasks, "
