@@ -109,20 +109,24 @@ export interface ProjectRef {
 }
 
 /**
- * The jobs of the widget's scope, the running ones first, then the others newest (highest
- * `seq`) first, and the names to show. A snapshot carries at most `SNAPSHOT_TABLE_ROWS`
- * jobs: the others follow in the next patches (as new rows, `MAX_TABLE_ROWS` a patch).
+ * What a JobMonitor's views share: how many jobs there are per status, the names to show
+ * and the start order. No rows: each view asks for the rows it shows (`jobs_window`).
  */
 export interface JobsSnapshot {
-  jobs: JobTable;
-  /** Jobs in the scope: more than `jobs` holds while the rest is on its way. */
+  /** Jobs in the scope, every attempt. */
   total: number;
+  counts: Record<string, number>;
+  /** The same per stage id (the tabs follow a stage in focus). */
+  stage_counts: Record<string, Record<string, number>>;
   /** Subject id -> name. */
   subjects: Record<string, string>;
   /** Stage id -> label. */
   stages: Record<string, string>;
-  /** The first queued jobs that are ready to start (job ids), in the order they will start. */
-  queue: string[];
+  /**
+   * The first `QUEUE_SHOWN` queued jobs that are ready to start (their `seq`), in
+   * the order they will start.
+   */
+  queue: number[];
 }
 
 /** A run (the jobs one action queued) that finished. */
@@ -139,15 +143,70 @@ export interface RunRow {
   root_failed_ids: string[];
 }
 
+/** A job that failed, as a view announces it. */
+export interface FailedJob {
+  id: string;
+  subject_id: string;
+  stage_id: string;
+  /** It failed itself (not skipped because a job it depends on failed). */
+  root: boolean;
+}
+
+/** Jobs that completed or failed since the last patch (a tone, a notification). */
+export interface JobsEnded {
+  completed: number;
+  /** The first `MAX_FAILED_NEWS` of them. */
+  failed: FailedJob[];
+  /** Failures beyond those. */
+  more_failed: number;
+}
+
+export interface Actionable {
+  /** Queued or running. */
+  cancel: number;
+  /** Failed or cancelled, and the newest attempt. */
+  retry: number;
+  queued: number;
+}
+
+/**
+ * The rows one view shows of its listing (see `JobsWindowPayload`), by `seq`.
+ * A view holds the rows of `ids` and `held` and no others.
+ */
+export interface JobsWindow {
+  /** The `asked` of the request this answers (a view ignores answers to older ones). */
+  asked: number;
+  /** The place of `ids[0]` in the listing. */
+  offset: number;
+  /** Rows in the whole listing. */
+  listed: number;
+  ids: number[];
+  /** The other rows the view holds: its open and selected jobs, earlier attempts. */
+  held: number[];
+  /** `[seq, earlier attempts' seqs, newest first]` for the held jobs that have some. */
+  earlier: [number, number[]][];
+  /** Held jobs that a newer attempt of their subject x stage superseded. */
+  superseded: number[];
+  /** What a batch action on the whole listing would act on. */
+  actionable: Actionable;
+}
+
 export interface JobsPatch {
-  /** Jobs the views have not seen (whole rows). */
+  /** Jobs that a view holds now and did not before (whole rows). */
   jobs?: JobTable;
-  /** Known jobs: only the fields that changed. */
+  /** Held jobs: only the fields that changed. */
   changes?: FieldChanges;
+  /** View id -> its window, when its rows or their order changed. */
+  windows?: Record<string, JobsWindow>;
+  total?: number;
+  counts?: Record<string, number>;
+  /** The stages whose counts changed. */
+  stage_counts?: Record<string, Record<string, number>>;
   /** New subjects. */
   subjects?: Record<string, string>;
-  /** The whole start order again, when it changed. */
-  queue?: string[];
+  /** The start order's first jobs again, when it changed. */
+  queue?: number[];
+  ended?: JobsEnded;
   /**
    * The runs of this scope that finished since the last patch (each once, never in a
    * snapshot: a view that was not there does not announce them again).
@@ -520,8 +579,43 @@ export interface SubjectRef {
   subject_id: string | null;
 }
 
+/**
+ * What one JobMonitor view lists and which of its rows it shows.
+ *
+ * The listing: the jobs under `tab`, the newest attempt of each subject x stage (every
+ * attempt with `history`), of the stage `stage_id` if given, whose subject, stage or id
+ * holds `query`; running first, then failed, queued (those ready to start in the order they
+ * will), completed and cancelled, the latest to reach its status first within each; or by one
+ * column (`sort`, `descending`). `offset` and `count`: the rows it holds. `pinned`:
+ * its open cards as `[job id, status when opened]`, listed under that status whatever theirs
+ * is now; `keep`: selected jobs whose rows it keeps current. A lease, as `watch`'s: renewed
+ * by sending it again; `count` 0 and nothing pinned or kept ends it.
+ */
+export interface JobsWindowPayload {
+  view: string;
+  asked: number;
+  tab: "all" | "running" | "queued" | "completed" | "failed" | "cancelled";
+  query?: string | null;
+  history: boolean;
+  stage_id?: string | null;
+  sort?: "stage" | "subject" | "status" | "progress" | "elapsed" | "eta" | null;
+  descending?: boolean | null;
+  offset: number;
+  count: number;
+  pinned: [string, string][];
+  keep: string[];
+}
+
+export interface JobsWindowReply {
+  /** Every row the window names, whole. */
+  jobs: JobTable;
+  window: JobsWindow;
+}
+
+/** Jobs picked by id, or (`listed_by`: a view id) every job that view's listing holds. */
 export interface JobIdsPayload {
   job_ids: string[];
+  listed_by?: string | null;
 }
 
 /**
@@ -530,12 +624,15 @@ export interface JobIdsPayload {
  */
 export interface PrioritizePayload {
   job_ids: string[];
+  listed_by?: string | null;
   move: "raise" | "lower" | "next";
 }
 
 /** The jobs whose logs to download. */
 export interface ExportLogsPayload {
   job_ids: string[];
+  /** Instead: the jobs that view's listing holds (at most `MAX_EXPORT_JOBS`). */
+  listed_by?: string | null;
 }
 
 /** Which jobs of the history: text in the subject, stage, id or error; one stage; statuses. */
@@ -730,6 +827,7 @@ export interface Actions {
   open_subject: { payload: MaybeSubjectPayload; result: SubjectRef };
   focus: { payload: MaybeStagePayload; result: StageRef };
   clear_focus: { payload: NoPayload; result: StageRef };
+  jobs_window: { payload: JobsWindowPayload; result: JobsWindowReply };
   cancel_many: { payload: JobIdsPayload; result: BatchDone };
   retry_many: { payload: JobIdsPayload; result: BatchDone };
   prioritize: { payload: PrioritizePayload; result: Prioritized };

@@ -48,10 +48,14 @@ MAX_TABLE_ROWS = 2000
 patches, one every :data:`~pbrain_widgets.widgets.channel.STATE_INTERVAL`. Making one such patch
 takes the engine's loop 20-35 ms (4,000 took 55-90 ms: the loop lagged the most while a view
 caught up with 100,000 jobs)."""
-SNAPSHOT_TABLE_ROWS = 1000
-"""Most jobs a JobMonitor's snapshot carries whole (more than a screenful): a reloaded view paints
-sooner, and making the snapshot of 100,000 jobs holds the engine's loop for tens of milliseconds,
-not more than a hundred; the rest follows in patches of :data:`MAX_TABLE_ROWS`."""
+QUEUE_SHOWN = 500
+"""The first this many jobs of the start order travel to the views (a view shows "#n in queue")."""
+WINDOW_MAX_ROWS = 400
+"""Most rows of its listing one JobMonitor view holds (a few screens around what it shows)."""
+MAX_KEPT = 2000
+"""Most selected jobs a JobMonitor view keeps current besides its window."""
+MAX_FAILED_NEWS = 20
+"""Most failed jobs one patch names (the others are counted)."""
 MAX_SUBJECT_ROWS = 1000
 """Most subject rows one message carries whole (about 0.35 MB for 10 stages): a longer list
 follows in the next patches."""
@@ -178,20 +182,27 @@ kernel's machine)."""
 # -- feeds: snapshot and patch of each -------------------------------------------------------
 
 
-class JobsSnapshot(TypedDict):
-    """The jobs of the widget's scope, the running ones first, then the others newest (highest
-    ``seq``) first, and the names to show. A snapshot carries at most :data:`SNAPSHOT_TABLE_ROWS`
-    jobs: the others follow in the next patches (as new rows, :data:`MAX_TABLE_ROWS` a patch)."""
+StatusCounts = dict[str, int]
+"""Jobs per status (``queued``, ``running``...), counting only the newest attempt of each
+subject x stage."""
 
-    jobs: JobTable
+
+class JobsSnapshot(TypedDict):
+    """What a JobMonitor's views share: how many jobs there are per status, the names to show
+    and the start order. No rows: each view asks for the rows it shows (``jobs_window``)."""
+
     total: int
-    """Jobs in the scope: more than ``jobs`` holds while the rest is on its way."""
+    """Jobs in the scope, every attempt."""
+    counts: StatusCounts
+    stage_counts: dict[str, StatusCounts]
+    """The same per stage id (the tabs follow a stage in focus)."""
     subjects: dict[str, str]
     """Subject id -> name."""
     stages: dict[str, str]
     """Stage id -> label."""
-    queue: list[str]
-    """The first queued jobs that are ready to start (job ids), in the order they will start."""
+    queue: list[int]
+    """The first :data:`QUEUE_SHOWN` queued jobs that are ready to start (their ``seq``), in
+    the order they will start."""
 
 
 class RunRow(TypedDict):
@@ -209,15 +220,71 @@ class RunRow(TypedDict):
     """The first root failures (at most 20)."""
 
 
+class FailedJob(TypedDict):
+    """A job that failed, as a view announces it."""
+
+    id: str
+    subject_id: str
+    stage_id: str
+    root: bool
+    """It failed itself (not skipped because a job it depends on failed)."""
+
+
+class JobsEnded(TypedDict):
+    """Jobs that completed or failed since the last patch (a tone, a notification)."""
+
+    completed: int
+    failed: list[FailedJob]
+    """The first :data:`MAX_FAILED_NEWS` of them."""
+    more_failed: int
+    """Failures beyond those."""
+
+
+class Actionable(TypedDict):
+    cancel: int
+    """Queued or running."""
+    retry: int
+    """Failed or cancelled, and the newest attempt."""
+    queued: int
+
+
+class JobsWindow(TypedDict):
+    """The rows one view shows of its listing (see :class:`JobsWindowPayload`), by ``seq``.
+    A view holds the rows of ``ids`` and ``held`` and no others."""
+
+    asked: int
+    """The ``asked`` of the request this answers (a view ignores answers to older ones)."""
+    offset: int
+    """The place of ``ids[0]`` in the listing."""
+    listed: int
+    """Rows in the whole listing."""
+    ids: list[int]
+    held: list[int]
+    """The other rows the view holds: its open and selected jobs, earlier attempts."""
+    earlier: list[tuple[int, list[int]]]
+    """``[seq, earlier attempts' seqs, newest first]`` for the held jobs that have some."""
+    superseded: list[int]
+    """Held jobs that a newer attempt of their subject x stage superseded."""
+    actionable: Actionable
+    """What a batch action on the whole listing would act on."""
+
+
 class JobsPatch(TypedDict):
     jobs: NotRequired[JobTable]
-    """Jobs the views have not seen (whole rows)."""
+    """Jobs that a view holds now and did not before (whole rows)."""
     changes: NotRequired[FieldChanges]
-    """Known jobs: only the fields that changed."""
+    """Held jobs: only the fields that changed."""
+    windows: NotRequired[dict[str, JobsWindow]]
+    """View id -> its window, when its rows or their order changed."""
+    total: NotRequired[int]
+    counts: NotRequired[StatusCounts]
+    stage_counts: NotRequired[dict[str, StatusCounts]]
+    """The stages whose counts changed."""
     subjects: NotRequired[dict[str, str]]
     """New subjects."""
-    queue: NotRequired[list[str]]
-    """The whole start order again, when it changed."""
+    queue: NotRequired[list[int]]
+    """The start order's first jobs again, when it changed."""
+    ended: NotRequired[JobsEnded]
     finished: NotRequired[list[RunRow]]
     """The runs of this scope that finished since the last patch (each once, never in a
     snapshot: a view that was not there does not announce them again)."""
@@ -599,8 +666,47 @@ class SubjectRef(TypedDict):
     subject_id: str | None
 
 
+JobsTab = Literal["all", "running", "queued", "completed", "failed", "cancelled"]
+JobSortKey = Literal["stage", "subject", "status", "progress", "elapsed", "eta"]
+
+
+class JobsWindowPayload(TypedDict):
+    """What one JobMonitor view lists and which of its rows it shows.
+
+    The listing: the jobs under ``tab``, the newest attempt of each subject x stage (every
+    attempt with ``history``), of the stage ``stage_id`` if given, whose subject, stage or id
+    holds ``query``; running first, then failed, queued (those ready to start in the order they
+    will), completed and cancelled, the latest to reach its status first within each; or by one
+    column (``sort``, ``descending``). ``offset`` and ``count``: the rows it holds. ``pinned``:
+    its open cards as ``[job id, status when opened]``, listed under that status whatever theirs
+    is now; ``keep``: selected jobs whose rows it keeps current. A lease, as ``watch``'s: renewed
+    by sending it again; ``count`` 0 and nothing pinned or kept ends it."""
+
+    view: Id
+    asked: int
+    tab: JobsTab
+    query: NotRequired[Annotated[str, Limits(max_len=200)] | None]
+    history: bool
+    stage_id: NotRequired[StageId | None]
+    sort: NotRequired[JobSortKey | None]
+    descending: NotRequired[bool | None]
+    offset: int
+    count: Annotated[int, Limits(maximum=WINDOW_MAX_ROWS)]
+    pinned: Annotated[list[tuple[str, str]], Limits(max_len=MAX_ID_CHARS, max_items=MAX_WATCHED)]
+    keep: Annotated[list[str], Limits(max_len=MAX_ID_CHARS, max_items=MAX_KEPT)]
+
+
+class JobsWindowReply(TypedDict):
+    jobs: JobTable
+    """Every row the window names, whole."""
+    window: JobsWindow
+
+
 class JobIdsPayload(TypedDict):
+    """Jobs picked by id, or (``listed_by``: a view id) every job that view's listing holds."""
+
     job_ids: Annotated[list[str], Limits(max_len=MAX_ID_CHARS, max_items=10_000)]
+    listed_by: NotRequired[Id | None]
 
 
 class PrioritizePayload(TypedDict):
@@ -608,6 +714,7 @@ class PrioritizePayload(TypedDict):
     (``next``: they start next, in their queue order)."""
 
     job_ids: Annotated[list[str], Limits(max_len=MAX_ID_CHARS, max_items=10_000)]
+    listed_by: NotRequired[Id | None]
     move: Literal["raise", "lower", "next"]
 
 
@@ -615,6 +722,8 @@ class ExportLogsPayload(TypedDict):
     """The jobs whose logs to download."""
 
     job_ids: Annotated[list[str], Limits(max_len=MAX_ID_CHARS, max_items=MAX_EXPORT_JOBS)]
+    listed_by: NotRequired[Id | None]
+    """Instead: the jobs that view's listing holds (at most :data:`MAX_EXPORT_JOBS`)."""
 
 
 class HistoryFilters(TypedDict):
@@ -826,6 +935,7 @@ ACTIONS: dict[str, ActionSpec] = {
     "open_subject": ActionSpec(MaybeSubjectPayload, SubjectRef),
     "focus": ActionSpec(MaybeStagePayload, StageRef),
     "clear_focus": ActionSpec(NoPayload, StageRef),
+    "jobs_window": ActionSpec(JobsWindowPayload, JobsWindowReply),
     "cancel_many": ActionSpec(JobIdsPayload, BatchDone),
     "retry_many": ActionSpec(JobIdsPayload, BatchDone),
     "prioritize": ActionSpec(PrioritizePayload, Prioritized),

@@ -15,7 +15,7 @@ from ..exports import logs_bundle
 from ..feed import Feed, Handler
 from ..protocol import (
     MAX_TABLE_ROWS,
-    SNAPSHOT_TABLE_ROWS,
+
     BatchDone,
     Cancelled,
     Download,
@@ -120,7 +120,7 @@ class JobsFeed(Feed):
         ids = self.engine.get_job_ids(project_id=self.project_id)
         running = self.engine.get_job_ids(project_id=self.project_id, status=JobStatus.RUNNING)
         ordered = dict.fromkeys(running) | dict.fromkeys(ids)
-        first = list(itertools.islice(ordered, min(SNAPSHOT_TABLE_ROWS, MAX_TABLE_ROWS)))
+        first = list(itertools.islice(ordered, MAX_TABLE_ROWS))
         rows = [job_row(self.engine.get_job(job_id)) for job_id in first]
         self._rows.hold_only(rows)
         self._rows.resend_full(self._changed)
