@@ -21,7 +21,9 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import functools
+import itertools
 import logging
+import operator
 import os
 import threading
 import time
@@ -68,6 +70,7 @@ from .models import (
     StatusUpdate,
     Subject,
 )
+from .newest_jobs import NewestJobs
 from .pipeline import STUDIO_PIPELINE, Pipeline
 from .recovery import recover_interrupted
 from .resources import ResourceSampler
@@ -86,6 +89,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _CLOSE_SECONDS = 4.0
+_JOB_FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(Job))
 _CLOSE_WEDGED_SECONDS = 120.0
 _open_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -154,6 +158,7 @@ class Engine:
         self._waiters = Waiters()
         self._jobs: dict[str, Job] = {}  # every job, in queue order
         self._index = JobIndex()  # their ids by project, subject, stage and status
+        self._newest = NewestJobs()  # the newest attempts' ids by project, stage and status
         self._long_lived = LongLivedRecords()  # frozen out of full garbage collections
         self._active: set[str] = set()
         self._active_by_stage: dict[tuple[str, str], str] = {}
@@ -197,6 +202,8 @@ class Engine:
         recover_interrupted(self._jobs, self._catalog, self._logs, self._store)
         for job in self._jobs.values():  # after recovery changed the interrupted jobs' status
             self._index.add(job)
+            if self._is_latest(job):
+                self._newest.add(job)
         for job in interrupted:
             self._store.index_job_text(job.seq, job.error, history.log_text(self._logs.get(job.id)))
         if not self._store.text_index_complete():  # a store from before the index: errors only
@@ -456,6 +463,8 @@ class Engine:
             self._jobs[job_id] = job
             self._long_lived.added()
             self._index.add(job)
+            superseded = self._latest.get((subject.id, sid))
+            self._newest.add(job, self._jobs[superseded] if superseded is not None else None)
             self._latest[(subject.id, sid)] = job_id
             self._active.add(job_id)
             self._active_by_stage[(subject.id, sid)] = job_id
@@ -666,6 +675,7 @@ class Engine:
     def _set_status(self, job: Job, status: JobStatus) -> None:
         old, job.status = job.status, status
         self._index.moved(job, old)
+        self._newest.moved(job, old)
 
     def _start(self, job: Job) -> None:
         subject = self._catalog.subjects[job.subject_id]
@@ -1097,6 +1107,86 @@ class Engine:
         jobs = self._jobs
         accept = None if project_id is None else (lambda job_id: jobs[job_id].project_id == project_id)
         return self._scheduler.start_order(limit, accept)
+
+    @on_engine_thread
+    def listed_job_ids(
+        self,
+        status: JobStatus | str,
+        project_id: str | None = None,
+        stage_id: str | None = None,
+        every_attempt: bool = False,
+        start: int = 0,
+        stop: int | None = None,
+    ) -> list[str]:
+        """The ids of the jobs with ``status`` in the order a monitor lists them: queued jobs
+        ready to start first, in the order they will (:meth:`queue_order`), then those waiting
+        for dependencies; any other status the latest to reach it first. Only the newest attempt
+        of each subject x stage unless ``every_attempt``; of one project and one stage if given.
+        ``start`` and ``stop`` slice the list, at the cost of ``stop`` ids, not of all of them."""
+        statuses = self._job_filters(project_id, None, stage_id, status)
+        assert statuses is not None  # one status was given
+        (state,) = statuses
+        check_count("start", start)
+        check_count("stop", stop, optional=True)
+        jobs = self._jobs
+
+        def fits(job_id: str) -> bool:
+            job = jobs[job_id]
+            return (project_id is None or job.project_id == project_id) and (
+                stage_id is None or job.stage_id == stage_id
+            )
+
+        if every_attempt and state is not JobStatus.QUEUED:  # a queued job is the newest attempt
+            ids: Iterable[str] = filter(fits, self._index.latest_first(state))
+        else:
+            ids = self._newest.latest_first(project_id, stage_id, state)
+        if state is JobStatus.QUEUED:
+            accept = None if project_id is None and stage_id is None else fits
+            ready = self._scheduler.ready_count(accept)
+            if stop is not None and stop <= ready:
+                return self._scheduler.start_order(stop, accept)[start:]
+            first = self._scheduler.start_order(None, accept)[start:] if start < ready else []
+            waiting = (j for j in ids if not self._scheduler.is_ready(j))
+            skip = max(0, start - ready)
+            rest = itertools.islice(waiting, skip, None if stop is None else stop - ready)
+            return first + list(rest)
+        return list(itertools.islice(ids, start, stop))
+
+    @on_engine_thread
+    def count_newest(
+        self, project_id: str | None = None, stage_id: str | None = None
+    ) -> dict[JobStatus, int]:
+        """Jobs per status, counting only the newest attempt of each subject x stage (of one
+        project and one stage if given): what a monitor's tabs show, at no cost."""
+        self._job_filters(project_id, None, stage_id, None)
+        return {s: self._newest.count(project_id, stage_id, s) for s in JobStatus}
+
+    @on_engine_thread
+    def job_count(self, project_id: str | None = None) -> int:
+        """How many jobs (every attempt) the engine, or one project, holds."""
+        self._job_filters(project_id, None, None, None)
+        return len(self._jobs) if project_id is None else self._index.count("project", project_id)
+
+    @on_engine_thread
+    def job_fields(self, job_ids: Iterable[str], *names: str) -> list[tuple[Any, ...]]:
+        """For each job, the values of the fields ``names`` of :class:`Job` (``"status"``,
+        ``"progress"``...), without copying jobs: what sorting or filtering 100,000 of them
+        needs, at a tenth of the cost of :meth:`get_jobs`."""
+        unknown = [n for n in names if n not in _JOB_FIELD_NAMES]
+        if unknown:
+            raise InvalidArgumentError(f"unknown job field(s) {unknown}; valid: {sorted(_JOB_FIELD_NAMES)}")
+        get = operator.attrgetter(*names) if names else None
+        jobs = [self._job(job_id) for job_id in job_ids]
+        if get is None:
+            return [() for _ in jobs]
+        if len(names) == 1:
+            return [(get(job),) for job in jobs]
+        return [get(job) for job in jobs]
+
+    @on_engine_thread
+    def is_newest(self, job_id: str) -> bool:
+        """Whether no newer attempt of the job's subject x stage exists."""
+        return self._is_latest(self._job(job_id))
 
     # -- queries -----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ of each project, subject, stage and status; the engine tells it of every new job
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from .models import Job, JobStatus
 
@@ -35,6 +35,14 @@ class JobIndex:
         if old is not job.status:
             self._ids.get(("status", old), {}).pop(job.id, None)
             self._ids.setdefault(("status", job.status), {})[job.id] = None
+
+    def latest_first(self, status: JobStatus) -> Iterator[str]:
+        """Every job with ``status`` (every attempt), the latest to reach it first."""
+        return reversed(self._ids.get(("status", status), {}))
+
+    def count(self, kind: str, value: object) -> int:
+        """How many jobs the index ``(kind, value)`` holds (``("project", id)``...)."""
+        return len(self._ids.get((kind, value), ()))
 
     def candidates(
         self,

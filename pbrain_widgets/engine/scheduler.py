@@ -65,6 +65,14 @@ class Scheduler:
         first = sorted(ready) if limit is None else heapq.nsmallest(limit, ready)
         return [job_id for _, _, job_id in first]
 
+    def is_ready(self, job_id: str) -> bool:
+        """Whether the job is queued with its dependencies completed."""
+        return job_id in self._ready
+
+    def ready_count(self, accept: Callable[[str], bool] | None = None) -> int:
+        """How many jobs are ready to start (of those ``accept`` is true of)."""
+        return len(self._ready) if accept is None else sum(1 for job_id in self._ready if accept(job_id))
+
     def pop_startable(self, limit: int | None = None) -> str | None:
         """The next job to start, moved to ``running``; ``None`` if none may start now.
 
