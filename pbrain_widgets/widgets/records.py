@@ -72,10 +72,10 @@ class RowChanges:
     def resend_full(self, job_ids: Iterable[str]) -> None:
         self._full.update(job_ids)
 
-    def hold_only(self, rows: Iterable[JobRow]) -> None:
-        """Rows that a snapshot sent, and views may hold no others (a view that took it has only
-        these): every other job goes whole next time."""
-        self._sent = {row["id"]: row for row in rows}
+    def keep_only(self, job_ids: set[str]) -> None:
+        """Views hold these jobs' rows and no others now (a JobMonitor's views dropped the rows
+        that left their windows): any other job goes whole next time."""
+        self._sent = {job_id: row for job_id, row in self._sent.items() if job_id in job_ids}
 
     def holds(self, job_id: str) -> bool:
         """Whether views hold the job's row (so that a change of it travels as changed fields)."""

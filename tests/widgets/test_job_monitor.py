@@ -4,51 +4,102 @@ from __future__ import annotations
 
 import asyncio
 
-from widget_helpers import job_states, settle, table_rows
+from test_cohort_actions import PIPE, Hold
+from widget_helpers import JobsView, settle, table_rows
 
 from pbrain_widgets import JobStatus, SimulatedRunner
 from pbrain_widgets.widgets import JobMonitor
+from pbrain_widgets.widgets.records import JOB_FIELDS
 
 
-async def test_snapshot_has_every_job_running_first_then_newest_first_with_names(study, wire):
+async def test_snapshot_has_counts_names_and_the_start_order_but_no_rows(study, wire):
     engine, project, subjects = study
     jobs = engine.run_pipeline(project.id, [subjects[0].id, subjects[1].id], ["import", "t1_fit"])
     w = wire(JobMonitor(engine, project.id))
     snap = w.ok("snapshot")["parts"]["jobs"]
-    rows = table_rows(snap["jobs"])
-    key = [(row["status"] != "running", -row["seq"]) for row in rows]
-    assert key == sorted(key) and {row["id"] for row in rows} == {j.id for j in jobs}
-    assert snap["total"] == len(jobs) == len(rows)
+    assert "jobs" not in snap and snap["total"] == len(jobs)
+    assert sum(snap["counts"].values()) == len(jobs)
+    assert sum(snap["stage_counts"]["t1_fit"].values()) == 2
     assert snap["subjects"] == {s.id: s.name for s in subjects}
     assert snap["stages"]["t1_fit"] == "T1/M0 Fitting"
-    assert "resource_history" not in rows[0]
-    assert snap["jobs"]["columns"]["project_id"] == {"fill": project.id}  # a repeated value costs nothing
+    ready = engine.queue_order(project.id)
+    assert snap["queue"] == [engine.get_job(j).seq for j in ready]
 
 
-async def test_a_monitor_without_project_follows_every_project(study, wire):
-    engine, project, subjects = study
-    other = engine.create_project("other")
-    (extra,) = engine.add_subjects(other.id, ["x-01"])
-    w = wire(JobMonitor(engine))
-    engine.run_stage(project.id, subjects[0].id, "import")
-    engine.run_stage(other.id, extra.id, "import")
-    await engine.wait(timeout=5)
-    await settle()
-    seen = {row["project_id"] for row in job_states(w.patches).values()}
-    assert seen == {project.id, other.id}
-    assert w.ok("snapshot")["parts"]["jobs"]["subjects"][extra.id] == "x-01"
-
-
-async def test_patches_carry_only_changed_jobs(study, wire):
-    engine, project, subjects = study
-    engine.run_pipeline(project.id, [subjects[0].id], ["import"])
-    await engine.wait(timeout=5)
+async def test_a_window_lists_what_needs_eyes_first(make_engine, wire):
+    engine = make_engine(runner=Hold(), max_concurrent=1)
+    project = engine.create_project("p", pipeline=PIPE)
+    names = ["bad-1", "done-1", "hold-1", "bad-2", "q-1", "q-2"]
+    subjects = {s.name: s for s in engine.add_subjects(project.id, names)}
+    jobs = {n: engine.run_stage(project.id, subjects[n].id, "import") for n in names[:3]}
+    await asyncio.sleep(0.3)  # bad-1 failed, done-1 completed, hold-1 runs
+    jobs |= {n: engine.run_stage(project.id, subjects[n].id, "import") for n in names[3:]}
     w = wire(JobMonitor(engine, project.id))
-    job = engine.run_stage(project.id, subjects[1].id, "import")
-    await engine.wait(timeout=5)
+    view = JobsView(w)
+    order = [(row["status"], engine.get_subject(row["subject_id"]).name) for row in view.listed]
+    assert order == [
+        ("running", "hold-1"),
+        ("failed", "bad-1"),
+        ("queued", "bad-2"),  # ready ones in the order they will start
+        ("queued", "q-1"),
+        ("queued", "q-2"),
+        ("completed", "done-1"),
+    ]
+    assert view.window["listed"] == 6 and view.window["offset"] == 0
+    assert view.window["actionable"] == {"cancel": 4, "retry": 1, "queued": 3}
+    queued = JobsView(w, "view-2", tab="queued", offset=1, count=1)
+    assert [row["id"] for row in queued.listed] == [jobs["q-1"].id]
+    assert queued.window["listed"] == 3 and queued.window["offset"] == 1
+    engine.cancel_all()
+
+
+async def test_every_page_is_its_slice_of_the_whole_listing(make_engine, wire):
+    engine = make_engine(runner=Hold(), max_concurrent=2)
+    project = engine.create_project("p", pipeline=PIPE)
+    names = [f"{kind}-{i}" for i in range(4) for kind in ("bad", "ok", "hold")]
+    engine.add_subjects(project.id, names)
+    engine.run_pipeline(project.id)
+    await asyncio.sleep(0.5)
+    w = wire(JobMonitor(engine, project.id))
+    for tab in ("all", "running", "queued", "completed", "failed", "cancelled"):
+        for stage in (None, "fit"):
+            whole = JobsView(w, f"{tab}-{stage}", tab=tab, stage_id=stage, count=400)
+            ids = [row["id"] for row in whole.listed]
+            assert len(ids) == whole.window["listed"] == len(set(ids))
+            for offset, count in ((0, 1), (1, 2), (3, 5), (len(ids), 3)):
+                page = JobsView(w, "page", tab=tab, stage_id=stage, offset=offset, count=count)
+                assert [row["id"] for row in page.listed] == ids[offset : offset + count]
+                assert page.window["listed"] == len(ids)
+            # the same listing made by a scan (a column sort on a key all share keeps the order)
+            scan = JobsView(w, "scan", tab=tab, stage_id=stage, count=400, sort="stage" if stage else None)
+            if stage:
+                assert [row["id"] for row in scan.listed] == ids
+    engine.cancel_all()
+
+
+async def test_patches_keep_a_window_current_and_carry_only_its_rows(make_engine, wire):
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.02, failure_rate=0), max_concurrent=3)
+    project = engine.create_project("p")
+    engine.add_subjects(project.id, [f"s{i:03d}" for i in range(40)])
+    w = wire(JobMonitor(engine, project.id))
+    view = JobsView(w, count=8)
+    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit"])  # 80 jobs
+    sent = 0
+    for _ in range(40):
+        await asyncio.sleep(0.1)
+        for part in view.follow():
+            sent = max(sent, part.get("jobs", {}).get("n", 0))
+            assert sum(len(v) for v in part.get("changes", {}).values()) <= 8 * len(JOB_FIELDS)
+        if not engine.get_jobs(status=[JobStatus.QUEUED, JobStatus.RUNNING]):
+            break
     await settle()
-    ids = set(job_states(w.patches))
-    assert ids == {job.id}
+    view.follow()
+    assert sent <= 8  # never more rows than a window holds
+    assert view.window["listed"] == 80 and len(view.listed) == 8
+    assert [row["status"] for row in view.listed] == ["completed"] * 8
+    truth = {j.id: j for j in engine.get_jobs()}
+    assert all(row["status"] == truth[row["id"]].status.value for row in view.rows.values())
+    assert [row["id"] for row in view.listed] == engine.listed_job_ids("completed", project.id, stop=8)
 
 
 async def test_other_projects_do_not_wake_a_project_monitor(study, wire):
@@ -56,10 +107,26 @@ async def test_other_projects_do_not_wake_a_project_monitor(study, wire):
     other = engine.create_project("other")
     (extra,) = engine.add_subjects(other.id, ["x-01"])
     w = wire(JobMonitor(engine, project.id))
+    JobsView(w)
     engine.run_stage(other.id, extra.id, "import")
     await engine.wait(timeout=5)
     await settle()
     assert w.patches == []
+
+
+async def test_a_monitor_without_project_follows_every_project(study, wire):
+    engine, project, subjects = study
+    other = engine.create_project("other")
+    (extra,) = engine.add_subjects(other.id, ["x-01"])
+    w = wire(JobMonitor(engine))
+    view = JobsView(w)
+    engine.run_stage(project.id, subjects[0].id, "import")
+    engine.run_stage(other.id, extra.id, "import")
+    await engine.wait(timeout=5)
+    await settle()
+    view.follow()
+    assert {row["project_id"] for row in view.listed} == {project.id, other.id}
+    assert w.ok("snapshot")["parts"]["jobs"]["subjects"][extra.id] == "x-01"
 
 
 async def test_cancel_and_retry_from_the_view_act_on_the_engine(make_engine, wire):
@@ -67,6 +134,7 @@ async def test_cancel_and_retry_from_the_view_act_on_the_engine(make_engine, wir
     project = engine.create_project("p")
     (subject,) = engine.add_subjects(project.id, ["s"])
     w = wire(JobMonitor(engine, project.id))
+    view = JobsView(w)
     job = engine.run_stage(project.id, subject.id, "import")
     await asyncio.sleep(0.05)
     row = w.ok("cancel", {"job_id": job.id})
@@ -76,7 +144,9 @@ async def test_cancel_and_retry_from_the_view_act_on_the_engine(make_engine, wir
     assert retried["retry_of"] == job.id and retried["attempt"] == 2
     assert engine.get_job(retried["id"]).status in (JobStatus.QUEUED, JobStatus.RUNNING)
     await settle()
-    assert job_states(w.patches)[job.id]["status"] == "cancelled"
+    view.follow()
+    assert view.rows[job.id]["status"] == "cancelled"  # folded under its retry
+    assert [r["id"] for r in view.listed] == [retried["id"]]
 
 
 async def test_a_superseded_attempt_cannot_be_retried(make_engine, wire):
@@ -150,112 +220,148 @@ async def test_a_running_job_sends_its_row_once_then_only_changed_fields(make_en
     project = engine.create_project("p")
     (subject,) = engine.add_subjects(project.id, ["s"])
     w = wire(JobMonitor(engine, project.id))
+    view = JobsView(w)
     job = engine.run_stage(project.id, subject.id, "import")
     await engine.wait(timeout=5)
     await settle()
-    full = [
-        row
-        for p in w.patches
-        if "jobs" in p["parts"]["jobs"]
-        for row in table_rows(p["parts"]["jobs"]["jobs"])
-    ]
-    changes = [p["parts"]["jobs"]["changes"] for p in w.patches if "changes" in p["parts"]["jobs"]]
+    parts = view.follow()
+    full = [row for part in parts if "jobs" in part for row in table_rows(part["jobs"])]
+    changes = [part["changes"] for part in parts if "changes" in part]
     assert [row["id"] for row in full] == [job.id]
     assert changes and all(set(c) < set(full[0]) - {"id", "seq"} for c in changes)
     assert all(seq == job.seq for c in changes for pairs in c.values() for seq, _ in pairs)
-    assert job_states(w.patches)[job.id] == table_rows(w.ok("snapshot")["parts"]["jobs"]["jobs"])[0]
+    assert view.listed == table_rows(JobsView(w, "again").wire.ok("jobs_window", view.payload())["jobs"])
 
 
-async def test_a_job_in_the_snapshot_is_never_sent_whole_again(make_engine, wire):
-    # the snapshot seeds what views hold: a queued job that starts and runs sends only changes
-    engine = make_engine(runner=SimulatedRunner(step_seconds=0.03, failure_rate=0), max_concurrent=1)
-    project = engine.create_project("p")
-    subjects = engine.add_subjects(project.id, ["a", "b"])
-    first = engine.run_stage(project.id, subjects[0].id, "import")
-    second = engine.run_stage(project.id, subjects[1].id, "import")
-    monitor = JobMonitor(engine, project.id)
-    w = wire(monitor)
-    snap = w.ok("snapshot")["parts"]["jobs"]
-    await engine.wait(timeout=5)
-    await settle()
-    whole = [
-        row["id"]
-        for p in w.patches
-        if "jobs" in p["parts"]["jobs"]
-        for row in table_rows(p["parts"]["jobs"]["jobs"])
-    ]
-    assert whole == []
-    view = job_states(w.patches, {row["id"]: row for row in table_rows(snap["jobs"])})
-    assert view[first.id]["status"] == view[second.id]["status"] == "completed"
-    assert view == {row["id"]: row for row in table_rows(w.ok("snapshot")["parts"]["jobs"]["jobs"])}
-
-
-async def test_a_snapshot_between_patches_is_followed_by_full_rows(make_engine, wire):
-    engine = make_engine(runner=SimulatedRunner(step_seconds=1, failure_rate=0))
-    project = engine.create_project("p")
-    (subject,) = engine.add_subjects(project.id, ["s"])
-    monitor = JobMonitor(engine, project.id)
-    w = wire(monitor)
-    job = engine.run_stage(project.id, subject.id, "import")
-    await settle()
-
-    def cancel_then_snapshot():  # in one turn of the engine's loop, before the flush can run
-        engine.cancel(job.id)  # a change that waits for the next flush...
-        snap = monitor.snapshot()  # ...when a view takes its snapshot
-        w.messages.clear()  # (here too: the flush may come as soon as this turn ends)
-        return snap
-
-    snap = engine.call(cancel_then_snapshot)
-    await settle()
-    (patch,) = w.patches
-    assert [row["id"] for row in table_rows(patch["parts"]["jobs"]["jobs"])] == [job.id]
-    assert "changes" not in patch["parts"]["jobs"]
-    view = job_states(w.patches, {row["id"]: row for row in table_rows(snap["parts"]["jobs"]["jobs"])})
-    assert view[job.id]["status"] == "cancelled"
-
-
-async def test_a_long_job_list_travels_in_parts_of_at_most_max_table_rows(make_engine, wire, monkeypatch):
-    import pbrain_widgets.widgets.feeds.jobs as jobs_feed
-
-    monkeypatch.setattr(jobs_feed, "MAX_TABLE_ROWS", 4)
-    engine = make_engine(runner=SimulatedRunner(step_seconds=5, failure_rate=0), max_concurrent=2)
-    project = engine.create_project("p")
-    engine.add_subjects(project.id, ["a", "b"])
-    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit", "input_functions"])  # 6 jobs, 2 running
-    w = wire(JobMonitor(engine, project.id))
-    snap = w.ok("snapshot")["parts"]["jobs"]
-    first = table_rows(snap["jobs"])
-    assert snap["total"] == 6 and len(first) == 4
-    assert [row["status"] for row in first[:2]] == ["running", "running"]  # what a view shows first
-    await settle(0.3)
-    parts = [p["parts"]["jobs"]["jobs"]["n"] for p in w.patches if "jobs" in p["parts"].get("jobs", {})]
-    assert parts == [2]
-    view = job_states(w.patches, {row["id"]: row for row in first})
-    assert set(view) == {j.id for j in engine.get_jobs()}
-    # a run larger than a message: its new jobs come 4 a patch, each once
-    w.messages.clear()
-    engine.add_subjects(project.id, ["c", "d", "e"])
-    engine.run_pipeline(project.id, stage_ids=["import", "t1_fit"], subject_ids=None)
-    await settle(0.5)
-    sizes = [p["parts"]["jobs"]["jobs"]["n"] for p in w.patches if "jobs" in p["parts"].get("jobs", {})]
-    assert max(sizes) <= 4 and sum(sizes) == 6
-    view = job_states(w.patches, view)
-    assert set(view) == {j.id for j in engine.get_jobs()}
-
-
-async def test_jobs_a_second_snapshot_left_out_come_whole_even_if_other_views_hold_them(
-    make_engine, wire, monkeypatch
-):
-    import pbrain_widgets.widgets.feeds.jobs as jobs_feed
-
-    engine = make_engine(runner=SimulatedRunner(step_seconds=5, failure_rate=0), max_concurrent=1)
+async def test_a_second_view_gets_whole_rows_that_the_first_already_holds(make_engine, wire):
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.05, failure_rate=0), max_concurrent=1)
     project = engine.create_project("p")
     engine.add_subjects(project.id, ["a", "b", "c"])
     engine.run_pipeline(project.id, stage_ids=["import", "t1_fit"])
     w = wire(JobMonitor(engine, project.id))
-    w.ok("snapshot")  # a first view holds every job
-    monkeypatch.setattr(jobs_feed, "MAX_TABLE_ROWS", 2)
-    snap = w.ok("snapshot")["parts"]["jobs"]  # a second view gets 2 of 6, the rest follows
-    await settle(0.4)
-    view = job_states(w.patches, {row["id"]: row for row in table_rows(snap["jobs"])})
-    assert set(view) == {j.id for j in engine.get_jobs()}
+    first = JobsView(w, "first", count=6)
+    second = JobsView(w, "second", tab="completed", count=6)
+    await engine.wait(timeout=10)
+    await settle()
+    first.follow()
+    second.follow()
+    truth = {j.id: j.status.value for j in engine.get_jobs()}
+    assert {r["id"]: r["status"] for r in first.listed} == truth
+    assert {r["id"]: r["status"] for r in second.listed} == truth
+    assert [r["id"] for r in second.listed] == [r["id"] for r in first.listed]
+
+
+async def test_open_cards_stay_under_the_status_they_were_opened_with(make_engine, wire):
+    engine = make_engine(runner=Hold(), max_concurrent=1)
+    project = engine.create_project("p", pipeline=PIPE)
+    subjects = {s.name: s for s in engine.add_subjects(project.id, ["hold", "hold-2"])}
+    hold = engine.run_stage(project.id, subjects["hold"].id, "import")
+    queued = engine.run_stage(project.id, subjects["hold-2"].id, "import")
+    await asyncio.sleep(0.1)
+    w = wire(JobMonitor(engine, project.id))
+    view = JobsView(w, tab="running", pinned=[[hold.id, "running"]])
+    engine.cancel(hold.id)  # hold-2 runs now, hold is cancelled: its open card stays in the tab
+    await asyncio.sleep(0.3)
+    await settle()
+    view.follow()
+    assert [(r["id"], r["status"]) for r in view.listed] == [(hold.id, "cancelled"), (queued.id, "running")]
+    assert view.window["actionable"]["cancel"] == 1
+    elsewhere = JobsView(w, "other", tab="cancelled", pinned=[[hold.id, "running"]])
+    assert elsewhere.listed == [] and elsewhere.window["listed"] == 0
+    assert {r["id"] for r in elsewhere.rows.values()} == {hold.id}  # held, not listed
+    engine.cancel_all()
+
+
+async def test_text_every_attempt_and_a_column_sort_are_listings_too(make_engine, wire):
+    engine = make_engine(runner=Hold(), max_concurrent=4)
+    project = engine.create_project("p", pipeline=PIPE)
+    subjects = {s.name: s for s in engine.add_subjects(project.id, ["bad-x", "ok-y", "ok-z"])}
+    engine.run_pipeline(project.id, stage_ids=["import"])
+    await engine.wait(timeout=5)
+    failed = engine.get_jobs(status="failed")[0]
+    retried = engine.retry(failed.id)
+    await engine.wait(timeout=5)
+    w = wire(JobMonitor(engine, project.id))
+    found = JobsView(w, query="  OK-")
+    assert sorted(engine.get_subject(r["subject_id"]).name for r in found.listed) == ["ok-y", "ok-z"]
+    assert JobsView(w, "id", query=retried.id[:12]).window["ids"] == [engine.get_job(retried.id).seq]
+    newest = JobsView(w, "newest")
+    every = JobsView(w, "every", history=True)
+    assert newest.window["listed"] == 3 and every.window["listed"] == 4
+    assert every.window["superseded"] == [failed.seq]
+    assert [(seq, earlier) for seq, earlier in newest.window["earlier"]] == [(retried.seq, [failed.seq])]
+    assert failed.id in newest.rows  # an earlier attempt travels with the newest (its card shows it)
+    by_subject = JobsView(w, "sorted", sort="subject", descending=True)
+    names = [engine.get_subject(r["subject_id"]).name for r in by_subject.listed]
+    assert names == ["ok-z", "ok-y", "bad-x"]
+    assert subjects["bad-x"].id == by_subject.listed[-1]["subject_id"]
+
+
+async def test_batch_actions_on_a_whole_listing(make_engine, wire):
+    engine = make_engine(runner=Hold(), max_concurrent=1)
+    project = engine.create_project("p", pipeline=PIPE)
+    subjects = {s.name: s for s in engine.add_subjects(project.id, ["hold", "a", "b", "c"])}
+    for name in subjects:
+        engine.run_stage(project.id, subjects[name].id, "import")
+    w = wire(JobMonitor(engine, project.id))
+    JobsView(w, "queued-view", tab="queued", count=1)  # shows one row, lists three
+    assert w.ok("prioritize", {"job_ids": [], "listed_by": "queued-view", "move": "raise"})["changed"] == 3
+    assert w.ok("cancel_many", {"job_ids": [], "listed_by": "queued-view"})["done"] == 3
+    assert engine.get_jobs(status="queued") == []
+    assert [j.status for j in engine.get_jobs(status="running")] == [JobStatus.RUNNING]
+    reply = w.request("cancel_many", {"job_ids": [], "listed_by": "nobody"})
+    assert not reply["ok"] and "view 'nobody' has no listing here" in reply["error"]
+    engine.cancel_all()
+
+
+async def test_bad_window_requests_are_refused_by_name(study, wire):
+    engine, project, subjects = study
+    other = engine.create_project("other")
+    (extra,) = engine.add_subjects(other.id, ["x-01"])
+    foreign = engine.run_stage(other.id, extra.id, "import")
+    mine = engine.run_stage(project.id, subjects[0].id, "import")
+    w = wire(JobMonitor(engine, project.id))
+    view = JobsView(w)
+    cases = [
+        ("stage 'nope' is unknown here", {"stage_id": "nope"}),
+        (f"job {foreign.id!r} is unknown here", {"stage_id": None, "pinned": [[foreign.id, "queued"]]}),
+        (f"job {foreign.id!r} is unknown here", {"pinned": [], "keep": [foreign.id]}),
+        ("pinned status 'lost' is unknown; valid: queued", {"keep": [], "pinned": [[mine.id, "lost"]]}),
+        ("field 'count' must be from 0 to 400", {"pinned": [], "count": 401}),
+        ("field 'tab' must be one of", {"count": 1, "tab": "everything"}),
+        ("field 'sort' must be one of", {"tab": "all", "sort": "colour"}),
+    ]
+    for why, change in cases:
+        reply = w.request("jobs_window", view.payload(**change))
+        assert not reply["ok"] and why in reply["error"], (why, reply)
+    engine.cancel_all()
+
+
+async def test_ended_jobs_are_news_once(make_engine, wire):
+    engine = make_engine(runner=Hold())
+    project = engine.create_project("p", pipeline=PIPE)
+    engine.add_subjects(project.id, ["bad", "ok"])
+    w = wire(JobMonitor(engine, project.id))
+    engine.run_pipeline(project.id)
+    await engine.wait(timeout=5)
+    await settle()
+    ended = [p["parts"]["jobs"]["ended"] for p in w.patches if "ended" in p["parts"].get("jobs", {})]
+    assert sum(e["completed"] for e in ended) == 2
+    failed = [f for e in ended for f in e["failed"]]
+    assert sorted((f["stage_id"], f["root"]) for f in failed) == [("fit", False), ("import", True)]
+
+
+async def test_a_lapsed_window_sends_nothing_more(make_engine, wire, monkeypatch):
+    import pbrain_widgets.widgets.feeds.jobs as jobs_feed
+
+    monkeypatch.setattr(jobs_feed, "WINDOW_LEASE_SECONDS", 0.2)
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.02, failure_rate=0))
+    project = engine.create_project("p")
+    (subject,) = engine.add_subjects(project.id, ["s"])
+    w = wire(JobMonitor(engine, project.id))
+    JobsView(w)
+    await asyncio.sleep(0.4)
+    engine.run_stage(project.id, subject.id, "import")
+    await engine.wait(timeout=5)
+    await settle()
+    assert not any({"jobs", "changes", "windows"} & set(p["parts"]["jobs"]) for p in w.patches)

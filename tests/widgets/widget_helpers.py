@@ -223,3 +223,67 @@ def latest_jobs(
                 if seq in by_seq:
                     by_seq[seq][name] = value
     return latest
+
+
+class JobsView:
+    """A JobMonitor view as the browser keeps it: it asks for a window (``jobs_window``) and
+    holds the rows of its window only, from the reply and then the patches meant for it."""
+
+    def __init__(self, wire: Wire, view: str = "view-1", **spec: Any) -> None:
+        self.wire = wire
+        self.view = view
+        self.spec: dict[str, Any] = {"tab": "all", "history": False, "offset": 0, "count": 100, "pinned": [], "keep": []}
+        self.asked = 0
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.window: dict[str, Any] = {}
+        self.seen = 0
+        self.ask(**spec)
+
+    def payload(self, **spec: Any) -> dict[str, Any]:
+        self.spec.update(spec)
+        self.asked += 1
+        return {"view": self.view, "asked": self.asked, **self.spec}
+
+    def ask(self, **spec: Any) -> dict[str, Any]:
+        """Ask for the window (with these changes to what it lists); the reply's rows replace
+        what the view held."""
+        result = self.wire.ok("jobs_window", self.payload(**spec))
+        self.seen = len(self.wire.patches)  # the patches already sent are older than the reply
+        self.rows = {}
+        self._put(result["jobs"], {})
+        self._show(result["window"])
+        return result
+
+    def _put(self, table: dict[str, Any] | None, changes: dict[str, Any]) -> None:
+        for row in table_rows(table) if table else []:
+            self.rows[row["id"]] = row
+        by_seq = {row["seq"]: row for row in self.rows.values()}
+        for name, pairs in changes.items():
+            for seq, value in pairs:
+                if seq in by_seq:
+                    by_seq[seq][name] = value
+
+    def _show(self, window: dict[str, Any]) -> None:
+        if window["asked"] < self.window.get("asked", 0):
+            return
+        self.window = window
+        keep = set(window["ids"]) | set(window["held"])
+        assert {row["seq"] for row in self.rows.values() if row["seq"] in keep} == keep, "a row is missing"
+        self.rows = {k: row for k, row in self.rows.items() if row["seq"] in keep}
+
+    def follow(self) -> list[dict[str, Any]]:
+        """Apply the patches that came since; returns this feed's parts of them."""
+        parts = [p["parts"]["jobs"] for p in self.wire.patches[self.seen :] if "jobs" in p["parts"]]
+        self.seen = len(self.wire.patches)
+        for part in parts:
+            self._put(part.get("jobs"), part.get("changes", {}))
+            mine = part.get("windows", {}).get(self.view)
+            if mine is not None:
+                self._show(mine)
+        return parts
+
+    @property
+    def listed(self) -> list[dict[str, Any]]:
+        """The rows of the window, in the listing's order."""
+        by_seq = {row["seq"]: row for row in self.rows.values()}
+        return [by_seq[seq] for seq in self.window["ids"]]

@@ -3,8 +3,9 @@ that finished; cancel, retry, cancel-all, batch actions, priority and log downlo
 
 from __future__ import annotations
 
-import itertools
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ...engine import Engine, Job, JobStatus, Subject
@@ -14,22 +15,37 @@ from ...errors import InvalidTransitionError
 from ..exports import logs_bundle
 from ..feed import Feed, Handler
 from ..protocol import (
-    MAX_TABLE_ROWS,
-
+    MAX_FAILED_NEWS,
+    QUEUE_SHOWN,
+    Actionable,
     BatchDone,
     Cancelled,
     Download,
+    FailedJob,
     JobRow,
     JobsPatch,
     JobsSnapshot,
+    JobsWindow,
+    JobsWindowPayload,
+    JobsWindowReply,
     Prioritized,
     RunRow,
+    StatusCounts,
 )
 from ..records import RowChanges, job_row, job_table
 from ..scope import Scope
+from ..validation import BadRequest
+from .job_listing import JobLister, Listing, ListingSpec
 
-QUEUE_SHOWN = 500
-"""The first this many jobs of the start order travel to the views (a view shows "#n in queue")."""
+WINDOW_LEASE_SECONDS = 30.0
+"""A view's window lapses when the view has not asked for it again for this long (a closed page)."""
+MAX_VIEWS = 16
+"""Most views whose windows one JobMonitor keeps (beyond, the oldest lease goes)."""
+SCAN_COST_FACTOR = 9.0
+"""A scanning listing is made again at most once per this many times what making it took, so
+that a text filter over 100,000 jobs takes a tenth of the engine's loop at most."""
+CANCELLABLE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
 
 
 def retry_newest(engine: Engine, job: Job) -> Job:
@@ -58,41 +74,98 @@ def job_actions(engine: Engine, scope: Callable[[], Scope]) -> dict[str, Handler
     return {"cancel": cancel, "retry": retry}
 
 
-class JobsFeed(Feed):
-    """Snapshot: :class:`~pbrain_widgets.widgets.protocol.JobsSnapshot` (every job as a table,
-    newest first); patch: :class:`~pbrain_widgets.widgets.protocol.JobsPatch`. A job's whole
-    row goes once (in the snapshot or the first patch after it was created), then only the
-    fields that change (a running job's progress, step and ETA), keyed by its ``seq``. A
-    snapshot carries at most :data:`~pbrain_widgets.widgets.protocol.SNAPSHOT_TABLE_ROWS` whole
-    rows, a patch :data:`~pbrain_widgets.widgets.protocol.MAX_TABLE_ROWS`: the rest of a long
-    snapshot, or of a large ``run_pipeline``, follows in the next patches.
+@dataclass
+class _Window:
+    """One view's window: what it lists, which rows, and what it was last sent."""
 
-    ``queue``: the first :data:`QUEUE_SHOWN` queued jobs that are ready to start, in the order
-    they will start (``Engine.queue_order``), whole again in a patch when it changed.
-    ``finished`` (patches only): the runs of this scope that finished since the last patch.
+    spec: ListingSpec
+    asked: int
+    offset: int
+    count: int
+    keep: tuple[str, ...]
+    expires: float
+    version: int = -1
+    """The feed's list version the window was made at."""
+    sent: JobsWindow | None = None
+    held: frozenset[str] = frozenset()
+    """The rows the view holds after ``sent``."""
+    listing: list[str] | None = None
+    """A scanning spec's whole listing (see :mod:`.job_listing`), and when to make it again."""
+    actionable: Actionable | None = None
+    rescan_at: float = 0.0
+
+
+class JobsFeed(Feed):
+    """Snapshot: :class:`~pbrain_widgets.widgets.protocol.JobsSnapshot` (counts, names, the
+    start order; no rows); patch: :class:`~pbrain_widgets.widgets.protocol.JobsPatch`.
+
+    Each view asks for its window with ``jobs_window``
+    (:class:`~pbrain_widgets.widgets.protocol.JobsWindowPayload`: a listing, see
+    :mod:`.job_listing`, and a range of its rows); the reply carries those rows whole and the
+    window, and patches keep it current: ``windows[view]`` when its rows or their order changed,
+    a job's whole row when a view holds it and did not before, else only its changed fields
+    keyed by its ``seq``. So a message is as large as what views show, never as the number of
+    jobs. Windows are leases (renewed by asking again; one not renewed for
+    :data:`WINDOW_LEASE_SECONDS` lapses).
+
+    ``queue``: the first :data:`~pbrain_widgets.widgets.protocol.QUEUE_SHOWN` queued jobs that
+    are ready to start, in the order they will start, whole again in a patch when it changed.
+    ``ended``: the jobs that completed or failed since the last patch; ``finished``: the runs of
+    this scope that finished.
     """
 
     name = "jobs"
 
-    def __init__(self, engine: Engine, project_id: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, project_id: str | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__(engine)
         self.scope = Scope.of_project(engine, project_id) if project_id is not None else Scope()
         self.project_id = project_id
+        self._clock = clock
+        self._lister = JobLister(engine, project_id)
+        self._windows: dict[str, _Window] = {}
         self._changed: dict[str, Job] = {}
+        self._seen: dict[str, tuple[JobStatus, int]] = {}  # status and priority of jobs that changed
+        self._version = 0  # one higher whenever a listing or the start order may have changed
+        self._queue_version = 0
         self._new_subjects: dict[str, str] = {}
         self._rows = RowChanges()
-        # jobs views may not hold yet, to send whole in the next patches (in this order)
-        self._unsent: dict[str, None] = {}
-        self._queue: list[str] = []
+        self._queue: list[int] = []
+        self._counts: StatusCounts = {}
+        self._stage_counts: dict[str, StatusCounts] = {}
+        self._total = 0
+        self._completed = 0
+        self._failed: list[FailedJob] = []
+        self._more_failed = 0
         self._finished: list[RunRow] = []
         self.subscribe(engine.on_job_update(self._on_job))
         self.subscribe(engine.on_subject_update(self._on_subject))
         self.subscribe(engine.on_run_finished(self._on_run))
 
     def _on_job(self, job: Job) -> None:
-        if self.scope.covers(job.project_id, job.subject_id, job.id):
-            self._changed[job.id] = job
-            self._wake()
+        if not self.scope.covers(job.project_id, job.subject_id, job.id):
+            return
+        self._changed[job.id] = job
+        before = self._seen.get(job.id)
+        now = self._seen[job.id] = (job.status, job.priority)
+        if before != now:
+            self._version += 1
+        if before is None or before[0] is not job.status:  # (an event: the status just changed)
+            if job.status is JobStatus.COMPLETED:
+                self._completed += 1
+            elif job.status is JobStatus.FAILED:
+                if len(self._failed) < MAX_FAILED_NEWS:
+                    failed: FailedJob = {
+                        "id": job.id,
+                        "subject_id": job.subject_id,
+                        "stage_id": job.stage_id,
+                        "root": job.blocked_by is None,
+                    }
+                    self._failed.append(failed)
+                else:
+                    self._more_failed += 1
+        self._wake()
 
     def _on_subject(self, subject: Subject) -> None:
         if self.scope.covers(subject.project_id, subject.id):
@@ -104,69 +177,181 @@ class JobsFeed(Feed):
             self._finished.append(run_row(summary))
             self._wake()
 
-    def _start_order(self) -> list[str]:
-        return self.engine.queue_order(self.project_id, limit=QUEUE_SHOWN)
+    def _start_order(self) -> list[int]:
+        ids = self.engine.queue_order(self.project_id, limit=QUEUE_SHOWN)
+        return [seq for (seq,) in self.engine.job_fields(ids, "seq")]
+
+    def _stage_ids(self) -> list[str]:
+        return [s.id for p in self.scope.project_ids(self.engine) for s in self.engine.pipeline(p)]
+
+    def _all_counts(self) -> tuple[StatusCounts, dict[str, StatusCounts]]:
+        def named(counts: dict[JobStatus, int]) -> StatusCounts:
+            return {status.value: n for status, n in counts.items()}
+
+        return named(self.engine.count_newest(self.project_id)), {
+            stage_id: named(self.engine.count_newest(self.project_id, stage_id))
+            for stage_id in self._stage_ids()
+        }
 
     def snapshot(self) -> JobsSnapshot:
-        self._queue = self._start_order()
         subjects: dict[str, str] = {}
         stages: dict[str, str] = {}
         for project_id in self.scope.project_ids(self.engine):
             subjects.update(self.engine.subject_names(project_id))
             stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
-        # what a view shows first comes first: the running jobs, then the rest newest first; only
-        # the first message's worth are copied (ids alone for the rest: 100,000 copies would hold
-        # the engine's loop for half a second)
-        ids = self.engine.get_job_ids(project_id=self.project_id)
-        running = self.engine.get_job_ids(project_id=self.project_id, status=JobStatus.RUNNING)
-        ordered = dict.fromkeys(running) | dict.fromkeys(ids)
-        first = list(itertools.islice(ordered, MAX_TABLE_ROWS))
-        rows = [job_row(self.engine.get_job(job_id)) for job_id in first]
-        self._rows.hold_only(rows)
-        self._rows.resend_full(self._changed)
-        for job_id in first:
-            del ordered[job_id]
-        self._unsent = ordered
-        if self._unsent:
-            self._wake()
+        self._queue = self._start_order()
+        self._counts, self._stage_counts = self._all_counts()
+        self._total = self.engine.job_count(self.project_id)
         return {
-            "jobs": job_table(rows),
-            "total": len(ids),
+            "total": self._total,
+            "counts": dict(self._counts),
+            "stage_counts": {k: dict(v) for k, v in self._stage_counts.items()},
             "subjects": subjects,
             "stages": stages,
             "queue": self._queue,
         }
 
+    # -- windows -------------------------------------------------------------------------------
+
+    def _jobs_window(self, payload: JobsWindowPayload) -> JobsWindowReply:
+        """Answer a view's window request: its rows whole, and the window (kept current by the
+        next patches while the lease lasts)."""
+        view = payload["view"]
+        spec = ListingSpec.from_payload(self.engine, self.scope, payload)
+        keep = tuple(
+            self.scope.check_job(self.engine, job_id).id for job_id in dict.fromkeys(payload["keep"])
+        )
+        if not payload["count"] and not spec.pinned and not keep:
+            self._windows.pop(view, None)
+            self._forget_unheld()
+            return {"jobs": job_table([]), "window": _empty_window(payload["asked"])}
+        old = self._windows.get(view)
+        window = _Window(spec, payload["asked"], payload["offset"], payload["count"], keep, self._expiry())
+        if old is not None and old.spec == spec and old.listing is not None:
+            window.listing, window.actionable, window.rescan_at = old.listing, old.actionable, old.rescan_at
+        while len(self._windows) >= MAX_VIEWS and view not in self._windows:
+            del self._windows[next(iter(self._windows))]  # the oldest view's lease
+        self._windows[view] = window
+        sent = self._make_window(window, force=True)
+        assert sent is not None
+        rows = [job_row(self.engine.get_job(job_id)) for job_id in window.held]
+        self._rows.sent(rows)
+        self._forget_unheld()
+        return {"jobs": job_table(rows), "window": sent}
+
+    def _expiry(self) -> float:
+        return self._clock() + WINDOW_LEASE_SECONDS
+
+    def _make_window(self, window: _Window, force: bool = False) -> JobsWindow | None:
+        """The window again if the listing moved since it was made (``None`` if not, or if a
+        scan must wait for its turn); updates ``window.held`` and ``window.sent``."""
+        if not force and window.version == self._version:
+            return None
+        spec = window.spec
+        if spec.scans:
+            now = self._clock()
+            if window.listing is None or (window.version != self._version and now >= window.rescan_at):
+                began = time.perf_counter()
+                window.listing, window.actionable = self._lister.everything(spec)
+                window.rescan_at = now + SCAN_COST_FACTOR * (time.perf_counter() - began)
+            elif window.version != self._version and not force:
+                self._wake()  # again at the next tick
+                return None
+            assert window.actionable is not None
+            page = Listing(
+                window.listing[window.offset : window.offset + window.count],
+                len(window.listing),
+                window.actionable,
+            )
+        else:
+            page = self._lister.page(spec, window.offset, window.count)
+        window.version = self._version
+        held = [job_id for job_id, _ in spec.pinned] + list(window.keep)
+        attempts = self._lister.attempts(dict.fromkeys(page.ids + held))
+        earlier = {job_id: ids[1:] for job_id, ids in attempts.items() if ids[0] == job_id and len(ids) > 1}
+        superseded = [job_id for job_id, ids in attempts.items() if ids[0] != job_id]
+        listed = set(page.ids)
+        others = list(
+            dict.fromkeys(
+                j for j in [*held, *(e for ids in earlier.values() for e in ids)] if j not in listed
+            )
+        )
+        seqs = dict(
+            zip(
+                page.ids + others,
+                (s for (s,) in self.engine.job_fields(page.ids + others, "seq")),
+                strict=True,
+            )
+        )
+        made: JobsWindow = {
+            "asked": window.asked,
+            "offset": window.offset,
+            "listed": page.listed,
+            "ids": [seqs[j] for j in page.ids],
+            "held": [seqs[j] for j in others],
+            "earlier": [(seqs[j], [seqs[e] for e in ids]) for j, ids in earlier.items()],
+            "superseded": [seqs[j] for j in superseded],
+            "actionable": page.actionable,
+        }
+        window.held = frozenset(seqs)
+        if made == window.sent and not force:
+            return None
+        window.sent = made
+        return made
+
+    def _forget_unheld(self) -> None:
+        self._rows.keep_only({job_id for w in self._windows.values() for job_id in w.held})
+
     def take_patch(self) -> JobsPatch | None:
         patch: JobsPatch = {}
-        if self._changed or self._unsent:
-            changed = list(self._changed.values())
-            self._changed = {}
-            # the start order moves when a job is queued, leaves the order shown or ends (its
-            # dependents may become ready); a running job's progress leaves it alone
-            shown = set(self._queue)
-            moved = any(j.status is not JobStatus.RUNNING or j.id in shown for j in changed)
-            held = [job for job in changed if self._rows.holds(job.id)]
-            new = [job for job in changed if not self._rows.holds(job.id)]
-            for job in new[MAX_TABLE_ROWS:]:  # too many for one message: the next patches
-                self._unsent[job.id] = None
-            new = new[:MAX_TABLE_ROWS]
-            for job in new:
-                self._unsent.pop(job.id, None)
-            while self._unsent and len(new) < MAX_TABLE_ROWS:
-                job_id = next(iter(self._unsent))
-                del self._unsent[job_id]
-                new.append(self.engine.get_job(job_id))
-            rows, changes = self._rows.split(held + new)
-            if rows:
-                patch["jobs"] = job_table(rows)
-            if changes:
-                patch["changes"] = changes
-            queue = self._start_order() if moved else self._queue
+        now = self._clock()
+        lapsed = [view for view, w in self._windows.items() if w.expires <= now]
+        for view in lapsed:
+            del self._windows[view]
+        changed, self._changed = self._changed, {}
+        if self._queue_version != self._version:
+            self._queue_version = self._version
+            queue = self._start_order()
             if queue != self._queue:
                 patch["queue"] = self._queue = queue
-            if self._unsent:
-                self._wake()
+        before = {view: w.held for view, w in self._windows.items()}
+        windows: dict[str, JobsWindow] = {}
+        for view, window in self._windows.items():
+            made = self._make_window(window)
+            if made is not None:
+                windows[view] = made
+        fresh = {j for view, w in self._windows.items() for j in w.held - before.get(view, frozenset())}
+        held = {j for w in self._windows.values() for j in w.held}
+        if lapsed or fresh or windows:
+            self._forget_unheld()
+        self._rows.resend_full(fresh)
+        jobs = [job for job_id, job in changed.items() if job_id in held and job_id not in fresh]
+        jobs += [self.engine.get_job(job_id) for job_id in fresh]
+        rows, changes = self._rows.split(jobs)
+        if rows:
+            patch["jobs"] = job_table(rows)
+        if changes:
+            patch["changes"] = changes
+        if windows:
+            patch["windows"] = windows
+        if changed:
+            counts, stage_counts = self._all_counts()
+            if counts != self._counts:
+                patch["counts"] = self._counts = counts
+            moved = {k: v for k, v in stage_counts.items() if self._stage_counts.get(k) != v}
+            if moved:
+                patch["stage_counts"] = moved
+                self._stage_counts.update(moved)
+            total = self.engine.job_count(self.project_id)
+            if total != self._total:
+                patch["total"] = self._total = total
+        if self._completed or self._failed or self._more_failed:
+            patch["ended"] = {
+                "completed": self._completed,
+                "failed": self._failed,
+                "more_failed": self._more_failed,
+            }
+            self._completed, self._failed, self._more_failed = 0, [], 0
         if self._new_subjects:
             patch["subjects"] = self._new_subjects
             self._new_subjects = {}
@@ -175,25 +360,45 @@ class JobsFeed(Feed):
             self._finished = []
         return patch or None
 
+    # -- actions -------------------------------------------------------------------------------
+
     def actions(self) -> dict[str, Handler]:
         return {
             **job_actions(self.engine, lambda: self.scope),
+            "jobs_window": self._jobs_window,  # type: ignore[dict-item]
             "cancel_all": self._cancel_all,
-            "cancel_many": lambda p: batch_reply(self.engine.cancel_many(self._job_ids(p))),
-            "retry_many": lambda p: batch_reply(self.engine.retry_many(self._job_ids(p))),
+            "cancel_many": lambda p: batch_reply(self.engine.cancel_many(self._picked(p, CANCELLABLE))),
+            "retry_many": lambda p: batch_reply(self.engine.retry_many(self._picked(p, RETRYABLE))),
             "prioritize": self._prioritize,
             "export_logs": self._export_logs,
         }
 
-    def _job_ids(self, payload: dict[str, Any]) -> list[str]:
-        """The payload's job ids, each in this widget's scope (else the request is refused)."""
-        return [self.scope.check_job(self.engine, job_id).id for job_id in dict.fromkeys(payload["job_ids"])]
+    def _picked(self, payload: dict[str, Any], statuses: frozenset[JobStatus] | None = None) -> list[str]:
+        """The payload's job ids, each in this widget's scope (else the request is refused); or,
+        with ``listed_by``, the jobs that view's listing holds (only those with ``statuses``:
+        a batch on a whole listing acts on the jobs it can act on)."""
+        view = payload.get("listed_by")
+        if view is None:
+            return [
+                self.scope.check_job(self.engine, job_id).id for job_id in dict.fromkeys(payload["job_ids"])
+            ]
+        window = self._windows.get(view)
+        if window is None:
+            raise BadRequest(f"view {view!r} has no listing here (its window lapsed); ask for it again")
+        ids, _ = self._lister.everything(window.spec)
+        if statuses is None:
+            return ids
+        return [
+            job_id
+            for job_id, (status,) in zip(ids, self.engine.job_fields(ids, "status"), strict=True)
+            if status in statuses
+        ]
 
     def _prioritize(self, payload: dict[str, Any]) -> Prioritized:
         """Raise or lower queued jobs' priority by one, or put them above every queued job of the
         engine (``next``: they start next, in their queue order)."""
         move = payload["move"]
-        jobs = [self.scope.check_job(self.engine, job_id) for job_id in dict.fromkeys(payload["job_ids"])]
+        jobs = [self.engine.get_job(job_id) for job_id in self._picked(payload)]
         queued = [j for j in jobs if j.status is JobStatus.QUEUED]
         top = None
         if move == "next":
@@ -205,10 +410,23 @@ class JobsFeed(Feed):
         return {"changed": len(queued), "skipped": len(jobs) - len(queued)}
 
     def _export_logs(self, payload: dict[str, Any]) -> Download:
-        return logs_bundle(self.engine, self._job_ids(payload), "jobs")
+        return logs_bundle(self.engine, self._picked(payload), "jobs")
 
     def _cancel_all(self, _payload: dict[str, Any]) -> Cancelled:
         return {"cancelled": len(self.engine.cancel_all(self.project_id))}
+
+
+def _empty_window(asked: int) -> JobsWindow:
+    return {
+        "asked": asked,
+        "offset": 0,
+        "listed": 0,
+        "ids": [],
+        "held": [],
+        "earlier": [],
+        "superseded": [],
+        "actionable": {"cancel": 0, "retry": 0, "queued": 0},
+    }
 
 
 def batch_reply(result: BatchResult) -> BatchDone:
