@@ -35,7 +35,8 @@ silence. ``closed`` says that the widget's engine was closed (``engine.close()``
 still answers, but nothing will change and every action fails, so a view says so and disables
 its buttons. The beat when the cell that closed the engine ends tells the views at once; pings
 and snapshots tell the ones that missed it. Once the engine is closed, every request but
-``snapshot`` and ``ping`` gets the error :data:`ENGINE_CLOSED`.
+``snapshot``, ``ping`` and ``jobs_window`` (what the engine left stays readable) gets the error
+:data:`ENGINE_CLOSED`.
 
 A reply may carry binary buffers (the comm message's ``buffers``, e.g. a PNG picture of a job
 output); its ``result`` then describes them. A request whose work runs off the engine's loop
@@ -121,8 +122,9 @@ log = logging.getLogger("pbrain_widgets.widgets")
 STATIC = Path(__file__).resolve().parent.parent / "static"
 UNENCODABLE = "internal error: the reply is not encodable as JSON; see the kernel's log"
 ENGINE_CLOSED = "the engine was closed; create a new one and re-run this cell"
-"""The error of every request (but ``snapshot`` and ``ping``) once the widget's engine is closed."""
-_ALWAYS_ANSWERED = frozenset({"snapshot", "ping"})
+"""The error of every request (but those that read: ``snapshot``, ``ping``, ``jobs_window``) once
+the widget's engine is closed."""
+_ALWAYS_ANSWERED = frozenset({"snapshot", "ping", "jobs_window"})  # reads of what the engine left
 BEAT_SECONDS = 1.0
 """While a cell runs, seconds between two beats of a widget."""
 

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 import traitlets
-from widget_helpers import job_states, patched_lines, settle
+from widget_helpers import JobsView, patched_lines, settle
 
 from pbrain_widgets import JobContext, Runner
 from pbrain_widgets.widgets import JobMonitor, LogStream, ProjectDashboard, SyncWidget
@@ -25,6 +25,7 @@ async def test_the_widgets_of_one_engine_share_one_channel_and_one_message_per_t
     sent = []
     forward = channel._send
     channel._send = lambda msg, buffers=None: (sent.append(msg["content"]), forward(msg, buffers))
+    view = JobsView(monitor)
     job = engine.run_stage(project.id, subjects[0].id, "import")
     await engine.wait(timeout=10)
     await settle()
@@ -32,7 +33,8 @@ async def test_the_widgets_of_one_engine_share_one_channel_and_one_message_per_t
     keys = [set(m["patches"]) for m in sent]
     assert {monitor.widget._channel_key, dashboard.widget._channel_key} in keys
     assert len(sent) == len(monitor.patches) >= len(dashboard.patches)
-    assert job_states(monitor.patches)[job.id]["status"] == "completed"
+    view.follow()
+    assert view.rows[job.id]["status"] == "completed"
     assert [p["rev"] for p in dashboard.patches] == list(range(1, len(dashboard.patches) + 1))
 
 

@@ -37,7 +37,8 @@ async def test_start_order_in_snapshot_and_moves_reorder_it(make_engine, wire):
     engine, project, jobs = queued_study(make_engine)
     w = wire(JobMonitor(engine, project.id))
     a, b, c = (jobs[n].id for n in "abc")
-    assert w.ok("snapshot")["parts"]["jobs"]["queue"] == [a, b, c]
+    seq = {job_id: engine.get_job(job_id).seq for job_id in (a, b, c)}
+    assert w.ok("snapshot")["parts"]["jobs"]["queue"] == [seq[a], seq[b], seq[c]]
 
     assert w.ok("prioritize", {"job_ids": [c], "move": "next"}) == {"changed": 1, "skipped": 0}
     w.ok("prioritize", {"job_ids": [a], "move": "lower"})
@@ -45,7 +46,7 @@ async def test_start_order_in_snapshot_and_moves_reorder_it(make_engine, wire):
 
     assert engine.queue_order(project.id) == [c, b, a]
     queues = [p["parts"]["jobs"]["queue"] for p in w.patches if "queue" in p["parts"].get("jobs", {})]
-    assert queues[-1] == [c, b, a]
+    assert queues[-1] == [seq[c], seq[b], seq[a]]
     assert engine.get_job(c).priority == 1 and engine.get_job(a).priority == -1
     # a running job is not queued: counted as skipped, its priority unchanged
     hold = jobs["hold"].id

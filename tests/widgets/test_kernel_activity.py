@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from widget_helpers import table_rows
+from widget_helpers import JobsView
 
 from pbrain_widgets.widgets import ConnectionStatus, JobMonitor
 from pbrain_widgets.widgets.kernel_activity import kernel_activity
@@ -100,26 +100,24 @@ async def test_a_closed_engine_is_told_to_the_views(study, wire):
     assert [m["closed"] for m in monitor.messages if m["kind"] == "beat"][-1] is True
     assert monitor.ok("ping")["closed"] is True
     snapshot = monitor.ok("snapshot")
-    assert snapshot["closed"] is True and table_rows(snapshot["parts"]["jobs"]["jobs"])[0]["id"] == job.id
+    assert snapshot["closed"] is True and snapshot["parts"]["jobs"]["total"] == 1
+    assert [row["id"] for row in JobsView(monitor).listed] == [job.id]  # what it left stays readable
     reply = monitor.request("retry", {"job_id": job.id})
     assert reply["ok"] is False
     assert reply["error"] == "the engine was closed; create a new one and re-run this cell"
 
 
 async def test_close_sends_the_jobs_it_ended_and_says_closed(make_engine, wire):
-    from widget_helpers import job_states
-
     from pbrain_widgets import SimulatedRunner
 
     engine = make_engine(runner=SimulatedRunner(step_seconds=5, failure_rate=0))
     project = engine.create_project("closing")
     engine.add_subjects(project.id, ["a"])
     monitor = wire(JobMonitor(engine, project.id))
-    snapshot = monitor.ok("snapshot")
+    view = JobsView(monitor)
     engine.run_pipeline(project.id)
     await asyncio.sleep(0.3)
     engine.close()  # its loop stops at once: the last patch must go out before
-    known = {row["id"]: row for row in table_rows(snapshot["parts"]["jobs"]["jobs"])}
-    states = job_states([p for p in monitor.patches if p["rev"] > snapshot["rev"]], known)
-    assert states and {s["status"] for s in states.values()} == {"cancelled"}
+    view.follow()
+    assert len(view.listed) == 10 and {row["status"] for row in view.listed} == {"cancelled"}
     assert [m["closed"] for m in monitor.messages if m["kind"] == "beat"][-1] is True

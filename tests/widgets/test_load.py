@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from widget_helpers import JobsView
+
 from pbrain_widgets import JobContext, Runner
 from pbrain_widgets.widgets import ConnectionStatus, JobMonitor, LogStream, ProjectDashboard, SubjectDetail
 from pbrain_widgets.widgets.channel import FLUSH_INTERVAL, STATE_INTERVAL
@@ -42,6 +44,7 @@ async def test_all_five_widgets_stay_under_sixty_messages_a_second(make_engine, 
         wire(SubjectDetail(engine, subjects[1].id)),
     ]
     wires[0].ok("watch", {"view": "v", "job_ids": [running[1].id, running[2].id]})
+    JobsView(wires[0], "v", count=60)  # the running jobs first
     wires[3].ok("open_subject", {"subject_id": subjects[3].id})
     (detail_job,) = [j for j in running if j.subject_id == subjects[1].id]  # the detail's own job
     wires[4].ok("watch", {"view": "v", "job_ids": [detail_job.id]})

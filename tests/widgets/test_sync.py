@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from widget_helpers import job_states, settle
+from widget_helpers import JobsView, settle
 
 from pbrain_widgets import InvalidArgumentError
 from pbrain_widgets.widgets import JobMonitor, SyncWidget
@@ -144,6 +144,7 @@ async def test_ping_answers_at_once(study, wire):
 async def test_an_isolated_change_goes_out_at_once_and_a_burst_is_coalesced(study, wire):
     engine, project, subjects = study
     w = wire(JobMonitor(engine, project.id))
+    view = JobsView(w)
     job = engine.run_stage(project.id, subjects[0].id, "import")
     await asyncio.sleep(0.02)  # one loop turn is enough for the first change
     assert len(w.patches) == 1
@@ -152,7 +153,8 @@ async def test_an_isolated_change_goes_out_at_once_and_a_burst_is_coalesced(stud
     await settle()
     revs = [p["rev"] for p in w.patches]
     assert revs == list(range(1, len(revs) + 1))
-    assert job_states(w.patches)[job.id]["status"] == "completed"
+    view.follow()
+    assert view.rows[job.id]["status"] == "completed"
 
 
 async def test_patches_are_at_most_one_per_flush_interval(make_engine, wire):
@@ -162,6 +164,7 @@ async def test_patches_are_at_most_one_per_flush_interval(make_engine, wire):
     project = engine.create_project("busy")
     engine.add_subjects(project.id, [f"s{i}" for i in range(40)])
     w = wire(JobMonitor(engine, project.id))
+    view = JobsView(w, count=400)
     start = time.monotonic()
     engine.run_pipeline(project.id)
     await engine.wait(timeout=60)
@@ -169,8 +172,9 @@ async def test_patches_are_at_most_one_per_flush_interval(make_engine, wire):
     elapsed = time.monotonic() - start
     assert len(engine.get_jobs()) == 400
     assert len(w.patches) <= elapsed / FLUSH_INTERVAL + 2
-    seen = job_states(w.patches)
-    assert len(seen) == 400 and {row["status"] for row in seen.values()} == {"completed"}
+    view.follow()
+    assert view.window["listed"] == len(view.listed) == 400
+    assert {row["status"] for row in view.listed} == {"completed"}
 
 
 async def test_without_a_running_loop_a_change_is_sent_at_once(make_engine):

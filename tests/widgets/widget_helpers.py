@@ -232,7 +232,14 @@ class JobsView:
     def __init__(self, wire: Wire, view: str = "view-1", **spec: Any) -> None:
         self.wire = wire
         self.view = view
-        self.spec: dict[str, Any] = {"tab": "all", "history": False, "offset": 0, "count": 100, "pinned": [], "keep": []}
+        self.spec: dict[str, Any] = {
+            "tab": "all",
+            "history": False,
+            "offset": 0,
+            "count": 100,
+            "pinned": [],
+            "keep": [],
+        }
         self.asked = 0
         self.rows: dict[str, dict[str, Any]] = {}
         self.window: dict[str, Any] = {}
