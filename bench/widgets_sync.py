@@ -9,7 +9,8 @@ second. Scenarios:
   start all the time; all five widgets displayed; JobMonitor watches
   two expanded jobs, the dashboard has a subject open, SubjectDetail watches a job, LogStream
   follows a running job. Prints bytes per second, the bytes of each feed's patches, the largest
-  message, and each widget's snapshot (the ``snapshot`` reply a view asks for on render).
+  message, and each widget's snapshot (the ``snapshot`` reply a view asks for on render; the
+  JobMonitor's view then asks for its window of 60 rows, ``jobs_window``).
 - tqdm: 50 ``tqdm.notebook`` bars, one per running job, each updated 20 times a second.
 - logstream: 3,000 log lines of one job through a displayed LogStream.
 - output: the same 3,000 lines through ``ipywidgets.Output.append_stdout``.
@@ -81,6 +82,9 @@ ask(dashboard, "open_subject", {"subject_id": subjects[3].id})
 ask(detail, "watch", {"view": "bench", "job_ids": [running[4].id]})
 for w in widgets:  # what a view's snapshot request brings (the reply goes out on iopub)
     ask(w, "snapshot", {})
+# the JobMonitor view's window: three screens of rows (an unknown action before it existed)
+window = {"view": "bench", "asked": 1, "tab": "all", "history": False, "offset": 0, "count": 60}
+ask(monitor, "jobs_window", window | {"pinned": [], "keep": [running[1].id, running[2].id]})
 """
 )
 

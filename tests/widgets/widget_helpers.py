@@ -164,31 +164,6 @@ def table_rows(table: dict[str, Any]) -> list[dict[str, Any]]:
     return [{name: values[i] for name, values in columns.items()} for i in range(table["n"])]
 
 
-def apply_changes(rows: dict[str, dict[str, Any]], changes: dict[str, list[list[Any]]]) -> None:
-    """Apply field changes (``{field: [[seq, value], ...]}``) to rows by id; a change of a job
-    without a row fails."""
-    by_seq = {row["seq"]: row for row in rows.values()}
-    for name, pairs in changes.items():
-        for seq, value in pairs:
-            assert seq in by_seq, f"a change for a job the view has no row of: seq {seq}"
-            by_seq[seq][name] = value
-
-
-def job_states(
-    patches: list[dict[str, Any]], known: dict[str, dict[str, Any]] | None = None
-) -> dict[str, dict]:
-    """Fold the jobs feed's patches (whole rows, then changed fields) into each job's latest row,
-    as a view does."""
-    jobs = {k: dict(v) for k, v in (known or {}).items()}
-    for patch in patches:
-        part = patch["parts"].get("jobs", {})
-        if "jobs" in part:
-            for row in table_rows(part["jobs"]):
-                jobs[row["id"]] = row
-        apply_changes(jobs, part.get("changes", {}))
-    return jobs
-
-
 def grid_states(
     patches: list[dict[str, Any]], known: dict[str, dict[str, Any]] | None = None
 ) -> dict[str, dict]:
