@@ -86,13 +86,15 @@ function places(queue: number[] | undefined): Record<number, number> {
 /** The rows with `rows` put in and `changes` applied; only seqs that `take` accepts come in. */
 function merged(state: JobsState, rows: JobTable | undefined, changes: JobsPatch["changes"], take: (seq: number) => boolean) {
   const byId = { ...state.byId };
-  const bySeq = { ...state.bySeq };
-  const put = (row: JobRow) => {
+  const bySeq = rows ? { ...state.bySeq } : state.bySeq; // changes never move a seq
+  for (const row of rowsOf(rows)) {
+    if (!take(row.seq)) continue;
     byId[row.id] = row;
     bySeq[row.seq] = row.id;
-  };
-  for (const row of rowsOf(rows)) if (take(row.seq)) put(row);
-  applyChanges(changes, (seq) => byId[bySeq[seq]], put);
+  }
+  applyChanges(changes, (seq) => byId[bySeq[seq]], (row) => {
+    byId[row.id] = row;
+  });
   return { byId, bySeq };
 }
 

@@ -200,8 +200,8 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   // The window asked for: a viewport of rows above the first one visible, two below.
   const page = Math.max(1, Math.ceil(LIST_HEIGHT / rowHeight));
   const around = (first: number) => Math.max(0, first - page);
-  /** The rows in the viewport, and the last request's asked, offset and count. */
-  const visible = useRef({ first: 0, last: 0 });
+  /** The first row in the viewport, and the last request's asked, offset and count. */
+  const firstShown = useRef(0);
   const asked = useRef({ asked: 0, offset: 0, count: 0 });
   const payload = (offset: number, count: number): JobsWindowPayload => {
     asked.current = { asked: asked.current.asked + 1, offset, count };
@@ -225,8 +225,9 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
       .request("jobs_window", payload(offset, Math.min(WINDOW_MAX_ROWS, 3 * page)))
       .then((reply) => client.local((parts) => ({ ...parts, jobs: applyReply(parts.jobs, reply) })))
       .catch(() => undefined);
-  const renew = useRef(refresh);
-  renew.current = refresh;
+  /** This render's requests, for the timer and the cleanup. */
+  const latest = useRef({ refresh, payload });
+  latest.current = { refresh, payload };
   const listing = JSON.stringify([tab, q, history, stage, sort]);
   const listingAsked = useRef(listing);
   useEffect(() => {
@@ -234,23 +235,21 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
     if (listingAsked.current !== listing) {
       // a new listing starts at its top (the list is drawn anew) and ends "select all"
       listingAsked.current = listing;
-      visible.current = { first: 0, last: 0 };
+      firstShown.current = 0;
       setAllListed(false);
     }
-    refresh(around(visible.current.first));
+    refresh(around(firstShown.current));
   }, [state.ready, jobs?.generation, listing, JSON.stringify(open), selected]);
   useEffect(() => {
     if (!state.ready) return undefined;
     // the window is a lease (30 s): renewed while the view shows it
-    const timer = setInterval(() => renew.current(asked.current.offset), WATCH_RENEW_MS);
+    const timer = setInterval(() => latest.current.refresh(asked.current.offset), WATCH_RENEW_MS);
     return () => clearInterval(timer);
   }, [state.ready]);
-  const ending = useRef(payload);
-  ending.current = payload;
   // the view goes away: end the lease (a reload skips this; the lease then lapses)
-  useEffect(() => () => void client.request("jobs_window", { ...ending.current(0, 0), pinned: [], keep: [] }).catch(() => undefined), []);
+  useEffect(() => () => void client.request("jobs_window", { ...latest.current.payload(0, 0), pinned: [], keep: [] }).catch(() => undefined), []);
   const onRange = (first: number, lastShown: number) => {
-    visible.current = { first, last: lastShown };
+    firstShown.current = first;
     const { offset, count } = asked.current;
     const half = page / 2;
     const nearTop = offset > 0 && first < offset + half;
