@@ -214,6 +214,24 @@ describe("JobMonitor's window", () => {
     expect(el.querySelector(".pw-batch")?.textContent).toContain("Run next 1");
   });
 
+  it("renews its window every 10 s, and asks again after a new snapshot (a resync)", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const { model, el } = await monitor();
+      await model.replyWindow(rows(0, 57), { listed: 2000 });
+      await act(() => {
+        vi.advanceTimersByTime(10_000);
+      });
+      expect(model.last("jobs_window").payload).toMatchObject({ asked: 2, offset: 0 });
+      await act(() => model.channel.patch(5, {})); // a gap: the view asks for its state again
+      await model.reply("snapshot", { rev: 5, t: 0, parts: { jobs: jobsSnapshot({ queued: 2000 }), logs: { tails: {} } } });
+      expect(model.last("jobs_window").payload.asked).toBe(3);
+      expect(el.querySelectorAll(".pw-card").length).toBeGreaterThan(0); // drawn until the window comes
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("select all acts on the whole listing through the kernel (listed_by), until the listing changes", async () => {
     const { model, el } = await monitor();
     const actionable = { cancel: 1950, retry: 40, queued: 1900 };
