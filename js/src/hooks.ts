@@ -135,34 +135,12 @@ export function logLoaders<R extends WithLogs>(client: SyncClient<R>, jobId: str
   };
 }
 
-/** Of the time after a throttled computation, the share left to the page: it runs again no sooner
- * than `PAGE_SHARE` times its own duration after it started. */
-const PAGE_SHARE = 9;
-
-/**
- * `compute()`, again at once when one of `deps` changed (the user's doing), but when only
- * `version` changed (the data's), no sooner than 9 times its last duration after it: a list of
- * 100,000 jobs that takes 30 ms is rebuilt at most 3 times a second while jobs change 10 times a
- * second, one of 1,000 at every change. A change held back is computed by a re-render when due.
- */
-export function useThrottledMemo<T>(compute: () => T, version: unknown, deps: unknown[]): T {
-  const cache = useRef<{ value: T; version: unknown; deps: unknown[]; at: number; cost: number } | null>(null);
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const [, force] = useState(0);
-  useEffect(() => () => clearTimeout(timer.current), []);
-  const held = cache.current;
-  const now = performance.now();
-  const fresh = !held || deps.length !== held.deps.length || deps.some((d, i) => d !== held.deps[i]);
-  if (fresh || (held.version !== version && now - held.at >= PAGE_SHARE * held.cost)) {
-    const value = compute();
-    cache.current = { value, version, deps, at: now, cost: performance.now() - now };
-    return value;
-  }
-  if (held.version !== version && timer.current === undefined) {
-    timer.current = setTimeout(() => {
-      timer.current = undefined;
-      force((n) => n + 1);
-    }, held.at + PAGE_SHARE * held.cost - now);
-  }
-  return held.value;
+/** `value`, once it has stayed the same for `ms` (what a user types, sent when they pause). */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
 }

@@ -148,11 +148,13 @@ export class SyncClient<R extends Reducers> {
   private disposed = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /** `reducers`, or a function that builds them for this view's id (a feed that carries every
+   * view's part of it, such as the JobMonitor's windows, picks its own by the id). */
   constructor(
     private model: ModelLike,
-    reducers: R,
+    reducers: R | ((viewId: string) => R),
   ) {
-    this.revisions = new Revisions(reducers);
+    this.revisions = new Revisions(typeof reducers === "function" ? reducers(this.viewId) : reducers);
     this.store = new Store(this.revisions.state);
     model.on("msg:custom", this.handler);
     this.joinChannel();

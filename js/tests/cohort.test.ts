@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type Alert, RateLimiter, summarize } from "../src/notify";
 import { axisDuration, niceTicks, pageLabel } from "../src/state/history";
-import { jobsReducer, listJobs } from "../src/state/jobs";
+import { applyReply, jobsReducer } from "../src/state/jobs";
+import { jobNews } from "../src/views/JobMonitor";
 import { queueNote } from "../src/views/JobCard";
 import type { JobRow } from "../src/types";
-import { table } from "./wire";
+import { jobsSnapshot, jobsWindow, table } from "./wire";
 
 const failed = (n: number) => Array.from({ length: n }, (_, i) => ({ kind: "failed" as const, text: `stage for s${i} failed`, ok: false }));
 
@@ -46,21 +47,39 @@ function row(id: string, seq: number, priority = 0): JobRow {
 }
 
 describe("the start order", () => {
-  it("lists queued jobs in the kernel's start order, the ones not in it (waiting) after", () => {
-    let state = jobsReducer.init({ jobs: table([row("a", 1), row("b", 2), row("c", 3)]), total: 3, subjects: {}, stages: {}, queue: ["a", "b"] }, undefined);
-    expect(listJobs(state, "queued")).toEqual(["a", "b", "c"]);
-    state = jobsReducer.patch(state, { queue: ["b", "a"], changes: { priority: [[2, 1]] } });
-    expect(listJobs(state, "queued")).toEqual(["b", "a", "c"]);
-    expect(queueNote(state.byId.b, state.queue.b)).toBe("#1 in queue · priority +1");
-    expect(queueNote(state.byId.c, state.queue.c)).toBe("Queued");
+  const reducer = jobsReducer("v");
+  it("places queued jobs by seq in the kernel's start order; the ones not in it (waiting) have none", () => {
+    let state = reducer.init(jobsSnapshot({ queued: 3 }, { queue: [1, 2] }), undefined);
+    state = applyReply(state, { jobs: table([row("a", 1), row("b", 2), row("c", 3)]), window: jobsWindow([1, 2, 3]) });
+    state = reducer.patch(state, { queue: [2, 1], changes: { priority: [[2, 1]] }, windows: { v: jobsWindow([2, 1, 3]) } });
+    expect(state.window.seqs).toEqual([2, 1, 3]);
+    expect(queueNote(state.byId.b, state.queue[state.byId.b.seq])).toBe("#1 in queue · priority +1");
+    expect(queueNote(state.byId.c, state.queue[state.byId.c.seq])).toBe("Queued");
   });
   it("keeps the finished runs of the last patch that had some", () => {
-    let state = jobsReducer.init({ jobs: table([]), total: 0, subjects: {}, stages: {}, queue: [] }, undefined);
+    let state = reducer.init(jobsSnapshot(), undefined);
     const before = state.finished;
-    state = jobsReducer.patch(state, { finished: [{ run_id: 1, action: "run_pipeline", message: "m", ok: true, jobs: 1, completed: 1, failed: 0, cancelled: 0, root_failed_ids: [] }] });
+    state = reducer.patch(state, { finished: [{ run_id: 1, action: "run_pipeline", message: "m", ok: true, jobs: 1, completed: 1, failed: 0, cancelled: 0, root_failed_ids: [] }] });
     expect(state.finished).not.toBe(before);
     const after = state.finished;
-    expect(jobsReducer.patch(state, { changes: {} }).finished).toBe(after);
+    expect(reducer.patch(state, { changes: {} }).finished).toBe(after);
+  });
+  it("tells root failures by stage and subject, not the jobs skipped because of them, and finished runs", () => {
+    const ended = {
+      completed: 3,
+      failed: [
+        { id: "j1", subject_id: "s1", stage_id: "fit", root: true },
+        { id: "j2", subject_id: "s1", stage_id: "maps", root: false },
+      ],
+      more_failed: 0,
+    };
+    const runs = [{ run_id: 1, action: "run_pipeline", message: "2 of 3 done", ok: false, jobs: 3, completed: 2, failed: 1, cancelled: 0, root_failed_ids: ["j1"] }];
+    const label = (job: { stage_id: string; subject_id: string }) => `${job.stage_id} for ${job.subject_id}`;
+    expect(jobNews(ended, runs, label)).toEqual([
+      { kind: "failed", text: "fit for s1 failed", ok: false },
+      { kind: "run", text: "Run finished: 2 of 3 done", ok: false },
+    ]);
+    expect(jobNews(null, [], label)).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@ import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/index";
 import { SNAPSHOT_TIMEOUT_MS, SyncClient } from "../src/sync";
-import { FakeModel, runningRow, table } from "./wire";
+import { FakeModel, jobsSnapshot, jobsWindow, runningRow, table } from "./wire";
 
 
 
@@ -65,7 +65,7 @@ describe("a view's cleanup", () => {
       const now = Date.now() / 1000;
       const parts =
         kind === "job_monitor"
-          ? { jobs: { jobs: table([runningRow(now - 5)]), total: 1, subjects: { s: "sub-01" }, stages: { import: "Import" }, queue: [] }, logs: { tails: {} } }
+          ? { jobs: jobsSnapshot({ running: 1 }, { subjects: { s: "sub-01" }, stages: { import: "Import" } }), logs: { tails: {} } }
           : {
               project: {
                 project: { id: "p", name: "P" },
@@ -82,6 +82,15 @@ describe("a view's cleanup", () => {
         model.deliver({ kind: "reply", id: snapshot.id, ok: true, result: { rev: 0, t: now, closed: false, parts } });
         await vi.advanceTimersByTimeAsync(0);
       });
+      if (kind === "job_monitor") {
+        const window = model.sent.find((m) => m.action === "jobs_window");
+        const reply = { jobs: table([runningRow(now - 5)]), window: jobsWindow([1], { asked: window.payload.asked }) };
+        await act(async () => {
+          model.deliver({ kind: "reply", id: window.id, ok: true, result: reply });
+          await vi.advanceTimersByTimeAsync(0);
+        });
+        expect(el.querySelectorAll(".pw-card").length).toBe(1);
+      }
       await act(async () => {
         await vi.advanceTimersByTimeAsync(3000); // a ping is pending, clocks tick
       });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { focusReducer } from "../src/state/focus";
 import { countsText, graphReducer, layoutGraph, NODE_WIDTH, stackSegments } from "../src/state/graph";
-import { jobsReducer, listJobs } from "../src/state/jobs";
 import {
   buildScene,
   fitViewport,
@@ -15,7 +14,6 @@ import {
   timeTicks,
   zoomViewport,
 } from "../src/state/timeline";
-import { table } from "./wire";
 
 const stages = [
   { id: "a", label: "A", depends_on: [] },
@@ -56,15 +54,11 @@ describe("pipeline graph", () => {
     expect(next.blocked).toEqual([["a", "b"]]);
     expect(next.median).toBe(state.median);
   });
-  it("focus patches replace the focus; the job list filters to it", () => {
+  it("focus patches replace the focus", () => {
     expect(focusReducer.patch(focusReducer.init({ stage_id: "a", label: "A" }, undefined), { stage_id: null, label: null })).toEqual({
       stage_id: null,
       label: null,
     });
-    const row = (id: string, stage_id: string, seq: number) => ({ id, stage_id, subject_id: "s", status: "queued", seq }) as any;
-    const jobs = jobsReducer.init({ jobs: table([row("j1", "a", 1), row("j2", "b", 2)]), total: 2, subjects: {}, stages: {}, queue: [] }, undefined);
-    expect(listJobs(jobs, "all", { stage: "b" })).toEqual(["j2"]);
-    expect(listJobs(jobs, "all", { stage: null })).toEqual(["j2", "j1"]);
   });
 });
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { failure } from "../src/errors";
 import widget from "../src/index";
 import type { Link } from "../src/link";
-import { FakeModel, runningRow, table } from "./wire";
+import { FakeModel, jobsSnapshot, runningRow } from "./wire";
 
 
 
@@ -23,7 +23,9 @@ async function monitor() {
     cleanup = widget.render({ model, el });
   });
   const now = Date.now() / 1000;
-  await model.reply("snapshot", { rev: 0, t: now, closed: false, parts: { jobs: { jobs: table([runningRow(now - 5)]), subjects: { s: "sub-01" }, stages: { import: "Import" } }, logs: { tails: {} } } });
+  const jobs = jobsSnapshot({ running: 1 }, { subjects: { s: "sub-01" }, stages: { import: "Import" } });
+  await model.reply("snapshot", { rev: 0, t: now, closed: false, parts: { jobs, logs: { tails: {} } } });
+  await model.replyWindow([runningRow(now - 5)]);
   return { model, el };
 }
 
@@ -48,7 +50,7 @@ describe("a closed engine", () => {
     await act(() => {
       cleanup = widget.render({ model, el });
     });
-    await model.reply("snapshot", { rev: 0, t: 0, closed: true, parts: { jobs: { jobs: table([]), subjects: {}, stages: {} }, logs: { tails: {} } } });
+    await model.reply("snapshot", { rev: 0, t: 0, closed: true, parts: { jobs: jobsSnapshot(), logs: { tails: {} } } });
     expect(el.querySelector("[data-link]")?.getAttribute("data-link")).toBe("closed");
   });
 });

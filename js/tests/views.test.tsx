@@ -3,7 +3,7 @@ import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/index";
 import type { JobRow, LogLine } from "../src/types";
-import { FakeModel, mount, table, unmountAll } from "./wire";
+import { FakeModel, jobsSnapshot, jobsWindow, mount, table, unmountAll } from "./wire";
 
 
 const EVIL = '<img src=x onerror="window.__pwned=1">';
@@ -63,8 +63,9 @@ describe("views in a DOM", () => {
   });
   it("JobMonitor keeps the DOM small with 2,000 jobs and renders data as text", async () => {
     const { model, el } = await mount({ _view_kind: "job_monitor" });
-    const jobs = Array.from({ length: 2000 }, (_, i) => job(i + 1, i % 10 === 0 ? "failed" : "completed"));
-    await model.reply("snapshot", { rev: 0, t: Date.now() / 1000, parts: { jobs: { jobs: table(jobs), subjects: { s: EVIL }, stages: { import: "Import" } }, logs: { tails: {} } } });
+    const jobs = Array.from({ length: 60 }, (_, i) => job(i + 1, i % 10 === 0 ? "failed" : "completed"));
+    await model.reply("snapshot", { rev: 0, t: Date.now() / 1000, parts: { jobs: jobsSnapshot({ completed: 1800, failed: 200 }, { subjects: { s: EVIL }, stages: { import: "Import" } }), logs: { tails: {} } } });
+    await model.replyWindow(jobs, { listed: 2000 });
     const cards = el.querySelectorAll(".pw-card");
     expect(cards.length).toBeGreaterThan(0);
     expect(cards.length).toBeLessThan(30);
@@ -76,11 +77,13 @@ describe("views in a DOM", () => {
 
   it("JobMonitor applies patches after its snapshot", async () => {
     const { model, el } = await mount({ _view_kind: "job_monitor" });
-    await model.reply("snapshot", { rev: 3, t: 0, parts: { jobs: { jobs: table([]), subjects: {}, stages: {} }, logs: { tails: {} } } });
+    await model.reply("snapshot", { rev: 3, t: 0, parts: { jobs: jobsSnapshot(), logs: { tails: {} } } });
     expect(el.textContent).toContain("No jobs yet");
-    await act(() => model.channel.patch(4, { jobs: { jobs: table([job(1, "running")]) } }));
+    const { view, asked } = model.last("jobs_window").payload;
+    await act(() => model.channel.patch(4, { jobs: { jobs: table([job(1, "running")]), windows: { [view]: jobsWindow([1], { asked }) }, counts: { running: 1 } } }));
     expect(el.querySelectorAll(".pw-card").length).toBe(1);
     expect(el.querySelector(".pw-card")?.textContent).toContain("Cancel");
+    expect(el.querySelector('[data-tab="running"] .pw-count')?.textContent).toBe("1");
   });
 
   it("JobMonitor rows take the height the stylesheet gives them, again when the view is resized", async () => {
@@ -98,7 +101,8 @@ describe("views in a DOM", () => {
     });
     try {
       const { model, el } = await mount({ _view_kind: "job_monitor" });
-      await model.reply("snapshot", { rev: 0, t: 0, parts: { jobs: { jobs: table([job(1, "running"), job(2, "queued"), job(3)]), subjects: {}, stages: {} }, logs: { tails: {} } } });
+      await model.reply("snapshot", { rev: 0, t: 0, parts: { jobs: jobsSnapshot({ running: 1, queued: 1, completed: 1 }), logs: { tails: {} } } });
+      await model.replyWindow([job(1, "running"), job(2, "queued"), job(3)]);
       const heights = () => Array.from(el.querySelectorAll<HTMLElement>(".pw-card"), (c) => c.style.height);
       expect(heights()).toEqual(["40px", "40px", "40px"]);
       expect(resized.length).toBe(1);
@@ -133,6 +137,120 @@ describe("views in a DOM", () => {
   it("an unknown view kind says so", async () => {
     const { el } = await mount({ _view_kind: "nope" });
     expect(el.textContent).toContain("unknown view");
+  });
+});
+
+describe("JobMonitor's window", () => {
+  async function monitor(listed = 2000) {
+    const { model, el } = await mount({ _view_kind: "job_monitor" });
+    const counts = { running: 10, failed: 40, queued: listed - 100, completed: 50 };
+    await model.reply("snapshot", { rev: 0, t: 0, parts: { jobs: jobsSnapshot(counts, { subjects: { s: "sub-01" } }), logs: { tails: {} } } });
+    return { model, el };
+  }
+  const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => job(from + i + 1, "queued"));
+  const scroller = (el: HTMLElement) => el.querySelector<HTMLElement>(".pw-scroll") as HTMLElement;
+  async function scrollTo(el: HTMLElement, top: number) {
+    const list = scroller(el);
+    Object.defineProperty(list, "scrollTop", { configurable: true, value: top });
+    await act(() => {
+      list.dispatchEvent(new Event("scroll"));
+    });
+  }
+
+  it("asks for the rows around the top of its listing once it has its state", async () => {
+    const { model } = await monitor();
+    const request = model.last("jobs_window");
+    expect(request.payload).toEqual({
+      view: request.payload.view, asked: 1, tab: "all", query: null, history: false, stage_id: null, sort: null, descending: false,
+      offset: 0, count: 3 * Math.ceil(520 / 28), pinned: [], keep: [],
+    });
+    expect(request.payload.view).toMatch(/^\w{8}$/);
+  });
+
+  it("asks again from the top on a tab change, a sort and (after a pause) a filter", async () => {
+    const { model, el } = await monitor();
+    await model.replyWindow(rows(0, 57), { listed: 2000 });
+    await act(() => el.querySelector<HTMLElement>('[data-tab="failed"]')?.click());
+    expect(model.last("jobs_window").payload).toMatchObject({ asked: 2, tab: "failed", offset: 0 });
+    await model.replyWindow(rows(0, 40).map((r) => ({ ...r, status: "failed" as const })), { listed: 40 });
+    expect(el.querySelector('[data-tab="failed"] .pw-count')?.textContent).toBe("40");
+    await act(() => el.querySelector<HTMLElement>('button[aria-label="Sort by progress"]')?.click());
+    expect(model.last("jobs_window").payload).toMatchObject({ asked: 3, sort: "progress", descending: false });
+    const search = el.querySelector<HTMLInputElement>('input[type="search"]') as HTMLInputElement;
+    await act(() => {
+      search.value = " sub-0 ";
+      search.dispatchEvent(new Event("input"));
+    });
+    expect(model.last("jobs_window").payload.asked).toBe(3); // not at every key
+    await act(() => new Promise((r) => setTimeout(r, 200)));
+    expect(model.last("jobs_window").payload).toMatchObject({ asked: 4, query: "sub-0", tab: "failed" });
+  });
+
+  it("draws rows outside its window as placeholders and asks for them as they near the viewport", async () => {
+    const { model, el } = await monitor();
+    await model.replyWindow(rows(0, 57), { listed: 2000 });
+    expect(el.querySelectorAll(".pw-job-placeholder").length).toBe(0);
+    await scrollTo(el, 28 * 20); // rows 20..38 shown: within half a viewport of none of the edges
+    expect(model.last("jobs_window").payload.asked).toBe(1);
+    await scrollTo(el, 28 * 1000);
+    expect(el.querySelectorAll(".pw-card").length).toBe(0);
+    const placeholders = el.querySelectorAll(".pw-job-placeholder");
+    expect(placeholders.length).toBeGreaterThan(0);
+    expect(placeholders[0].getAttribute("aria-busy")).toBe("true");
+    expect(model.last("jobs_window").payload).toMatchObject({ asked: 2, offset: 1000 - 19, count: 57 });
+    await model.replyWindow(rows(981, 57), { listed: 2000 });
+    expect(el.querySelectorAll(".pw-job-placeholder").length).toBe(0);
+    expect(el.querySelector(".pw-card")?.getAttribute("data-job-id")).toBe(job(997).id); // overscan of 4 above row 1000
+  });
+
+  it("an open card is pinned and a picked job kept in the window it asks for", async () => {
+    const { model, el } = await monitor();
+    await model.replyWindow(rows(0, 57), { listed: 2000 });
+    await act(() => el.querySelector<HTMLElement>(".pw-card-toggle")?.click());
+    expect(model.last("jobs_window").payload.pinned).toEqual([[job(1).id, "queued"]]);
+    await act(() => el.querySelectorAll<HTMLInputElement>('.pw-card input[type="checkbox"]')[1].click());
+    expect(model.last("jobs_window").payload.keep).toEqual([job(2).id]);
+    expect(el.querySelector('[data-testid="selected-count"]')?.textContent).toBe("1 selected");
+    expect(el.querySelector(".pw-batch")?.textContent).toContain("Run next 1");
+  });
+
+  it("renews its window every 10 s, and asks again after a new snapshot (a resync)", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const { model, el } = await monitor();
+      await model.replyWindow(rows(0, 57), { listed: 2000 });
+      await act(() => {
+        vi.advanceTimersByTime(10_000);
+      });
+      expect(model.last("jobs_window").payload).toMatchObject({ asked: 2, offset: 0 });
+      await act(() => model.channel.patch(5, {})); // a gap: the view asks for its state again
+      await model.reply("snapshot", { rev: 5, t: 0, parts: { jobs: jobsSnapshot({ queued: 2000 }), logs: { tails: {} } } });
+      expect(model.last("jobs_window").payload.asked).toBe(3);
+      expect(el.querySelectorAll(".pw-card").length).toBeGreaterThan(0); // drawn until the window comes
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("select all acts on the whole listing through the kernel (listed_by), until the listing changes", async () => {
+    const { model, el } = await monitor();
+    const actionable = { cancel: 1950, retry: 40, queued: 1900 };
+    await model.replyWindow(rows(0, 57), { listed: 2000, actionable });
+    const all = el.querySelector<HTMLInputElement>('input[aria-label="Select all 2000 jobs shown"]');
+    await act(() => all?.click());
+    expect(el.querySelector('[data-testid="selected-count"]')?.textContent).toBe("2000 selected");
+    const buttons = [...el.querySelectorAll<HTMLButtonElement>(".pw-batch button")];
+    expect(buttons.map((b) => b.textContent).slice(0, 3)).toEqual(["Cancel 1950…", "Retry 40…", "Run next 1900"]);
+    expect([...el.querySelectorAll<HTMLInputElement>('.pw-card input[type="checkbox"]')].every((b) => b.checked)).toBe(true);
+    await act(() => buttons[0].click());
+    expect(el.querySelector('[role="alertdialog"]')?.textContent).toContain("Cancel 1950 jobs of the 2000 selected? 50 are not queued or running.");
+    await act(() => [...el.querySelectorAll<HTMLButtonElement>('[role="alertdialog"] button')].find((b) => b.textContent === "Cancel 1950 jobs")?.click());
+    const view = model.last("jobs_window").payload.view;
+    expect(model.last("cancel_many").payload).toEqual({ job_ids: [], listed_by: view });
+    await act(() => [...el.querySelectorAll<HTMLButtonElement>(".pw-batch button")].find((b) => b.textContent === "Run next 1900")?.click());
+    expect(model.last("prioritize").payload).toEqual({ job_ids: [], listed_by: view, move: "next" });
+    await act(() => el.querySelector<HTMLElement>('[data-tab="queued"]')?.click());
+    expect(el.querySelector('[data-testid="selected-count"]')).toBeNull();
   });
 });
 

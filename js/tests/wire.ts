@@ -1,7 +1,7 @@
 // What the kernel sends, built the way pbrain_widgets/widgets/records.py builds it.
 
 import { act } from "preact/test-utils";
-import type { Column, JobTable } from "../src/protocol";
+import type { Column, JobsSnapshot, JobsWindow, JobTable } from "../src/protocol";
 import widget from "../src/index";
 import type { ModelLike } from "../src/sync";
 import type { JobRow } from "../src/types";
@@ -19,6 +19,17 @@ function column(values: unknown[]): Column {
 export function table(rows: JobRow[]): JobTable {
   const fields = rows.length ? (Object.keys(rows[0]) as (keyof JobRow)[]) : [];
   return { n: rows.length, columns: Object.fromEntries(fields.map((f) => [f, column(rows.map((r) => r[f]))])) };
+}
+
+/** A jobs feed snapshot as the kernel sends it: counts and names, no rows. */
+export function jobsSnapshot(counts: Record<string, number> = {}, more: Partial<JobsSnapshot> = {}): JobsSnapshot {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return { total, counts, stage_counts: {}, subjects: {}, stages: {}, queue: [], ...more };
+}
+
+/** A view's window: the rows `ids` (seqs) of its listing from `offset`, answering `asked`. */
+export function jobsWindow(ids: number[], more: Partial<JobsWindow> = {}): JobsWindow {
+  return { asked: 1, offset: 0, listed: ids.length, ids, held: [], earlier: [], superseded: [], actionable: { cancel: 0, retry: 0, queued: 0 }, ...more };
 }
 
 /** A queued job row with its own subject "s" and stage "import". */
@@ -85,9 +96,20 @@ export class FakeModel implements ModelLike {
       await new Promise((r) => setTimeout(r, 0));
     });
   }
+  /** The view's latest `action` request. */
+  last(action: string): any {
+    return [...this.sent].reverse().find((m) => m.action === action);
+  }
+  /** Answer the view's latest `jobs_window` with `rows` as its window (from its offset; `more`
+   * overrides, e.g. `listed`) and let the view draw. */
+  async replyWindow(rows: JobRow[], more: Partial<JobsWindow> = {}) {
+    const { payload } = this.last("jobs_window");
+    const window = jobsWindow(rows.map((r) => r.seq), { asked: payload.asked, offset: payload.offset, listed: rows.length, ...more });
+    await this.reply("jobs_window", { jobs: table(rows), window });
+  }
   /** Answer the view's latest `action` request and let the view draw. */
   async reply(action: string, result: unknown) {
-    const request = [...this.sent].reverse().find((m) => m.action === action);
+    const request = this.last(action);
     await this.settle({ kind: "reply", id: request.id, ok: true, result });
   }
 }

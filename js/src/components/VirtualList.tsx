@@ -1,7 +1,7 @@
 // A scrolling list that puts only the rows near the viewport into the DOM.
 
 import type { AriaRole, ComponentChildren, RefObject } from "preact";
-import { useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { computeWindow, prefixSums } from "../virtual";
 
 interface Props {
@@ -18,10 +18,12 @@ interface Props {
   /** The scroller element, for a caller that follows its horizontal scroll. */
   scrollRef?: RefObject<HTMLDivElement | null>;
   onScroll?: () => void;
+  /** Told the first and last rows in the viewport (indices) whenever they change. */
+  onRange?: (first: number, last: number) => void;
   attrs?: Record<string, string | number>;
 }
 
-export function VirtualList({ sizes, height, renderRow, label, role = "list", className, header, empty, scrollRef, onScroll, attrs }: Props) {
+export function VirtualList({ sizes, height, renderRow, label, role = "list", className, header, empty, scrollRef, onScroll, onRange, attrs }: Props) {
   const own = useRef<HTMLDivElement>(null);
   const ref = scrollRef ?? own;
   const [scrollTop, setScrollTop] = useState(0);
@@ -31,6 +33,11 @@ export function VirtualList({ sizes, height, renderRow, label, role = "list", cl
     if (ref.current) setViewport(ref.current.clientHeight || height);
   }, [height]);
   const win = computeWindow(offsets, scrollTop, viewport);
+  const seen = computeWindow(offsets, scrollTop, viewport, 0);
+  const last = Math.max(seen.start, seen.end - 1);
+  useEffect(() => {
+    if (sizes.length) onRange?.(seen.start, last);
+  }, [seen.start, last, sizes.length > 0]);
   const rows: ComponentChildren[] = [];
   for (let i = win.start; i < win.end; i++) rows.push(renderRow(i));
   return (

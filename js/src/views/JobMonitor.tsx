@@ -1,7 +1,8 @@
 // JobMonitor: stats, filter tabs with live counts (newest attempts only), a virtualised list of
 // job cards (running first; earlier attempts folded under the newest; queued jobs in start
 // order), all attempts on demand, Kill all, batch selection (cancel, retry, priority, logs) and
-// notifications when runs finish and jobs fail.
+// notifications when runs finish and jobs fail. The kernel lists and sorts; the view asks for
+// the window of rows around what it shows (jobs_window) and holds only those.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { FocusChip } from "../components/FocusChip";
@@ -9,10 +10,11 @@ import { Notice, type NoticeValue, useNotice } from "../components/Notice";
 import { VirtualList } from "../components/VirtualList";
 import { saveText } from "../download";
 import { failure } from "../errors";
-import { logLoaders, useCanAct, useCssPixels, useNow, useStore, useThrottledMemo, useWatch } from "../hooks";
+import { logLoaders, useCanAct, useCssPixels, useDebounced, useNow, useStore, useWatch, WATCH_RENEW_MS } from "../hooks";
 import { type Alert, type AlertEvent, desktopOptIn, desktopPermission, labNotificationsReachable, notifyDesktop, notifyLab, RateLimiter, setDesktopOptIn } from "../notify";
+import { type JobsEnded, type JobsWindowPayload, MAX_WATCHED } from "../protocol";
 import { focusReducer } from "../state/focus";
-import { countJobs, earlierAttempts, endedSince, isNewest, type JobsState, jobsReducer, listJobs, type Sort, type SortKey, sortJobs } from "../state/jobs";
+import { applyReply, countJobs, type JobsState, jobsReducer } from "../state/jobs";
 import { logsReducer } from "../state/logs";
 import { selectRows } from "../state/project";
 import { chime } from "../sounds";
@@ -20,11 +22,26 @@ import type { ModelLike, SyncClient } from "../sync";
 import type { JobRow, JobStatus, RunRow } from "../types";
 import { expandedHeight, JobCard, type PriorityMove, ROW_HEIGHT } from "./JobCard";
 
-export const jobMonitorReducers = { jobs: jobsReducer, logs: logsReducer, focus: focusReducer };
-type Client = SyncClient<typeof jobMonitorReducers>;
+export const jobMonitorReducers = (viewId: string) => ({ jobs: jobsReducer(viewId), logs: logsReducer, focus: focusReducer });
+type Client = SyncClient<ReturnType<typeof jobMonitorReducers>>;
 
-/** At most this many cards open at once (each one watches its job's log). */
-const MAX_EXPANDED = 8;
+/** At most this many cards open at once (each one watches its job's log, and stays listed). */
+const MAX_EXPANDED = MAX_WATCHED;
+/** The kernel's limits on a window: rows asked for, and selected jobs it keeps current. */
+const WINDOW_MAX_ROWS = 400;
+const MAX_KEPT = 2000;
+/** The pause in typing after which the filter is sent. */
+const QUERY_DEBOUNCE_MS = 150;
+const LIST_HEIGHT = 520;
+
+type SortKey = NonNullable<JobsWindowPayload["sort"]>;
+interface Sort {
+  key: SortKey;
+  descending: boolean;
+}
+
+/** Jobs a batch action acts on: these ids, or (`listed_by` a view id) that view's whole listing. */
+type Targets = { job_ids: string[]; listed_by?: string };
 
 const TABS: { key: JobStatus | "all"; label: string; empty: string }[] = [
   { key: "all", label: "All", empty: "No jobs yet. Run a pipeline to see its jobs here." },
@@ -37,10 +54,10 @@ const TABS: { key: JobStatus | "all"; label: string; empty: string }[] = [
 
 /** What the view tells about runs that finished and jobs that failed (root failures only: the
  * jobs skipped because of one are in their run's summary). */
-export function jobNews(jobs: JobsState, failed: string[], runs: RunRow[], label: (id: string) => string): AlertEvent[] {
-  const events: AlertEvent[] = failed
-    .filter((id) => jobs.byId[id] && !jobs.byId[id].blocked_by)
-    .map((id) => ({ kind: "failed", text: `${label(id)} failed`, ok: false }));
+export function jobNews(ended: JobsEnded | null, runs: RunRow[], label: (job: { stage_id: string; subject_id: string }) => string): AlertEvent[] {
+  const events: AlertEvent[] = (ended?.failed ?? [])
+    .filter((job) => job.root)
+    .map((job) => ({ kind: "failed", text: `${label(job)} failed`, ok: false }));
   for (const run of runs) events.push({ kind: "run", text: `Run finished: ${run.message}`, ok: run.failed === 0 });
   return events;
 }
@@ -50,9 +67,9 @@ export function jobNews(jobs: JobsState, failed: string[], runs: RunRow[], label
  * a rate-limited notification in the widget's toast, in JupyterLab's notification centre where
  * its labextension takes it (`notify.ts`), and on the desktop if the user opted in.
  */
-function useJobNews(model: ModelLike, jobs: JobsState | undefined, label: (id: string) => string, toast: (alert: Alert) => void, desktop: boolean): void {
-  const cursor = useRef<number | null>(null);
-  const runs = useRef<RunRow[] | null>(null);
+function useJobNews(model: ModelLike, jobs: JobsState | undefined, label: (job: { stage_id: string; subject_id: string }) => string, toast: (alert: Alert) => void, desktop: boolean): void {
+  /** The news last seen (nothing is news at the first look). */
+  const seen = useRef<{ ended: JobsEnded | null; finished: RunRow[] } | null>(null);
   const sink = useRef<(alert: Alert) => void>(toast);
   sink.current = (alert: Alert) => {
     toast(alert);
@@ -67,18 +84,15 @@ function useJobNews(model: ModelLike, jobs: JobsState | undefined, label: (id: s
   }, []);
   useEffect(() => {
     if (!jobs) return;
-    const first = cursor.current === null;
-    const ended = endedSince(jobs, cursor.current);
-    cursor.current = ended.cursor;
-    if (!first) {
-      if (model.get("sounds")) {
-        if (ended.failed.length) chime("failed");
-        else if (ended.completed.length) chime("completed");
-      }
-      const finished = runs.current !== null && jobs.finished !== runs.current ? jobs.finished : [];
-      limiter.current?.push(jobNews(jobs, ended.failed, finished, label));
+    const last = seen.current;
+    seen.current = { ended: jobs.ended, finished: jobs.finished };
+    if (!last) return;
+    const ended = jobs.ended !== last.ended ? jobs.ended : null;
+    if (ended && model.get("sounds")) {
+      if (ended.failed.length || ended.more_failed) chime("failed");
+      else if (ended.completed) chime("completed");
     }
-    runs.current = jobs.finished;
+    limiter.current?.push(jobNews(ended, jobs.finished !== last.finished ? jobs.finished : [], label));
   }, [jobs, model]);
 }
 
@@ -158,10 +172,13 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const [sort, setSort] = useState<Sort | null>(null);
   const [confirmKill, setConfirmKill] = useState(false);
   const [query, setQuery] = useState("");
+  const q = useDebounced(query.trim(), QUERY_DEBOUNCE_MS);
   const [notice, say, dismiss] = useNotice();
   const [alert, tell, dismissAlert] = useNotice();
-  /** The batch selection (acted on: the selected jobs that the list shows). */
+  /** The jobs picked one by one (their rows are kept current: `keep`). */
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  /** "Select all": the whole listing, however long, acted on by the kernel (`listed_by`). */
+  const [allListed, setAllListed] = useState(false);
   const anchor = useRef<number | null>(null);
   const [confirmBatch, setConfirmBatch] = useState<"cancel_many" | "retry_many" | null>(null);
   const [desktop, setDesktop] = useState(desktopOptIn);
@@ -169,64 +186,138 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const [centre] = useState(labNotificationsReachable);
   const expanded = Object.keys(open);
   useWatch(client, expanded, state.ready);
-  const jobs = state.parts.jobs;
-  const describe = (id: string) => {
-    const job = jobs.byId[id];
-    return `${jobs.stages[job.stage_id] ?? job.stage_id} for ${jobs.subjects[job.subject_id] ?? job.subject_id}`;
-  };
-  useJobNews(model, state.ready ? jobs : undefined, describe, (news: NoticeValue) => tell(news.text, news.tone), desktop);
+  const jobs = state.parts.jobs as JobsState | undefined;
+  const label = (job: { stage_id: string; subject_id: string }) =>
+    `${jobs?.stages[job.stage_id] ?? job.stage_id} for ${jobs?.subjects[job.subject_id] ?? job.subject_id}`;
+  const describe = (id: string) => (jobs?.byId[id] ? label(jobs.byId[id]) : id);
+  useJobNews(model, state.ready ? jobs : undefined, label, (news: NoticeValue) => tell(news.text, news.tone), desktop);
   const stage = state.parts.focus?.stage_id ?? null;
-  // rebuilt when the list may have changed, not on every patch of progress (a scan for a query or
-  // every attempt, or a column sort, reads names, superseded jobs or progress: then on every
-  // patch), and for a long list not more often than its cost allows (see useThrottledMemo)
-  const listChanged = query.trim() || history || sort ? jobs?.version : jobs?.listVersion;
-  const ids = useThrottledMemo(
-    () => {
-      if (!state.ready) return [];
-      const listed = listJobs(jobs, tab, { query, history, pinned: open, stage });
-      return sort ? sortJobs(jobs, listed, sort, now) : listed;
-    },
-    listChanged,
-    [tab, query, history, open, stage, sort, state.ready],
-  );
   const logs = state.parts.logs;
   const panel = useRef<HTMLDivElement>(null);
   const rowHeight = useCssPixels(panel, "--pw-job-row-height", ROW_HEIGHT, state.ready);
-  const sizes = useMemo(() => ids.map((id) => (id in open ? expandedHeight(logs?.[id]?.lines.length ?? 0, rowHeight) : rowHeight)), [ids, open, logs, rowHeight]);
-  if (!state.ready) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
+  const win = jobs?.window;
+
+  // The window asked for: a viewport of rows above the first one visible, two below.
+  const page = Math.max(1, Math.ceil(LIST_HEIGHT / rowHeight));
+  const around = (first: number) => Math.max(0, first - page);
+  /** The first row in the viewport, and the last request's asked, offset and count. */
+  const firstShown = useRef(0);
+  const asked = useRef({ asked: 0, offset: 0, count: 0 });
+  const payload = (offset: number, count: number): JobsWindowPayload => {
+    asked.current = { asked: asked.current.asked + 1, offset, count };
+    return {
+      view: client.viewId,
+      asked: asked.current.asked,
+      tab,
+      query: q || null,
+      history,
+      stage_id: stage,
+      sort: sort?.key ?? null,
+      descending: sort?.descending ?? false,
+      offset,
+      count,
+      pinned: Object.entries(open),
+      keep: [...selected].slice(0, MAX_KEPT),
+    };
+  };
+  const refresh = (offset: number) =>
+    client
+      .request("jobs_window", payload(offset, Math.min(WINDOW_MAX_ROWS, 3 * page)))
+      .then((reply) => client.local((parts) => ({ ...parts, jobs: applyReply(parts.jobs, reply) })))
+      .catch(() => undefined);
+  /** This render's requests, for the timer and the cleanup. */
+  const latest = useRef({ refresh, payload });
+  latest.current = { refresh, payload };
+  const listing = JSON.stringify([tab, q, history, stage, sort]);
+  const listingAsked = useRef(listing);
+  useEffect(() => {
+    if (!state.ready) return;
+    if (listingAsked.current !== listing) {
+      // a new listing starts at its top (the list is drawn anew) and ends "select all"
+      listingAsked.current = listing;
+      firstShown.current = 0;
+      setAllListed(false);
+    }
+    refresh(around(firstShown.current));
+  }, [state.ready, jobs?.generation, listing, JSON.stringify(open), selected]);
+  useEffect(() => {
+    if (!state.ready) return undefined;
+    // the window is a lease (30 s): renewed while the view shows it
+    const timer = setInterval(() => latest.current.refresh(asked.current.offset), WATCH_RENEW_MS);
+    return () => clearInterval(timer);
+  }, [state.ready]);
+  // the view goes away: end the lease (a reload skips this; the lease then lapses)
+  useEffect(() => () => void client.request("jobs_window", { ...latest.current.payload(0, 0), pinned: [], keep: [] }).catch(() => undefined), []);
+  const onRange = (first: number, lastShown: number) => {
+    firstShown.current = first;
+    const { offset, count } = asked.current;
+    const half = page / 2;
+    const nearTop = offset > 0 && first < offset + half;
+    const nearEnd = offset + count < (win?.listed ?? 0) && lastShown >= offset + count - half;
+    if ((nearTop || nearEnd) && around(first) !== offset) refresh(around(first));
+  };
+
+  /** Job ids of the window's rows, "" for one whose row is not here yet. */
+  const windowIds = useMemo(() => (win && jobs ? win.seqs.map((seq) => jobs.bySeq[seq] ?? "") : []), [win, jobs?.bySeq]);
+  const sizes = useMemo(() => {
+    const out: number[] = new Array(win?.listed ?? 0).fill(rowHeight);
+    windowIds.forEach((id, k) => {
+      if (id in open) out[(win?.offset ?? 0) + k] = expandedHeight(logs?.[id]?.lines.length ?? 0, rowHeight);
+    });
+    return out;
+  }, [win, windowIds, open, logs, rowHeight]);
+  if (!state.ready || !jobs || !win) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
   const everything = countJobs(jobs);
   const active = everything.running + everything.queued; // Kill all acts on every job
-  const counts = stage ? countJobs(jobs, stage) : everything; // the tabs follow the focus
-  const label = describe;
-  const chosen = selected.size ? ids.filter((id) => selected.has(id)) : [];
+  const counts = countJobs(jobs, stage); // the tabs follow the focus
+  const chosen = allListed ? [] : [...selected].filter((id) => jobs.byId[id]);
   const cancellable = chosen.filter((id) => jobs.byId[id].status === "queued" || jobs.byId[id].status === "running");
-  const retryable = chosen.filter((id) => (jobs.byId[id].status === "failed" || jobs.byId[id].status === "cancelled") && isNewest(jobs, id));
+  const retryable = chosen.filter((id) => (jobs.byId[id].status === "failed" || jobs.byId[id].status === "cancelled") && !win.superseded.has(id));
   const queuedChosen = chosen.filter((id) => jobs.byId[id].status === "queued");
-  const allChosen = ids.length > 0 && chosen.length === ids.length;
-  const plural = (n: number) => `${n} job${n === 1 ? "" : "s"}`;
-  const isAre = (n: number) => `${n} ${n === 1 ? "is" : "are"}`;
+  const listedBy: Targets = { job_ids: [], listed_by: client.viewId };
+  const pick = (ids: string[]): Targets => (allListed ? listedBy : { job_ids: ids });
+  const n = allListed
+    ? { selected: win.listed, ...win.actionable }
+    : { selected: chosen.length, cancel: cancellable.length, retry: retryable.length, queued: queuedChosen.length };
+  const allChosen = allListed || (win.listed > 0 && windowIds.length === win.listed && windowIds.every((id) => selected.has(id)));
+  const plural = (k: number) => `${k} job${k === 1 ? "" : "s"}`;
+  const isAre = (k: number) => `${k} ${k === 1 ? "is" : "are"}`;
+  const clearSelection = () => {
+    setSelected(new Set());
+    setAllListed(false);
+  };
   const select = (index: number, e: MouseEvent) => {
-    setSelected(selectRows(ids, selected, index, anchor.current, e.shiftKey));
+    // a row's box under "select all" starts a selection of the rows here, that one toggled
+    const from = allListed || anchor.current === null ? null : anchor.current - win.offset;
+    const base = allListed ? new Set(windowIds.filter(Boolean)) : selected;
+    const next = selectRows(windowIds, base, index - win.offset, from !== null && from >= 0 && from < windowIds.length ? from : null, e.shiftKey);
+    next.delete("");
+    if (next.size > MAX_KEPT) {
+      say(`At most ${MAX_KEPT} jobs can be picked one by one: select all ${win.listed} shown instead`, "error");
+      return;
+    }
+    setAllListed(false);
+    setSelected(next);
     anchor.current = index;
   };
-  const batch = (action: "cancel_many" | "retry_many", targets: string[]) => {
+  const batch = (action: "cancel_many" | "retry_many", targets: Targets) => {
     setConfirmBatch(null);
     client
-      .request(action, { job_ids: targets })
+      .request(action, targets)
       .then((r: { done: number; skipped: number; reasons: string[] }) => {
         say(batchOutcome(action === "cancel_many" ? "Cancelled" : "Retrying", r), "ok");
-        setSelected(new Set());
+        clearSelection();
       })
       .catch((e: Error) => say(failure(action === "cancel_many" ? "cancel the selection" : "retry the selection", e, link), "error"));
   };
-  const prioritize = (targets: string[], move: PriorityMove) =>
+  const prioritize = (targets: Targets, move: PriorityMove) =>
     client
-      .request("prioritize", { job_ids: targets, move })
+      .request("prioritize", { ...targets, move })
       .then((r: { changed: number }) => say(`${move === "next" ? "Runs next" : move === "raise" ? "Raised" : "Lowered"}: ${plural(r.changed)}`, "ok"))
       .catch((e: Error) => say(failure("change the priority", e, link), "error"));
-  const downloadLogs = (targets: string[]) =>
+  const downloadLogs = (targets: Targets) =>
     client
-      .request("export_logs", { job_ids: targets }, 120000)
+      .request("export_logs", targets, 120000)
       .then((r: { file_name: string; text: string; jobs: number }) => {
         saveText(r.file_name, r.text);
         say(`Downloaded the logs of ${plural(r.jobs)}`, "ok");
@@ -255,7 +346,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
     client
       .request(action, { job_id: id })
       .then((row: JobRow) => {
-        say(`${action === "cancel" ? "Cancelled" : "Retrying"} ${label(id)}`, "ok");
+        say(`${action === "cancel" ? "Cancelled" : "Retrying"} ${describe(id)}`, "ok");
         // an open card follows its job to the new attempt
         if (action === "retry" && id in open) setOpen((o) => renameKey(o, id, row.id, row.status));
       })
@@ -360,22 +451,22 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
       </button>
       <Notice notice={notice} onDismiss={dismiss} />
       <Notice notice={alert} onDismiss={dismissAlert} alerts />
-      {chosen.length > 0 && (
+      {n.selected > 0 && (
         <div class="pw-batch" role="toolbar" aria-label="Selected jobs">
           {confirmBatch ? (
             <span class="pw-confirm" role="alertdialog" aria-label="Confirm the batch action">
               {confirmBatch === "cancel_many" ? (
                 <>
-                  <span>{`Cancel ${plural(cancellable.length)} of the ${chosen.length} selected?${chosen.length > cancellable.length ? ` ${isAre(chosen.length - cancellable.length)} not queued or running.` : ""}`}</span>
-                  <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={() => batch("cancel_many", cancellable)}>
-                    {`Cancel ${plural(cancellable.length)}`}
+                  <span>{`Cancel ${plural(n.cancel)} of the ${n.selected} selected?${n.selected > n.cancel ? ` ${isAre(n.selected - n.cancel)} not queued or running.` : ""}`}</span>
+                  <button type="button" class="pw-btn pw-btn-danger" disabled={!live} onClick={() => batch("cancel_many", pick(cancellable))}>
+                    {`Cancel ${plural(n.cancel)}`}
                   </button>
                 </>
               ) : (
                 <>
-                  <span>{`Retry ${plural(retryable.length)} of the ${chosen.length} selected?${chosen.length > retryable.length ? ` ${isAre(chosen.length - retryable.length)} not failed or cancelled (or already retried).` : ""}`}</span>
-                  <button type="button" class="pw-btn pw-btn-primary" disabled={!live} onClick={() => batch("retry_many", retryable)}>
-                    {`Retry ${plural(retryable.length)}`}
+                  <span>{`Retry ${plural(n.retry)} of the ${n.selected} selected?${n.selected > n.retry ? ` ${isAre(n.selected - n.retry)} not failed or cancelled (or already retried).` : ""}`}</span>
+                  <button type="button" class="pw-btn pw-btn-primary" disabled={!live} onClick={() => batch("retry_many", pick(retryable))}>
+                    {`Retry ${plural(n.retry)}`}
                   </button>
                 </>
               )}
@@ -385,26 +476,26 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
             </span>
           ) : (
             <>
-              <span class="pw-strong" data-testid="selected-count">{`${chosen.length} selected`}</span>
-              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !cancellable.length} onClick={() => setConfirmBatch("cancel_many")}>
-                {`Cancel ${cancellable.length}…`}
+              <span class="pw-strong" data-testid="selected-count">{`${n.selected} selected`}</span>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !n.cancel} onClick={() => setConfirmBatch("cancel_many")}>
+                {`Cancel ${n.cancel}…`}
               </button>
-              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !retryable.length} onClick={() => setConfirmBatch("retry_many")}>
-                {`Retry ${retryable.length}…`}
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !n.retry} onClick={() => setConfirmBatch("retry_many")}>
+                {`Retry ${n.retry}…`}
               </button>
-              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !queuedChosen.length} title="Start these queued jobs before every other queued job" onClick={() => prioritize(queuedChosen, "next")}>
-                {`Run next ${queuedChosen.length}`}
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !n.queued} title="Start these queued jobs before every other queued job" onClick={() => prioritize(pick(queuedChosen), "next")}>
+                {`Run next ${n.queued}`}
               </button>
-              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !queuedChosen.length} aria-label={`Raise the priority of ${plural(queuedChosen.length)}`} onClick={() => prioritize(queuedChosen, "raise")}>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !n.queued} aria-label={`Raise the priority of ${plural(n.queued)}`} onClick={() => prioritize(pick(queuedChosen), "raise")}>
                 ▲
               </button>
-              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !queuedChosen.length} aria-label={`Lower the priority of ${plural(queuedChosen.length)}`} onClick={() => prioritize(queuedChosen, "lower")}>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live || !n.queued} aria-label={`Lower the priority of ${plural(n.queued)}`} onClick={() => prioritize(pick(queuedChosen), "lower")}>
                 ▼
               </button>
-              <button type="button" class="pw-btn pw-btn-small" disabled={!live} title="Save the whole log of each selected job in one text file" onClick={() => downloadLogs(chosen)}>
+              <button type="button" class="pw-btn pw-btn-small" disabled={!live} title="Save the whole log of each selected job in one text file" onClick={() => downloadLogs(pick(chosen))}>
                 Download logs
               </button>
-              <button type="button" class="pw-btn pw-btn-small" onClick={() => setSelected(new Set())}>
+              <button type="button" class="pw-btn pw-btn-small" onClick={clearSelection}>
                 Clear
               </button>
             </>
@@ -412,28 +503,48 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
         </div>
       )}
       <div role="tabpanel" class="pw-jobs" ref={panel} aria-label={`${current.label} jobs`}>
-        {ids.length > 0 && (
+        {win.listed > 0 && (
           <SortHeader
             sort={sort}
             onSort={setSort}
             all={allChosen}
-            some={chosen.length > 0}
-            shown={ids.length}
+            some={n.selected > 0}
+            shown={win.listed}
             onSelectAll={() => {
-              setSelected(allChosen ? new Set() : new Set(ids));
+              if (allChosen) clearSelection();
+              else {
+                setSelected(new Set());
+                setAllListed(true);
+              }
               anchor.current = null;
             }}
           />
         )}
-        {ids.length === 0 ? (
-          <p class="pw-empty">{query.trim() ? `No ${tab === "all" ? "" : `${current.label.toLowerCase()} `}jobs match “${query.trim()}”` : current.empty}</p>
+        {win.listed === 0 ? (
+          win.asked < 0 && counts.all > 0 ? (
+            <p class="pw-empty" aria-busy="true">
+              Listing jobs…
+            </p>
+          ) : (
+            <p class="pw-empty">{q ? `No ${tab === "all" ? "" : `${current.label.toLowerCase()} `}jobs match “${q}”` : current.empty}</p>
+          )
         ) : (
           <VirtualList
+            key={listing}
             sizes={sizes}
-            height={520}
+            height={LIST_HEIGHT}
             label={`${current.label} jobs`}
+            onRange={onRange}
             renderRow={(i) => {
-              const job = jobs.byId[ids[i]];
+              const k = i - win.offset;
+              const job = k >= 0 && k < windowIds.length ? jobs.byId[windowIds[k]] : undefined;
+              if (!job) {
+                return (
+                  <div key={`at${i}`} class="pw-job-placeholder" role="listitem" aria-busy="true" aria-label="Loading this job" style={{ height: `${sizes[i]}px` }}>
+                    …
+                  </div>
+                );
+              }
               const loaders = logLoaders(client, job.id);
               return (
                 <JobCard
@@ -445,15 +556,15 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
                   rowHeight={rowHeight}
                   live={live}
                   expanded={job.id in open}
-                  earlier={earlierAttempts(jobs, job.id)}
-                  superseded={!isNewest(jobs, job.id)}
-                  log={state.parts.logs[job.id]}
+                  earlier={(win.earlier[job.id] ?? []).flatMap((id) => jobs.byId[id] ?? [])}
+                  superseded={win.superseded.has(job.id)}
+                  log={logs[job.id]}
                   onToggle={() => toggle(job.id)}
                   onAction={(action) => act(action, job.id)}
-                  selected={selected.has(job.id)}
+                  selected={allListed || selected.has(job.id)}
                   onSelect={(e) => select(i, e)}
-                  place={jobs.queue[job.id]}
-                  onPriority={(move) => prioritize([job.id], move)}
+                  place={jobs.queue[job.seq]}
+                  onPriority={(move) => prioritize({ job_ids: [job.id] }, move)}
                   loadOlder={loaders.older}
                   reloadTail={loaders.tail}
                   fetchPage={loaders.page}
