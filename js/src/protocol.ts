@@ -867,3 +867,5 @@ export interface Feeds {
 
 export const MAX_WATCHED = 8;
 export const MAX_BATCH_CELLS = 20000;
+export const WINDOW_MAX_ROWS = 400;
+export const MAX_KEPT = 2000;

@@ -189,8 +189,10 @@ def render() -> str:
     out.append("export interface Feeds {")
     for feed, (snap, patch) in protocol.FEEDS.items():
         out.append(f"  {feed}: {{ snapshot: {ts_type(snap, names)}; patch: {ts_type(patch, names)} }};")
-    out += ["}", "", f"export const MAX_WATCHED = {protocol.MAX_WATCHED};"]
-    out += [f"export const MAX_BATCH_CELLS = {protocol.MAX_BATCH_CELLS};", ""]
+    out += ["}", ""]
+    for name in ("MAX_WATCHED", "MAX_BATCH_CELLS", "WINDOW_MAX_ROWS", "MAX_KEPT"):
+        out.append(f"export const {name} = {getattr(protocol, name)};")
+    out.append("")
     return "\n".join(out)
 
 

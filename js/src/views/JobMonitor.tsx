@@ -12,7 +12,7 @@ import { saveText } from "../download";
 import { failure } from "../errors";
 import { logLoaders, useCanAct, useCssPixels, useDebounced, useNow, useStore, useWatch, WATCH_RENEW_MS } from "../hooks";
 import { type Alert, type AlertEvent, desktopOptIn, desktopPermission, labNotificationsReachable, notifyDesktop, notifyLab, RateLimiter, setDesktopOptIn } from "../notify";
-import { type JobsEnded, type JobsWindowPayload, MAX_WATCHED } from "../protocol";
+import { type JobsEnded, type JobsWindowPayload, MAX_KEPT, MAX_WATCHED, WINDOW_MAX_ROWS } from "../protocol";
 import { focusReducer } from "../state/focus";
 import { applyReply, countJobs, type JobsState, jobsReducer } from "../state/jobs";
 import { logsReducer } from "../state/logs";
@@ -27,9 +27,6 @@ type Client = SyncClient<ReturnType<typeof jobMonitorReducers>>;
 
 /** At most this many cards open at once (each one watches its job's log, and stays listed). */
 const MAX_EXPANDED = MAX_WATCHED;
-/** The kernel's limits on a window: rows asked for, and selected jobs it keeps current. */
-const WINDOW_MAX_ROWS = 400;
-const MAX_KEPT = 2000;
 /** The pause in typing after which the filter is sent. */
 const QUERY_DEBOUNCE_MS = 150;
 const LIST_HEIGHT = 520;
