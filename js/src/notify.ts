@@ -12,6 +12,8 @@ export interface AlertEvent {
   text: string;
   /** A run that ended with nothing failed or cancelled. */
   ok: boolean;
+  /** Failures this one stands for (1 if not given): a patch names only the first few. */
+  jobs?: number;
 }
 
 /** One notification: what it says and whether it is bad news. */
@@ -26,16 +28,17 @@ const NAMED = 2;
 /** One notification for `events`: the event itself, or a summary of many. */
 export function summarize(events: AlertEvent[]): Alert {
   const tone = events.every((e) => e.ok) ? "ok" : "error";
-  if (events.length === 1) return { text: events[0].text, tone };
+  if (events.length === 1 && (events[0].jobs ?? 1) === 1) return { text: events[0].text, tone };
   const runs = events.filter((e) => e.kind === "run");
   const failed = events.filter((e) => e.kind === "failed");
   const parts: string[] = [];
   if (runs.length === 1) parts.push(runs[0].text);
   else if (runs.length > 1) parts.push(`${runs.length} runs finished (${runs.filter((r) => !r.ok).length} with failures)`);
   if (failed.length) {
+    const total = failed.reduce((n, e) => n + (e.jobs ?? 1), 0);
     const named = failed.slice(0, NAMED).map((e) => e.text);
-    const more = failed.length - named.length;
-    parts.push(`${failed.length} job${failed.length === 1 ? "" : "s"} failed: ${named.join("; ")}${more ? ` and ${more} more` : ""}`);
+    const more = total - named.length;
+    parts.push(`${total} job${total === 1 ? "" : "s"} failed: ${named.join("; ")}${more ? ` and ${more} more` : ""}`);
   }
   return { text: parts.join(" · "), tone };
 }

@@ -143,21 +143,22 @@ export interface RunRow {
   root_failed_ids: string[];
 }
 
-/** A job that failed, as a view announces it. */
+/**
+ * A job that failed itself (not one skipped because a job it depends on failed), as a view
+ * announces it.
+ */
 export interface FailedJob {
   id: string;
   subject_id: string;
   stage_id: string;
-  /** It failed itself (not skipped because a job it depends on failed). */
-  root: boolean;
 }
 
 /** Jobs that completed or failed since the last patch (a tone, a notification). */
 export interface JobsEnded {
   completed: number;
-  /** The first `MAX_FAILED_NEWS` of them. */
+  /** The first `MAX_FAILED_NEWS` of those that failed themselves. */
   failed: FailedJob[];
-  /** Failures beyond those. */
+  /** Such failures beyond those. */
   more_failed: number;
 }
 

@@ -64,15 +64,8 @@ describe("the start order", () => {
     const after = state.finished;
     expect(reducer.patch(state, { changes: {} }).finished).toBe(after);
   });
-  it("tells root failures by stage and subject, not the jobs skipped because of them, and finished runs", () => {
-    const ended = {
-      completed: 3,
-      failed: [
-        { id: "j1", subject_id: "s1", stage_id: "fit", root: true },
-        { id: "j2", subject_id: "s1", stage_id: "maps", root: false },
-      ],
-      more_failed: 0,
-    };
+  it("tells failures by stage and subject, those the patch did not name as a count, and finished runs", () => {
+    const ended = { completed: 3, failed: [{ id: "j1", subject_id: "s1", stage_id: "fit" }], more_failed: 0 };
     const runs = [{ run_id: 1, action: "run_pipeline", message: "2 of 3 done", ok: false, jobs: 3, completed: 2, failed: 1, cancelled: 0, root_failed_ids: ["j1"] }];
     const label = (job: { stage_id: string; subject_id: string }) => `${job.stage_id} for ${job.subject_id}`;
     expect(jobNews(ended, runs, label)).toEqual([
@@ -80,6 +73,9 @@ describe("the start order", () => {
       { kind: "run", text: "Run finished: 2 of 3 done", ok: false },
     ]);
     expect(jobNews(null, [], label)).toEqual([]);
+    const many = jobNews({ completed: 0, failed: [ended.failed[0], { id: "j2", subject_id: "s2", stage_id: "fit" }], more_failed: 38 }, [], label);
+    expect(summarize(many).text).toBe("40 jobs failed: fit for s1 failed; fit for s2 failed and 38 more");
+    expect(summarize(jobNews({ ...ended, more_failed: 4 }, [], label)).text).toBe("5 jobs failed: fit for s1 failed and 4 more");
   });
 });
 

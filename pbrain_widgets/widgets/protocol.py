@@ -221,13 +221,12 @@ class RunRow(TypedDict):
 
 
 class FailedJob(TypedDict):
-    """A job that failed, as a view announces it."""
+    """A job that failed itself (not one skipped because a job it depends on failed), as a view
+    announces it."""
 
     id: str
     subject_id: str
     stage_id: str
-    root: bool
-    """It failed itself (not skipped because a job it depends on failed)."""
 
 
 class JobsEnded(TypedDict):
@@ -235,9 +234,9 @@ class JobsEnded(TypedDict):
 
     completed: int
     failed: list[FailedJob]
-    """The first :data:`MAX_FAILED_NEWS` of them."""
+    """The first :data:`MAX_FAILED_NEWS` of those that failed themselves."""
     more_failed: int
-    """Failures beyond those."""
+    """Such failures beyond those."""
 
 
 class Actionable(TypedDict):

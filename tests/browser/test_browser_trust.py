@@ -94,6 +94,7 @@ def test_retried_failures_clear_and_running_jobs_come_first(notebook):
     expect(superseded).to_contain_text("superseded")
     expect(superseded.get_by_role("button", name="Retry Import & Index for f-1")).to_have_count(0)
     monitor.get_by_role("button", name="All attempts").click()
+    expect(monitor.locator(".pw-card")).to_have_count(2)  # the kernel's newest-only listing came
     newest.locator(".pw-card-toggle").click()
 
     # two jobs that run until cancelled, then ten that queue behind them

@@ -52,9 +52,9 @@ const TABS: { key: JobStatus | "all"; label: string; empty: string }[] = [
 /** What the view tells about runs that finished and jobs that failed (root failures only: the
  * jobs skipped because of one are in their run's summary). */
 export function jobNews(ended: JobsEnded | null, runs: RunRow[], label: (job: { stage_id: string; subject_id: string }) => string): AlertEvent[] {
-  const events: AlertEvent[] = (ended?.failed ?? [])
-    .filter((job) => job.root)
-    .map((job) => ({ kind: "failed", text: `${label(job)} failed`, ok: false }));
+  const events: AlertEvent[] = (ended?.failed ?? []).map((job) => ({ kind: "failed", text: `${label(job)} failed`, ok: false }));
+  const last = events[events.length - 1];
+  if (last && ended?.more_failed) last.jobs = 1 + ended.more_failed; // the failures not named
   for (const run of runs) events.push({ kind: "run", text: `Run finished: ${run.message}`, ok: run.failed === 0 });
   return events;
 }

@@ -154,15 +154,9 @@ class JobsFeed(Feed):
         if before is None or before[0] is not job.status:  # (an event: the status just changed)
             if job.status is JobStatus.COMPLETED:
                 self._completed += 1
-            elif job.status is JobStatus.FAILED:
+            elif job.status is JobStatus.FAILED and job.blocked_by is None:
                 if len(self._failed) < MAX_FAILED_NEWS:
-                    failed: FailedJob = {
-                        "id": job.id,
-                        "subject_id": job.subject_id,
-                        "stage_id": job.stage_id,
-                        "root": job.blocked_by is None,
-                    }
-                    self._failed.append(failed)
+                    self._failed.append({"id": job.id, "subject_id": job.subject_id, "stage_id": job.stage_id})
                 else:
                     self._more_failed += 1
         self._wake()
