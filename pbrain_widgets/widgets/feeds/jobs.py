@@ -156,7 +156,8 @@ class JobsFeed(Feed):
                 self._completed += 1
             elif job.status is JobStatus.FAILED and job.blocked_by is None:
                 if len(self._failed) < MAX_FAILED_NEWS:
-                    self._failed.append({"id": job.id, "subject_id": job.subject_id, "stage_id": job.stage_id})
+                    failed: FailedJob = {"id": job.id, "subject_id": job.subject_id, "stage_id": job.stage_id}
+                    self._failed.append(failed)
                 else:
                     self._more_failed += 1
         self._wake()
