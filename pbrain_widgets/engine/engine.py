@@ -1142,14 +1142,8 @@ class Engine:
             ids = self._newest.latest_first(project_id, stage_id, state)
         if state is JobStatus.QUEUED:
             accept = None if project_id is None and stage_id is None else fits
-            ready = self._scheduler.ready_count(accept)
-            if stop is not None and stop <= ready:
-                return self._scheduler.start_order(stop, accept)[start:]
-            first = self._scheduler.start_order(None, accept)[start:] if start < ready else []
             waiting = (j for j in ids if not self._scheduler.is_ready(j))
-            skip = max(0, start - ready)
-            rest = itertools.islice(waiting, skip, None if stop is None else stop - ready)
-            return first + list(rest)
+            ids = itertools.chain(self._scheduler.iter_start_order(accept), waiting)
         return list(itertools.islice(ids, start, stop))
 
     @on_engine_thread
