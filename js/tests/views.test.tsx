@@ -162,14 +162,14 @@ describe("JobMonitor's window", () => {
     const request = model.last("jobs_window");
     expect(request.payload).toEqual({
       view: request.payload.view, asked: 1, tab: "all", query: null, history: false, stage_id: null, sort: null, descending: false,
-      offset: 0, count: 3 * Math.ceil(520 / 28), pinned: [], keep: [],
+      offset: 0, count: 8 * Math.ceil(520 / 28), pinned: [], keep: [],
     });
     expect(request.payload.view).toMatch(/^\w{8}$/);
   });
 
   it("asks again from the top on a tab change, a sort and (after a pause) a filter", async () => {
     const { model, el } = await monitor();
-    await model.replyWindow(rows(0, 57), { listed: 2000 });
+    await model.replyWindow(rows(0, 152), { listed: 2000 });
     await act(() => el.querySelector<HTMLElement>('[data-tab="failed"]')?.click());
     expect(model.last("jobs_window").payload).toMatchObject({ asked: 2, tab: "failed", offset: 0 });
     await model.replyWindow(rows(0, 40).map((r) => ({ ...r, status: "failed" as const })), { listed: 40 });
@@ -188,24 +188,24 @@ describe("JobMonitor's window", () => {
 
   it("draws rows outside its window as placeholders and asks for them as they near the viewport", async () => {
     const { model, el } = await monitor();
-    await model.replyWindow(rows(0, 57), { listed: 2000 });
+    await model.replyWindow(rows(0, 152), { listed: 2000 });
     expect(el.querySelectorAll(".pw-job-placeholder").length).toBe(0);
-    await scrollTo(el, 28 * 20); // rows 20..38 shown: within half a viewport of none of the edges
+    await scrollTo(el, 28 * 20); // rows 20..38 shown: within two screens of none of the edges
     expect(model.last("jobs_window").payload.asked).toBe(1);
     await scrollTo(el, 28 * 1000);
     expect(el.querySelectorAll(".pw-card").length).toBe(0);
     const placeholders = el.querySelectorAll(".pw-job-placeholder");
     expect(placeholders.length).toBeGreaterThan(0);
     expect(placeholders[0].getAttribute("aria-busy")).toBe("true");
-    expect(model.last("jobs_window").payload).toMatchObject({ asked: 2, offset: 1000 - 19, count: 57 });
-    await model.replyWindow(rows(981, 57), { listed: 2000 });
+    expect(model.last("jobs_window").payload).toMatchObject({ asked: 2, offset: 1000 - 3 * 19, count: 152 });
+    await model.replyWindow(rows(943, 152), { listed: 2000 });
     expect(el.querySelectorAll(".pw-job-placeholder").length).toBe(0);
     expect(el.querySelector(".pw-card")?.getAttribute("data-job-id")).toBe(job(997).id); // overscan of 4 above row 1000
   });
 
   it("an open card is pinned and a picked job kept in the window it asks for", async () => {
     const { model, el } = await monitor();
-    await model.replyWindow(rows(0, 57), { listed: 2000 });
+    await model.replyWindow(rows(0, 152), { listed: 2000 });
     await act(() => el.querySelector<HTMLElement>(".pw-card-toggle")?.click());
     expect(model.last("jobs_window").payload.pinned).toEqual([[job(1).id, "queued"]]);
     await act(() => el.querySelectorAll<HTMLInputElement>('.pw-card input[type="checkbox"]')[1].click());
@@ -218,7 +218,7 @@ describe("JobMonitor's window", () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
     try {
       const { model, el } = await monitor();
-      await model.replyWindow(rows(0, 57), { listed: 2000 });
+      await model.replyWindow(rows(0, 152), { listed: 2000 });
       await act(() => {
         vi.advanceTimersByTime(10_000);
       });
@@ -235,7 +235,7 @@ describe("JobMonitor's window", () => {
   it("select all acts on the whole listing through the kernel (listed_by), until the listing changes", async () => {
     const { model, el } = await monitor();
     const actionable = { cancel: 1950, retry: 40, queued: 1900 };
-    await model.replyWindow(rows(0, 57), { listed: 2000, actionable });
+    await model.replyWindow(rows(0, 152), { listed: 2000, actionable });
     const all = el.querySelector<HTMLInputElement>('input[aria-label="Select all 2000 jobs shown"]');
     await act(() => all?.click());
     expect(el.querySelector('[data-testid="selected-count"]')?.textContent).toBe("2000 selected");

@@ -27,6 +27,12 @@ type Client = SyncClient<ReturnType<typeof jobMonitorReducers>>;
 
 /** At most this many cards open at once (each one watches its job's log, and stays listed). */
 const MAX_EXPANDED = MAX_WATCHED;
+/** The rows a view holds, in screens: `WINDOW_PAGES` from `WINDOW_PAGES_ABOVE` above the first
+ * one visible, asked again around it when the screen comes within `WINDOW_MARGIN_PAGES` of an
+ * edge; a wheel or a jump of a few screens then finds its rows here, not at the kernel. */
+const WINDOW_PAGES = 8;
+const WINDOW_PAGES_ABOVE = 3;
+const WINDOW_MARGIN_PAGES = 2;
 /** The pause in typing after which the filter is sent. */
 const QUERY_DEBOUNCE_MS = 150;
 const LIST_HEIGHT = 520;
@@ -194,9 +200,9 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const rowHeight = useCssPixels(panel, "--pw-job-row-height", ROW_HEIGHT, state.ready);
   const win = jobs?.window;
 
-  // The window asked for: a viewport of rows above the first one visible, two below.
+  // The window asked for (see WINDOW_PAGES).
   const page = Math.max(1, Math.ceil(LIST_HEIGHT / rowHeight));
-  const around = (first: number) => Math.max(0, first - page);
+  const around = (first: number) => Math.max(0, first - WINDOW_PAGES_ABOVE * page);
   /** The first row in the viewport, and the last request's asked, offset and count. */
   const firstShown = useRef(0);
   const asked = useRef({ asked: 0, offset: 0, count: 0 });
@@ -219,7 +225,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   };
   const refresh = (offset: number) =>
     client
-      .request("jobs_window", payload(offset, Math.min(WINDOW_MAX_ROWS, 3 * page)))
+      .request("jobs_window", payload(offset, Math.min(WINDOW_MAX_ROWS, WINDOW_PAGES * page)))
       .then((reply) => client.local((parts) => ({ ...parts, jobs: applyReply(parts.jobs, reply) })))
       .catch(() => undefined);
   /** This render's requests, for the timer and the cleanup. */
@@ -248,9 +254,9 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   const onRange = (first: number, lastShown: number) => {
     firstShown.current = first;
     const { offset, count } = asked.current;
-    const half = page / 2;
-    const nearTop = offset > 0 && first < offset + half;
-    const nearEnd = offset + count < (win?.listed ?? 0) && lastShown >= offset + count - half;
+    const margin = WINDOW_MARGIN_PAGES * page;
+    const nearTop = offset > 0 && first < offset + margin;
+    const nearEnd = offset + count < (win?.listed ?? 0) && lastShown >= offset + count - margin;
     if ((nearTop || nearEnd) && around(first) !== offset) refresh(around(first));
   };
 

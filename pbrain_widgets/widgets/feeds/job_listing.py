@@ -115,6 +115,7 @@ class JobLister:
         self.engine = engine
         self.project_id = project_id
         self._text: dict[str, str] = {}  # job id -> what a query searches, lower-case
+        self._attempts: dict[str, list[str]] = {}  # job id -> its subject x stage's attempts
 
     def _pinned(self, spec: ListingSpec) -> _Pinned:
         out = _Pinned()
@@ -243,12 +244,15 @@ class JobLister:
         return [ids[i] for i in order]
 
     def attempts(self, job_ids: Iterable[str]) -> Mapping[str, list[str]]:
-        """Each job's subject x stage's attempts, newest first."""
-        fields = self.engine.job_fields(list(job_ids), "id", "subject_id", "stage_id")
-        return {
-            job_id: self.engine.get_job_ids(subject_id=subject_id, stage_id=stage_id)
-            for job_id, subject_id, stage_id in fields
-        }
+        """Each job's subject x stage's attempts, newest first (kept until :meth:`new_attempt`)."""
+        missing = [job_id for job_id in job_ids if job_id not in self._attempts]
+        for job_id, subject_id, stage_id in self.engine.job_fields(missing, "id", "subject_id", "stage_id"):
+            self._attempts[job_id] = self.engine.get_job_ids(subject_id=subject_id, stage_id=stage_id)
+        return {job_id: self._attempts[job_id] for job_id in job_ids}
+
+    def new_attempt(self) -> None:
+        """A job was retried or run again: the attempts known so far are out of date."""
+        self._attempts.clear()
 
 
 def _actionable(act: Mapping[JobStatus, int], retry: int) -> Actionable:

@@ -149,6 +149,8 @@ class JobsFeed(Feed):
         self._changed[job.id] = job
         before = self._seen.get(job.id)
         now = self._seen[job.id] = (job.status, job.priority)
+        if before is None and job.retry_of is not None:
+            self._lister.new_attempt()
         if before != now:
             self._version += 1
         if before is None or before[0] is not job.status:  # (an event: the status just changed)
@@ -262,7 +264,7 @@ class JobsFeed(Feed):
             page = self._lister.page(spec, window.offset, window.count)
         window.version = self._version
         held = [job_id for job_id, _ in spec.pinned] + list(window.keep)
-        attempts = self._lister.attempts(dict.fromkeys(page.ids + held))
+        attempts = self._lister.attempts(list(dict.fromkeys(page.ids + held)))
         earlier = {job_id: ids[1:] for job_id, ids in attempts.items() if ids[0] == job_id and len(ids) > 1}
         superseded = [job_id for job_id, ids in attempts.items() if ids[0] != job_id]
         listed = set(page.ids)
