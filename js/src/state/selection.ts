@@ -93,8 +93,11 @@ export function selectionReducer(state: CellSelection, action: SelectionAction):
   }
 }
 
-/** Whether every, some or none of these cells are selected (a checkbox's checked / indeterminate). */
-export function coverage(cells: ReadonlySet<string>, keys: string[]): "all" | "some" | "none" {
+/** Whether every, some or none of the cells `keys()` names are selected (a checkbox's checked /
+ * indeterminate); with nothing selected, the keys are not made (a grid of 100,000 cells). */
+export function coverage(cells: ReadonlySet<string>, keysOf: () => string[]): "all" | "some" | "none" {
+  if (!cells.size) return "none";
+  const keys = keysOf();
   let n = 0;
   for (const k of keys) if (cells.has(k)) n += 1;
   return n === 0 ? "none" : n === keys.length ? "all" : "some";

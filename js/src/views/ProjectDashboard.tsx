@@ -70,7 +70,10 @@ const FILTERS: { key: SubjectFilter; label: string; title: string }[] = [
 ];
 
 /** Whether a scroller has more to show to its left and right (the grid's horizontal scroll cue). */
-function useOverflow() {
+/** Whether the grid scrolls sideways, and which edges hide columns: measured when `content`
+ * (what sets the grid's width) changes, on a resize and on a scroll; never on every render (a
+ * measure forces a layout of the whole grid). */
+function useOverflow(content: string) {
   const ref = useRef<HTMLDivElement>(null);
   const [edges, setEdges] = useState({ left: false, right: false });
   const measure = () => {
@@ -80,14 +83,15 @@ function useOverflow() {
     const right = el.scrollLeft + el.clientWidth < el.scrollWidth - 1;
     setEdges((prev) => (prev.left === left && prev.right === right ? prev : { left, right }));
   };
+  useLayoutEffect(measure, [content]);
+  const mounted = ref.current !== null;
   useLayoutEffect(() => {
-    measure();
     const el = ref.current;
     if (!el || typeof ResizeObserver === "undefined") return undefined;
     const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
-  });
+  }, [mounted]);
   return { ref, edges, measure };
 }
 
@@ -104,7 +108,6 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const popover = useDismissable();
   const [filter, setFilter] = useState<SubjectFilter>("all");
   const [openStage, setOpenStage] = useState<string | null>(null);
-  const overflow = useOverflow();
   const detailRef = useRef<HTMLDivElement>(null);
   const barRef = useRef<HTMLDivElement>(null);
   const barFocused = useRef(false);
@@ -122,6 +125,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
   // the stage in focus in a PipelineGraph is the only column shown
   const columnStages = stages.filter((s) => !focus?.stage_id || s.id === focus.stage_id);
   const columnIds = columnStages.map((s) => s.id);
+  const overflow = useOverflow(`${project ? "grid" : ""}:${columnIds.join(",")}`);
   const allSubjects = project?.subjects ?? [];
   const subjects = useMemo(
     () => (filter === "all" ? allSubjects : allSubjects.filter((s) => subjectMatches(s, filter, columnIds))),
@@ -155,8 +159,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const active = project.activeTotal;
   const picked = selection.cells;
   const rowKeys = (subjectId: string) => columnIds.map((st) => cellKey(subjectId, st));
-  const shownKeys = ids.flatMap(rowKeys);
-  const allCoverage = coverage(picked, shownKeys);
+  const allCoverage = coverage(picked, () => ids.flatMap(rowKeys));
   const cellPlan = planCells(allSubjects, stages, picked);
   const allPlan = planRun(project, null, chosen);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -466,7 +469,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
                     </span>
                     <span role="columnheader">Data</span>
                     {columnStages.map((s) => {
-                      const col = coverage(picked, ids.map((id) => cellKey(id, s.id)));
+                      const col = coverage(picked, () => ids.map((id) => cellKey(id, s.id)));
                       return (
                         <span role="columnheader" class="pw-stage-head" key={s.id} title={s.label} data-stage-id={s.id}>
                           <input
@@ -540,7 +543,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
                 const busy = (project.active[s.id] ?? 0) > 0;
                 const missing = planStages(stages, s.statuses, chosen).missing.length;
                 const percents = project.progress[s.id] ?? {};
-                const row = coverage(picked, rowKeys(s.id));
+                const row = coverage(picked, () => rowKeys(s.id));
                 return (
                   <div class="pw-grid-row" role="row" key={s.id} aria-rowindex={i + 3} style={{ ...rowStyle, height: `${ROW_HEIGHT}px` }}>
                     <span role="gridcell" class="pw-sticky-0">
