@@ -7,7 +7,9 @@ the figure is the planning's alone. Prints the worst and 99th-percentile lag, ho
 took, the longest pause of Python's garbage collector meanwhile (``gc.callbacks``), and as a
 baseline the worst lag of the same probe on the idle engine. Then, the 100,000 jobs queued, the
 snapshot a view asks for on render (or reload) of each large widget, twice each, with the same
-probe: how long each took on the engine's loop and the worst lag meanwhile.
+probe: how long each took on the engine's loop and the worst lag meanwhile; for the JobMonitor
+also the windows a view asks for next (``jobs_window``: the top of the listing, a page deep in
+the queued jobs, a text filter and a column sort, which make the whole listing).
 
     python bench/plan_lag.py [--subjects 10000] [--memory]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import statistics
 import tempfile
@@ -93,25 +96,42 @@ def main() -> None:
         print(f"  {name}: {took_ms} ms; worst lag {worst_lag * 1000:.0f} ms")
 
 
+WINDOWS = {
+    "window: the top, 152 rows": {"offset": 0},
+    "window: 152 rows from row 50,000": {"offset": 50_000},
+    "window: text filter 'sub-0999'": {"query": "sub-0999"},
+    "window: sorted by subject": {"sort": "subject"},
+}
+"""The JobMonitor windows measured (changes to a view's first request)."""
+
+
 def snapshot_costs(engine: Engine, project_id: str) -> dict[str, tuple[list[float], float]]:
-    """Per widget: the time of each of two snapshots on the engine's loop, and the probe's worst
-    lag over both."""
+    """Per widget (and per JobMonitor window): the time of each of two requests on the engine's
+    loop, and the probe's worst lag over both."""
     from pbrain_widgets.widgets import JobMonitor, ProjectDashboard, Timeline
 
     out: dict[str, tuple[list[float], float]] = {}
     for kind in (JobMonitor, ProjectDashboard, Timeline):
         widget = kind(engine, project_id)
-        stop = threading.Event()
-        lags_future = engine.submit(probe(stop))
-        time.sleep(0.1)
-        costs = []
-        for _ in range(2):
-            t0 = time.perf_counter()
-            engine.call(widget.snapshot)
-            costs.append(time.perf_counter() - t0)
+        calls = {kind.__name__: widget.snapshot}
+        if isinstance(widget, JobMonitor):
+            jobs_window = widget.jobs_feed.actions()["jobs_window"]
+            first = {"view": "bench", "tab": "all", "history": False, "count": 152, "pinned": [], "keep": []}
+            for name, change in WINDOWS.items():
+                payload = {**first, "asked": 1, "offset": 0, "query": None, "sort": None, **change}
+                calls[f"JobMonitor {name}"] = functools.partial(jobs_window, payload)
+        for name, call in calls.items():
+            stop = threading.Event()
+            lags_future = engine.submit(probe(stop))
             time.sleep(0.1)
-        stop.set()
-        out[kind.__name__] = (costs, max(lags_future.result(10)))
+            costs = []
+            for _ in range(2):
+                t0 = time.perf_counter()
+                engine.call(call)
+                costs.append(time.perf_counter() - t0)
+                time.sleep(0.1)
+            stop.set()
+            out[name] = (costs, max(lags_future.result(10)))
         widget.close()
     return out
 

@@ -366,3 +366,20 @@ async def test_a_lapsed_window_sends_nothing_more(make_engine, wire, monkeypatch
     await engine.wait(timeout=5)
     await settle()
     assert not any({"jobs", "changes", "windows"} & set(p["parts"]["jobs"]) for p in w.patches)
+
+
+async def test_a_filtered_listing_catches_up_with_the_last_change(make_engine, wire, monkeypatch):
+    import pbrain_widgets.widgets.feeds.jobs as jobs_feed
+
+    monkeypatch.setattr(jobs_feed, "SCAN_COST_FACTOR", 2000.0)  # a scan waits long for its turn
+    engine = make_engine(runner=SimulatedRunner(step_seconds=0.01, failure_rate=0), max_concurrent=4)
+    project = engine.create_project("p")
+    engine.add_subjects(project.id, [f"s{i}" for i in range(8)])
+    w = wire(JobMonitor(engine, project.id))
+    view = JobsView(w, query="s")
+    engine.run_pipeline(project.id, stage_ids=["import"])
+    await engine.wait(timeout=10)
+    await asyncio.sleep(1.5)
+    view.follow()
+    assert view.window["listed"] == 8
+    assert [row["status"] for row in view.listed] == ["completed"] * 8

@@ -245,15 +245,18 @@ class JobsFeed(Feed):
         if not force and window.version == self._version:
             return None
         spec = window.spec
+        version = self._version
         if spec.scans:
             now = self._clock()
-            if window.listing is None or (window.version != self._version and now >= window.rescan_at):
+            if window.listing is None or (window.version != version and now >= window.rescan_at):
                 began = time.perf_counter()
                 window.listing, window.actionable = self._lister.everything(spec)
                 window.rescan_at = now + SCAN_COST_FACTOR * (time.perf_counter() - began)
-            elif window.version != self._version and not force:
-                self._wake()  # again at the next tick
-                return None
+            elif window.version != version:
+                self._wake()  # its turn comes at a later tick: the listing it has until then
+                if not force:
+                    return None
+                version = window.version
             assert window.actionable is not None
             page = Listing(
                 window.listing[window.offset : window.offset + window.count],
@@ -262,7 +265,7 @@ class JobsFeed(Feed):
             )
         else:
             page = self._lister.page(spec, window.offset, window.count)
-        window.version = self._version
+        window.version = version
         held = [job_id for job_id, _ in spec.pinned] + list(window.keep)
         attempts = self._lister.attempts(list(dict.fromkeys(page.ids + held)))
         earlier = {job_id: ids[1:] for job_id, ids in attempts.items() if ids[0] == job_id and len(ids) > 1}
