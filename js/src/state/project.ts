@@ -16,6 +16,12 @@ export interface ProjectState {
   progress: Record<string, Record<string, number>>;
   /** Subjects in the project: more than `subjects` holds while a long snapshot's rest arrives. */
   total: number;
+  /** Subject id -> its index in `subjects` (a patch of changed cells costs the cells). */
+  positions: Map<string, number>;
+}
+
+function positionsOf(subjects: SubjectRow[]): Map<string, number> {
+  return new Map(subjects.map((s, i) => [s.id, i]));
 }
 
 export const projectReducer: PartReducer<ProjectState, ProjectSnapshot, ProjectPatch> = {
@@ -28,23 +34,31 @@ export const projectReducer: PartReducer<ProjectState, ProjectSnapshot, ProjectP
       activeTotal: snapshot?.active_total ?? 0,
       progress: snapshot?.progress ?? {},
       total: Math.max(snapshot?.total ?? 0, snapshot?.subjects.length ?? 0),
+      positions: positionsOf(snapshot?.subjects ?? []),
     };
   },
   patch(state, patch) {
     let subjects = state.subjects;
+    let positions = state.positions;
     const cells = patch.cells;
-    if (cells) {
-      subjects = subjects.map((s) => (s.id in cells ? { ...s, statuses: { ...s.statuses, ...cells[s.id] } } : s));
+    if (cells || patch.subjects?.length) subjects = subjects.slice();
+    for (const [id, changed] of Object.entries(cells ?? {})) {
+      const i = positions.get(id);
+      if (i !== undefined) subjects[i] = { ...subjects[i], statuses: { ...subjects[i].statuses, ...changed } };
     }
-    if (patch.subjects?.length) {
-      const changed = new Map(patch.subjects.map((s) => [s.id, s]));
-      subjects = subjects.map((s) => changed.get(s.id) ?? s);
-      const known = new Set(subjects.map((s) => s.id));
-      for (const s of patch.subjects) if (!known.has(s.id)) subjects.push(s);
+    for (const row of patch.subjects ?? []) {
+      const i = positions.get(row.id);
+      if (i !== undefined) subjects[i] = row;
+      else {
+        if (positions === state.positions) positions = new Map(positions);
+        positions.set(row.id, subjects.length);
+        subjects.push(row);
+      }
     }
     return {
       ...state,
       subjects,
+      positions,
       total: Math.max(state.total, subjects.length),
       active: patch.active ? { ...state.active, ...patch.active } : state.active,
       activeTotal: patch.active_total ?? state.activeTotal,
@@ -123,7 +137,7 @@ const SETTLED: ReadonlySet<StageStatus> = new Set<StageStatus>(["done", "queued"
  * the chosen stages that are done, which only an explicit rerun redoes.
  */
 export function planStages(stages: StageRow[], statuses: Record<string, StageStatus>, chosen: string[]): { missing: string[]; done: string[] } {
-  const byId = new Map(stages.map((s) => [s.id, s]));
+  const byId = stageIndex(stages);
   const status = (id: string) => statuses[id] ?? "not_run";
   const missing = new Set<string>();
   const visit = (id: string) => {
@@ -133,7 +147,7 @@ export function planStages(stages: StageRow[], statuses: Record<string, StageSta
   };
   for (const id of chosen) visit(id);
   return {
-    missing: stages.map((s) => s.id).filter((id) => missing.has(id)),
+    missing: missing.size ? stages.map((s) => s.id).filter((id) => missing.has(id)) : [],
     done: chosen.filter((id) => status(id) === "done"),
   };
 }
@@ -144,6 +158,15 @@ export interface RunPlan {
   /** Done stages an explicit rerun would redo, and the subjects they belong to. */
   done: number;
   doneSubjects: number;
+}
+
+const STAGE_INDEX = new WeakMap<StageRow[], Map<string, StageRow>>();
+
+/** Stages by id, made once per stage list (a plan of 10,000 subjects asks 10,000 times). */
+function stageIndex(stages: StageRow[]): Map<string, StageRow> {
+  let index = STAGE_INDEX.get(stages);
+  if (!index) STAGE_INDEX.set(stages, (index = new Map(stages.map((s) => [s.id, s]))));
+  return index;
 }
 
 /** The totals of `planStages` over the subjects `subjectIds`. */
