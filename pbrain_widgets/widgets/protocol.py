@@ -44,10 +44,9 @@ MAX_ID_CHARS = 64
 MAX_WATCHED = 8
 """Jobs one view may watch at once (expanded job cards, a subject's stage...)."""
 MAX_TABLE_ROWS = 2000
-"""Most jobs one message carries whole (about 0.25 MB): a longer list follows in the next
-patches, one every :data:`~pbrain_widgets.widgets.channel.STATE_INTERVAL`. Making one such patch
-takes the engine's loop 20-35 ms (4,000 took 55-90 ms: the loop lagged the most while a view
-caught up with 100,000 jobs)."""
+"""Most timeline rows one message carries (about 0.25 MB): a longer list follows in the next
+patches, one every :data:`~pbrain_widgets.widgets.channel.STATE_INTERVAL`, so that making one
+holds the engine's loop 20-35 ms, not more (the JobMonitor sends only what views show)."""
 QUEUE_SHOWN = 500
 """The first this many jobs of the start order travel to the views (a view shows "#n in queue")."""
 WINDOW_MAX_ROWS = 400

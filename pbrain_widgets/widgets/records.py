@@ -77,10 +77,6 @@ class RowChanges:
         that left their windows): any other job goes whole next time."""
         self._sent = {job_id: row for job_id, row in self._sent.items() if job_id in job_ids}
 
-    def holds(self, job_id: str) -> bool:
-        """Whether views hold the job's row (so that a change of it travels as changed fields)."""
-        return job_id in self._sent and job_id not in self._full
-
     def split(self, jobs: Iterable[Job]) -> tuple[list[JobRow], FieldChanges]:
         """``(whole rows, changes)`` for these changed jobs."""
         rows: list[JobRow] = []
