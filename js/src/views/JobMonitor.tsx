@@ -236,10 +236,12 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   useEffect(() => {
     if (!state.ready) return;
     if (listingAsked.current !== listing) {
-      // a new listing starts at its top (the list is drawn anew) and ends "select all"
+      // a new listing starts at its top (the list is drawn anew) and ends the selection: an
+      // action never reaches jobs the list no longer shows
       listingAsked.current = listing;
       firstShown.current = 0;
       setAllListed(false);
+      setSelected((picked) => (picked.size ? new Set() : picked));
     }
     refresh(around(firstShown.current));
   }, [state.ready, jobs?.generation, listing, JSON.stringify(open), selected]);
