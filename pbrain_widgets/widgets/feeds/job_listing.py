@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...engine import Engine, JobStatus
+from ...engine.models import ACTIVE_JOB_STATUSES
 from ..protocol import Actionable, JobsWindowPayload
 from ..scope import Scope
 from ..validation import BadRequest
@@ -28,6 +29,8 @@ from ..validation import BadRequest
 LIST_ORDER = (JobStatus.RUNNING, JobStatus.FAILED, JobStatus.QUEUED, JobStatus.COMPLETED, JobStatus.CANCELLED)
 """The statuses in the order a listing shows them: what needs eyes first."""
 STATUS_RANK = {status: rank for rank, status in enumerate(LIST_ORDER)}
+RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
+"""What a retry takes (of the newest attempt only)."""
 
 
 @dataclass(frozen=True)
@@ -141,11 +144,11 @@ class JobLister:
             s: counts[s] - len(pinned.moved.get(s, ())) + len(pinned.extra.get(s, ())) for s in spec.statuses
         }
         act = {s: counts[s] - len(pinned.moved.get(s, ())) for s in spec.statuses}
-        retry = act.get(JobStatus.FAILED, 0) + act.get(JobStatus.CANCELLED, 0)
+        retry = sum(act.get(s, 0) for s in RETRYABLE)
         for job_id in (j for s in spec.statuses for j in pinned.extra.get(s, ())):
             status, newest = pinned.status[job_id]
             act[status] = act.get(status, 0) + 1
-            retry += status in (JobStatus.FAILED, JobStatus.CANCELLED) and newest
+            retry += status in RETRYABLE and newest
         ids: list[str] = []
         start = 0
         stop = offset + count
@@ -191,12 +194,13 @@ class JobLister:
         act: dict[JobStatus, int] = {}
         for status in status_of.values():
             act[status] = act.get(status, 0) + 1
-        ended = (JobStatus.FAILED, JobStatus.CANCELLED)
         if spec.history:  # only the newest attempt of a failure can be retried
-            newest = {j for s in ended for j in self.engine.listed_job_ids(s, self.project_id, spec.stage_id)}
-            retry = sum(1 for j, s in status_of.items() if s in ended and j in newest)
+            newest = {
+                j for s in RETRYABLE for j in self.engine.listed_job_ids(s, self.project_id, spec.stage_id)
+            }
+            retry = sum(1 for j, s in status_of.items() if s in RETRYABLE and j in newest)
         else:
-            retry = sum(act.get(s, 0) for s in ended)
+            retry = sum(act.get(s, 0) for s in RETRYABLE)
         return ids, _actionable(act, retry)
 
     def _names(self) -> tuple[dict[str, str], dict[str, str]]:
@@ -257,7 +261,7 @@ class JobLister:
 
 def _actionable(act: Mapping[JobStatus, int], retry: int) -> Actionable:
     return {
-        "cancel": act.get(JobStatus.QUEUED, 0) + act.get(JobStatus.RUNNING, 0),
+        "cancel": sum(act.get(s, 0) for s in ACTIVE_JOB_STATUSES),
         "retry": retry,
         "queued": act.get(JobStatus.QUEUED, 0),
     }

@@ -10,6 +10,7 @@ from typing import Any
 
 from ...engine import Engine, Job, JobStatus, Subject
 from ...engine.batch import BatchResult
+from ...engine.models import ACTIVE_JOB_STATUSES
 from ...engine.runs import RunSummary
 from ...errors import InvalidTransitionError
 from ..exports import logs_bundle
@@ -35,7 +36,7 @@ from ..protocol import (
 from ..records import RowChanges, job_row, job_table
 from ..scope import Scope
 from ..validation import BadRequest
-from .job_listing import JobLister, Listing, ListingSpec
+from .job_listing import RETRYABLE, JobLister, Listing, ListingSpec
 
 WINDOW_LEASE_SECONDS = 30.0
 """A view's window lapses when the view has not asked for it again for this long (a closed page)."""
@@ -44,8 +45,6 @@ MAX_VIEWS = 16
 SCAN_COST_FACTOR = 9.0
 """A scanning listing is made again at most once per this many times what making it took, so
 that a text filter over 100,000 jobs takes a tenth of the engine's loop at most."""
-CANCELLABLE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
-RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
 
 
 def retry_newest(engine: Engine, job: Job) -> Job:
@@ -367,7 +366,9 @@ class JobsFeed(Feed):
             **job_actions(self.engine, lambda: self.scope),
             "jobs_window": self._jobs_window,  # type: ignore[dict-item]
             "cancel_all": self._cancel_all,
-            "cancel_many": lambda p: batch_reply(self.engine.cancel_many(self._picked(p, CANCELLABLE))),
+            "cancel_many": lambda p: batch_reply(
+                self.engine.cancel_many(self._picked(p, ACTIVE_JOB_STATUSES))
+            ),
             "retry_many": lambda p: batch_reply(self.engine.retry_many(self._picked(p, RETRYABLE))),
             "prioritize": self._prioritize,
             "export_logs": self._export_logs,
