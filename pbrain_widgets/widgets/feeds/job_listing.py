@@ -203,7 +203,8 @@ class JobLister:
             retry = sum(act.get(s, 0) for s in RETRYABLE)
         return ids, _actionable(act, retry)
 
-    def _names(self) -> tuple[dict[str, str], dict[str, str]]:
+    def names(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Subject id -> name and stage id -> label, of the scope's projects."""
         projects = (
             [self.project_id] if self.project_id is not None else [p.id for p in self.engine.get_projects()]
         )
@@ -217,7 +218,7 @@ class JobLister:
     def _matching(self, ids: list[str], query: str) -> list[str]:
         missing = [job_id for job_id in ids if job_id not in self._text]
         if missing:
-            subjects, stages = self._names()
+            subjects, stages = self.names()
             for job_id, (subject_id, stage_id) in zip(
                 missing, self.engine.job_fields(missing, "subject_id", "stage_id"), strict=True
             ):
@@ -226,7 +227,7 @@ class JobLister:
         return [job_id for job_id in ids if query in self._text[job_id]]
 
     def _sorted(self, ids: list[str], key: str, descending: bool) -> list[str]:
-        subjects, stages = self._names()
+        subjects, stages = self.names()
         now = time.time()
         fields = self.engine.job_fields(
             ids, "stage_id", "subject_id", "status", "progress", "start_time", "end_time", "eta_seconds"

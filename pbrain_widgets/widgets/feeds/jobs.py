@@ -190,11 +190,7 @@ class JobsFeed(Feed):
         }
 
     def snapshot(self) -> JobsSnapshot:
-        subjects: dict[str, str] = {}
-        stages: dict[str, str] = {}
-        for project_id in self.scope.project_ids(self.engine):
-            subjects.update(self.engine.subject_names(project_id))
-            stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
+        subjects, stages = self._lister.names()
         self._queue = self._start_order()
         self._counts, self._stage_counts = self._all_counts()
         self._total = self.engine.job_count(self.project_id)
