@@ -101,6 +101,10 @@ def _close_open_engines() -> None:
             engine.close()
 
 
+SCAN_STEP = 1000
+"""How many jobs :meth:`Engine.scan_listed_job_ids` handles between two pauses."""
+
+
 def on_engine_thread(method: Callable[Concatenate[Engine, P], R]) -> Callable[Concatenate[Engine, P], R]:
     """Run a public method on the engine's thread, whichever thread calls it."""
 
@@ -1145,6 +1149,59 @@ class Engine:
             waiting = (j for j in ids if not self._scheduler.is_ready(j))
             ids = itertools.chain(self._scheduler.iter_start_order(accept), waiting)
         return list(itertools.islice(ids, start, stop))
+
+    def scan_listed_job_ids(
+        self,
+        statuses: Iterable[JobStatus],
+        project_id: str | None = None,
+        stage_id: str | None = None,
+        every_attempt: bool = False,
+    ) -> Generator[None, None, dict[JobStatus, list[str]]]:
+        """:meth:`listed_job_ids` of several statuses whole, as work that pauses (``yield``)
+        every :data:`SCAN_STEP` ids: drive it on the engine's thread with
+        :func:`~pbrain_widgets.engine.loop_thread.drive_in_slices` and the jobs go on while
+        100,000 are listed. The listing is the engine's state when the work began (its lists
+        are copied in its first step), whatever changes meanwhile. Once the engine is closed, any
+        thread may drive it."""
+        if not (self._thread.is_current() or self.closed):  # (closed: read-only, any thread)
+            raise PbrainWidgetsError("scan_listed_job_ids runs on the engine's thread (drive it there)")
+        chosen = [self._job_filters(project_id, None, stage_id, s) for s in statuses]
+        jobs = self._jobs
+
+        def fits(job_id: str) -> bool:
+            job = jobs[job_id]
+            return (project_id is None or job.project_id == project_id) and (
+                stage_id is None or job.stage_id == stage_id
+            )
+
+        copies: dict[JobStatus, list[str]] = {}
+        for one in chosen:
+            assert one is not None
+            (state,) = one
+            if every_attempt and state is not JobStatus.QUEUED:  # a queued job is the newest attempt
+                copies[state] = list(self._index.latest_first(state))
+            else:
+                copies[state] = list(self._newest.latest_first(project_id, stage_id, state))
+        ready: list[str] = []
+        if JobStatus.QUEUED in copies:
+            accept = None if project_id is None and stage_id is None else fits
+            for job_id in self._scheduler.iter_start_order(accept, frozen=True):
+                ready.append(job_id)
+                if len(ready) % SCAN_STEP == 0:
+                    yield
+        listed: dict[JobStatus, list[str]] = {}
+        for state, ids in copies.items():
+            if state is JobStatus.QUEUED:
+                first = set(ready)
+                ids = ready + [j for j in ids if j not in first]
+            elif every_attempt and (project_id is not None or stage_id is not None):
+                kept: list[str] = []
+                for i in range(0, len(ids), SCAN_STEP):
+                    kept.extend(filter(fits, ids[i : i + SCAN_STEP]))
+                    yield
+                ids = kept
+            listed[state] = ids
+        return listed
 
     @on_engine_thread
     def count_newest(

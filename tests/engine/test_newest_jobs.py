@@ -7,7 +7,9 @@ import pytest
 from cohort_helpers import ABC, ScriptRunner
 
 from pbrain_widgets import JobStatus, Pipeline, Stage
-from pbrain_widgets.errors import InvalidArgumentError, UnknownStageError
+from pbrain_widgets.engine.engine import SCAN_STEP
+from pbrain_widgets.engine.loop_thread import drive
+from pbrain_widgets.errors import InvalidArgumentError, PbrainWidgetsError, UnknownStageError
 
 
 def brute_listing(engine, status, project_id=None, stage_id=None, every_attempt=False):
@@ -24,9 +26,16 @@ def check_listings(engine, projects):
     for project_id in [None, *projects]:
         for stage_id in [None, "a", "b", "c"]:
             counts = engine.count_newest(project_id, stage_id)
+            scanned = {
+                every: engine.call(
+                    lambda e=every: drive(engine.scan_listed_job_ids(JobStatus, project_id, stage_id, e))
+                )
+                for every in (False, True)
+            }
             for status in JobStatus:
                 for every in (False, True):
                     listed = engine.listed_job_ids(status, project_id, stage_id, every_attempt=every)
+                    assert scanned[every][status] == listed
                     expected = brute_listing(engine, status, project_id, stage_id, every)
                     assert sorted(listed) == sorted(j.id for j in expected)
                     assert len(set(listed)) == len(listed)
@@ -91,3 +100,35 @@ def test_bad_listing_arguments_are_refused(engine):
         engine.listed_job_ids("queued", start=-1)
     with pytest.raises(InvalidArgumentError, match="unknown job field"):
         engine.job_fields([], "nope")
+
+
+async def test_a_scan_lists_the_engine_as_it_was_when_it_began(make_engine):
+    runner = ScriptRunner()
+    runner.slow.add("x")  # the first job runs on, the others wait in the queue
+    engine = make_engine(runner=runner, max_concurrent=1)
+    project = engine.create_project("p", pipeline=Pipeline([Stage("x")], name="flat"))
+    engine.add_subjects(project.id, [f"s{i}" for i in range(3 * SCAN_STEP)])
+    jobs = engine.run_pipeline(project.id)
+
+    def scan_while_the_queue_changes():
+        before = engine.listed_job_ids(JobStatus.QUEUED, project.id)
+        work = engine.scan_listed_job_ids([JobStatus.QUEUED, JobStatus.CANCELLED], project.id)
+        next(work)  # its lists are taken now
+        engine.set_priority(jobs[-1].id, 9)
+        engine.cancel(jobs[1].id)
+        pauses = 1
+        while True:
+            try:
+                next(work)
+                pauses += 1
+            except StopIteration as stop:
+                return before, stop.value, pauses
+
+    before, scanned, pauses = engine.call(scan_while_the_queue_changes)
+    assert scanned == {JobStatus.QUEUED: before, JobStatus.CANCELLED: []}
+    assert pauses >= 2  # it gave the loop back on the way (every SCAN_STEP jobs)
+    now = engine.listed_job_ids(JobStatus.QUEUED, project.id)
+    assert now[0] == jobs[-1].id and jobs[1].id not in now and jobs[1].id in before
+    with pytest.raises(PbrainWidgetsError, match="engine's thread"):
+        next(engine.scan_listed_job_ids([JobStatus.QUEUED]))
+    engine.cancel_all()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from test_cohort_actions import PIPE, Hold
 from widget_helpers import JobsView, settle, table_rows
 
-from pbrain_widgets import JobStatus, SimulatedRunner
+from pbrain_widgets import JobStatus, Pipeline, SimulatedRunner, Stage
+from pbrain_widgets.engine import loop_thread
+from pbrain_widgets.engine.loop_thread import drive
 from pbrain_widgets.widgets import JobMonitor
+from pbrain_widgets.widgets.feeds import job_listing
+from pbrain_widgets.widgets.feeds.job_listing import STATUS_RANK, JobLister, ListingSpec
 from pbrain_widgets.widgets.records import JOB_FIELDS
 
 
@@ -383,3 +388,108 @@ async def test_a_filtered_listing_catches_up_with_the_last_change(make_engine, w
     view.follow()
     assert view.window["listed"] == 8
     assert [row["status"] for row in view.listed] == ["completed"] * 8
+
+
+FLAT = Pipeline([Stage("import", "Import")], name="flat")
+
+
+def hold_scans(monkeypatch, feed):
+    """Scans of ``feed`` give the loop back at every step and, at their end, wait for the
+    returned event; returns (that event, what a probe on the loop saw: True once it ran while a
+    scan was under way)."""
+    monkeypatch.setattr(loop_thread, "SLICE_SECONDS", 0.0)
+    gate = threading.Event()
+    under_way = {"now": 0, "seen": False}
+    scan = feed._lister.scan
+
+    def held(spec):
+        under_way["now"] += 1
+        result = yield from scan(spec)
+        while not gate.is_set():
+            yield
+        under_way["now"] -= 1
+        return result
+
+    monkeypatch.setattr(feed._lister, "scan", held)
+    return gate, under_way
+
+
+async def test_a_first_scan_gives_the_loop_back_while_it_lists(make_engine, wire, monkeypatch):
+    engine = make_engine(runner=Hold(), max_concurrent=2)
+    project = engine.create_project("p", pipeline=FLAT)
+    engine.add_subjects(project.id, [f"hold-{i}" for i in range(1200)])
+    engine.run_pipeline(project.id)
+    monitor = JobMonitor(engine, project.id)
+    w = wire(monitor)
+    gate, under_way = hold_scans(monkeypatch, monitor.jobs_feed)
+    probe_stop = threading.Event()
+
+    async def probe():
+        while not probe_stop.is_set():
+            under_way["seen"] |= under_way["now"] > 0
+            await asyncio.sleep(0)
+
+    probing = engine.submit(probe())
+    threading.Timer(0.3, gate.set).start()
+    view = JobsView(w, query="HOLD-11", count=200)  # the request's reply waits for the scan
+    probe_stop.set()
+    probing.result(5)
+    assert under_way["seen"], "the engine's loop did not run while the listing was made"
+    assert view.window["listed"] == 111  # hold-11, hold-110 ... hold-1199
+    assert {engine.get_subject(r["subject_id"]).name for r in view.listed} >= {"hold-11", "hold-1199"}
+    engine.cancel_all()
+
+
+async def test_a_scan_answered_after_a_later_request_does_not_replace_its_window(
+    make_engine, wire, monkeypatch
+):
+    engine = make_engine(runner=Hold(), max_concurrent=2)
+    project = engine.create_project("p", pipeline=FLAT)
+    engine.add_subjects(project.id, [f"hold-{i}" for i in range(30)])
+    engine.run_pipeline(project.id)
+    monitor = JobMonitor(engine, project.id)
+    w = wire(monitor)
+    view = JobsView(w)
+    gate, _ = hold_scans(monkeypatch, monitor.jobs_feed)
+    w.raw({"kind": "request", "id": "slow", "action": "jobs_window", "payload": view.payload(sort="subject")})
+    view.ask(sort=None, tab="queued")  # answered while the sorted listing is being made
+    gate.set()
+    for _ in range(500):
+        if any(m["kind"] == "reply" and m["id"] == "slow" for m in w.messages):
+            break
+        await asyncio.sleep(0.01)
+    (slow,) = [m for m in w.messages if m["kind"] == "reply" and m["id"] == "slow"]
+    assert slow["ok"] and slow["result"]["window"]["asked"] < view.window["asked"]  # a view drops it
+    engine.cancel(view.listed[0]["id"])
+    await asyncio.sleep(0.3)
+    view.follow()
+    assert view.window["listed"] == 27  # the queued tab it asked for last: 28 queued, one cancelled
+    assert all(row["status"] == "queued" for row in view.listed)
+    engine.cancel_all()
+
+
+async def test_a_sort_in_parts_is_the_stable_sort_of_the_listing(make_engine):
+    engine = make_engine(runner=Hold(), max_concurrent=3)
+    project = engine.create_project("p", pipeline=PIPE)
+    names = [f"{'hold' if i % 7 == 0 else 'bad' if i % 5 == 0 else 'ok'}-{i:03d}" for i in range(700)]
+    engine.add_subjects(project.id, names)
+    engine.run_pipeline(project.id)
+    await asyncio.sleep(1.0)
+    lister = JobLister(engine, project.id)
+    listing = engine.call(lambda: lister.page(ListingSpec(), 0, 10_000)).ids
+    assert len(listing) == 1400 > 2 * job_listing.STEP
+    fields = {j.id: j for j in engine.get_jobs(project_id=project.id)}
+    for key, of in (
+        ("status", lambda j: STATUS_RANK[j.status]),
+        ("subject", lambda j: engine.get_subject(j.subject_id).name),
+        ("stage", lambda j: j.stage_id),
+    ):
+        for descending in (False, True):
+            sorted_ids, _ = engine.call(
+                lambda k=key, d=descending: drive(lister.scan(ListingSpec(sort=k, descending=d)))
+            )
+            assert sorted_ids == sorted(listing, key=lambda j: of(fields[j]), reverse=descending), (
+                key,
+                descending,
+            )
+    engine.cancel_all()

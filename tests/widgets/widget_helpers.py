@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from typing import Any
 
 from jupyter_client.jsonutil import json_default
@@ -14,6 +15,7 @@ from pbrain_widgets.widgets import SyncWidget
 from pbrain_widgets.widgets.protocol import ACTIONS, FEEDS, KernelMessage, Patches
 
 _ids = itertools.count(1)
+REPLY_SECONDS = 20.0
 
 
 def over_the_wire(data: Any) -> Any:
@@ -106,7 +108,12 @@ class Wire:
         if payload is not None:
             content["payload"] = payload
         self.raw(content)
-        replies = [m for m in self.messages if m["kind"] == "reply" and m["id"] == request_id]
+        deadline = time.monotonic() + REPLY_SECONDS  # a reply made in slices comes a little later
+        while True:
+            replies = [m for m in self.messages if m["kind"] == "reply" and m["id"] == request_id]
+            if replies or time.monotonic() > deadline:
+                break
+            time.sleep(0.002)
         assert len(replies) == 1, f"expected one reply to {request_id}, got {replies}"
         return replies[0]
 

@@ -8,15 +8,17 @@ view's open cards stay listed under the status they had when opened.
 
 Without a text, every attempt or a column, a page of the listing costs its position
 (:meth:`~pbrain_widgets.Engine.listed_job_ids` slices the engine's per-status lists); with
-them the whole listing is made (a scan: 100,000 jobs in tens of milliseconds), which the feed
-repeats no more often than its cost allows.
+them the whole listing is made (a scan: 100,000 jobs in a few hundred milliseconds, in slices
+of the engine's loop of a few milliseconds each), which the feed repeats no more often than its
+cost allows.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,32 +174,40 @@ class JobLister:
         ids = self.engine.listed_job_ids(status, self.project_id, stage_id, stop=stop + len(skip))
         return [job_id for job_id in ids if job_id not in skip][start:stop]
 
-    def everything(self, spec: ListingSpec) -> tuple[list[str], Actionable]:
-        """The whole listing, in order, and what a batch action would act on."""
+    def scan(self, spec: ListingSpec) -> Generator[None, None, tuple[list[str], Actionable]]:
+        """The whole listing, in order, and what a batch action would act on: work that pauses
+        (``yield``) every few hundred jobs, to drive with
+        :func:`~pbrain_widgets.engine.loop_thread.drive_in_slices` (the listing is the engine's
+        state when it began)."""
         pinned = self._pinned(spec)
+        every = yield from self.engine.scan_listed_job_ids(
+            spec.statuses, self.project_id, spec.stage_id, every_attempt=spec.history
+        )
+        newest: set[str] = set()
+        if spec.history:  # only the newest attempt of a failure can be retried
+            newest_ids = yield from self.engine.scan_listed_job_ids(RETRYABLE, self.project_id, spec.stage_id)
+            newest = {j for ids in newest_ids.values() for j in ids}
         ids: list[str] = []
         status_of: dict[str, JobStatus] = {}
         for status in spec.statuses:
             moved = pinned.moved.get(status, set())
-            listed = self.engine.listed_job_ids(
-                status, self.project_id, spec.stage_id, every_attempt=spec.history
+            listed = every[status]
+            segment = pinned.extra.get(status, []) + (
+                [j for j in listed if j not in moved] if moved else listed
             )
-            segment = pinned.extra.get(status, []) + [j for j in listed if j not in moved]
             if spec.query:
-                segment = self._matching(segment, spec.query)
+                segment = yield from self._matching(segment, spec.query)
             ids.extend(segment)
             status_of.update(dict.fromkeys(segment, status))
+            yield
         for job_id, (status, _) in pinned.status.items():
             status_of[job_id] = status
         if spec.sort:
-            ids = self._sorted(ids, spec.sort, spec.descending)
+            ids = yield from self._sorted(ids, spec.sort, spec.descending)
         act: dict[JobStatus, int] = {}
         for status in status_of.values():
             act[status] = act.get(status, 0) + 1
-        if spec.history:  # only the newest attempt of a failure can be retried
-            newest = {
-                j for s in RETRYABLE for j in self.engine.listed_job_ids(s, self.project_id, spec.stage_id)
-            }
+        if spec.history:
             retry = sum(1 for j, s in status_of.items() if s in RETRYABLE and j in newest)
         else:
             retry = sum(act.get(s, 0) for s in RETRYABLE)
@@ -215,38 +225,43 @@ class JobLister:
             stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
         return subjects, stages
 
-    def _matching(self, ids: list[str], query: str) -> list[str]:
+    def _matching(self, ids: list[str], query: str) -> Generator[None, None, list[str]]:
         missing = [job_id for job_id in ids if job_id not in self._text]
         if missing:
             subjects, stages = self.names()
-            for job_id, (subject_id, stage_id) in zip(
-                missing, self.engine.job_fields(missing, "subject_id", "stage_id"), strict=True
-            ):
-                text = f"{subjects.get(subject_id, '')} {stages.get(stage_id, '')} {stage_id} {job_id}"
-                self._text[job_id] = text.lower()
-        return [job_id for job_id in ids if query in self._text[job_id]]
+            for chunk in _chunks(missing):
+                for job_id, (subject_id, stage_id) in zip(
+                    chunk, self.engine.job_fields(chunk, "subject_id", "stage_id"), strict=True
+                ):
+                    text = f"{subjects.get(subject_id, '')} {stages.get(stage_id, '')} {stage_id} {job_id}"
+                    self._text[job_id] = text.lower()
+                yield
+        searched = self._text
+        found: list[str] = []
+        for chunk in _chunks(ids, 8 * STEP):
+            found.extend(job_id for job_id in chunk if query in searched[job_id])
+            yield
+        return found
 
-    def _sorted(self, ids: list[str], key: str, descending: bool) -> list[str]:
+    def _sorted(self, ids: list[str], key: str, descending: bool) -> Generator[None, None, list[str]]:
+        """``ids`` sorted by a column, stably both ways: sorted in parts, then merged, pausing
+        between parts (one sort of 100,000 keys would hold the loop for tens of ms)."""
         subjects, stages = self.names()
         now = time.time()
-        fields = self.engine.job_fields(
-            ids, "stage_id", "subject_id", "status", "progress", "start_time", "end_time", "eta_seconds"
-        )
-        keys: list[Any]
-        if key == "stage":
-            keys = [stages.get(f[0], f[0]).lower() for f in fields]
-        elif key == "subject":
-            keys = [subjects.get(f[1], f[1]).lower() for f in fields]
-        elif key == "status":
-            keys = [STATUS_RANK[f[2]] for f in fields]
-        elif key == "progress":
-            keys = [f[3] for f in fields]
-        elif key == "elapsed":
-            keys = [-1.0 if f[4] is None else (f[5] if f[5] is not None else now) - f[4] for f in fields]
-        else:  # eta: running jobs with an estimate first
-            keys = [f[6] if f[2] is JobStatus.RUNNING and f[6] is not None else math.inf for f in fields]
-        order = sorted(range(len(ids)), key=keys.__getitem__, reverse=descending)  # stable both ways
-        return [ids[i] for i in order]
+        parts: list[list[tuple[Any, str]]] = []
+        for chunk in _chunks(ids):
+            fields = self.engine.job_fields(
+                chunk, "stage_id", "subject_id", "status", "progress", "start_time", "end_time", "eta_seconds"
+            )
+            keys = [_sort_key(key, f, subjects, stages, now) for f in fields]
+            parts.append(sorted(zip(keys, chunk, strict=True), key=_first, reverse=descending))
+            yield
+        out: list[str] = []
+        for _, job_id in heapq.merge(*parts, key=_first, reverse=descending):  # ties: earlier part first
+            out.append(job_id)
+            if len(out) % (8 * STEP) == 0:
+                yield
+        return out
 
     def attempts(self, job_ids: Iterable[str]) -> Mapping[str, list[str]]:
         """Each job's subject x stage's attempts, newest first (kept until :meth:`new_attempt`)."""
@@ -258,6 +273,36 @@ class JobLister:
     def new_attempt(self) -> None:
         """A job was retried or run again: the attempts known so far are out of date."""
         self._attempts.clear()
+
+
+STEP = 500
+"""Jobs a scan handles between two pauses (a few milliseconds)."""
+
+
+def _chunks(ids: list[str], size: int = STEP) -> Iterator[list[str]]:
+    return (ids[i : i + size] for i in range(0, len(ids), size))
+
+
+def _first(pair: tuple[Any, str]) -> Any:
+    return pair[0]
+
+
+def _sort_key(
+    key: str, f: tuple[Any, ...], subjects: Mapping[str, str], stages: Mapping[str, str], now: float
+) -> Any:
+    """A job's key for a column sort, from its fields (stage, subject, status, progress, start,
+    end, ETA)."""
+    if key == "stage":
+        return stages.get(f[0], f[0]).lower()
+    if key == "subject":
+        return subjects.get(f[1], f[1]).lower()
+    if key == "status":
+        return STATUS_RANK[f[2]]
+    if key == "progress":
+        return f[3]
+    if key == "elapsed":
+        return -1.0 if f[4] is None else (f[5] if f[5] is not None else now) - f[4]
+    return f[6] if f[2] is JobStatus.RUNNING and f[6] is not None else math.inf  # eta: estimates first
 
 
 def _actionable(act: Mapping[JobStatus, int], retry: int) -> Actionable:

@@ -3,13 +3,17 @@ that finished; cancel, retry, cancel-all, batch actions, priority and log downlo
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
 from ...engine import Engine, Job, JobStatus, Subject
 from ...engine.batch import BatchResult
+from ...engine.loop_thread import drive, drive_in_slices
 from ...engine.models import ACTIVE_JOB_STATUSES
 from ...engine.runs import RunSummary
 from ...errors import InvalidTransitionError
@@ -37,6 +41,8 @@ from ..records import RowChanges, job_row, job_table
 from ..scope import Scope
 from ..validation import BadRequest
 from .job_listing import RETRYABLE, JobLister, Listing, ListingSpec
+
+log = logging.getLogger(__name__)
 
 WINDOW_LEASE_SECONDS = 30.0
 """A view's window lapses when the view has not asked for it again for this long (a closed page)."""
@@ -73,10 +79,23 @@ def job_actions(engine: Engine, scope: Callable[[], Scope]) -> dict[str, Handler
     return {"cancel": cancel, "retry": retry}
 
 
+@dataclass(frozen=True)
+class _Scanned:
+    """A scanning spec's whole listing (see :mod:`.job_listing`)."""
+
+    ids: list[str]
+    actionable: Actionable
+    version: int
+    """The feed's list version when the scan began."""
+    again_at: float
+    """When it may be made again (the feed's clock)."""
+
+
 @dataclass
 class _Window:
     """One view's window: what it lists, which rows, and what it was last sent."""
 
+    view: str
     spec: ListingSpec
     asked: int
     offset: int
@@ -88,10 +107,8 @@ class _Window:
     sent: JobsWindow | None = None
     held: frozenset[str] = frozenset()
     """The rows the view holds after ``sent``."""
-    listing: list[str] | None = None
-    """A scanning spec's whole listing (see :mod:`.job_listing`), and when to make it again."""
-    actionable: Actionable | None = None
-    rescan_at: float = 0.0
+    scanned: _Scanned | None = None
+    """A scanning spec's listing."""
 
 
 class JobsFeed(Feed):
@@ -124,6 +141,7 @@ class JobsFeed(Feed):
         self._clock = clock
         self._lister = JobLister(engine, project_id)
         self._windows: dict[str, _Window] = {}
+        self._rescans: dict[str, asyncio.Task[None]] = {}  # view -> its listing being made again
         self._changed: dict[str, Job] = {}
         self._seen: dict[str, tuple[JobStatus, int]] = {}  # status and priority of jobs that changed
         self._version = 0  # one higher whenever a listing or the start order may have changed
@@ -205,9 +223,10 @@ class JobsFeed(Feed):
 
     # -- windows -------------------------------------------------------------------------------
 
-    def _jobs_window(self, payload: JobsWindowPayload) -> JobsWindowReply:
+    def _jobs_window(self, payload: JobsWindowPayload) -> Any:
         """Answer a view's window request: its rows whole, and the window (kept current by the
-        next patches while the lease lasts)."""
+        next patches while the lease lasts). A listing that scans is made in slices of the
+        engine's loop first (the reply is then an awaitable)."""
         view = payload["view"]
         spec = ListingSpec.from_payload(self.engine, self.scope, payload)
         keep = tuple(
@@ -218,47 +237,100 @@ class JobsFeed(Feed):
             self._forget_unheld()
             return {"jobs": job_table([]), "window": _empty_window(payload["asked"])}
         old = self._windows.get(view)
-        window = _Window(spec, payload["asked"], payload["offset"], payload["count"], keep, self._expiry())
-        if old is not None and old.spec == spec and old.listing is not None:
-            window.listing, window.actionable, window.rescan_at = old.listing, old.actionable, old.rescan_at
-        while len(self._windows) >= MAX_VIEWS and view not in self._windows:
-            del self._windows[next(iter(self._windows))]  # the oldest view's lease
-        self._windows[view] = window
+        window = _Window(
+            view, spec, payload["asked"], payload["offset"], payload["count"], keep, self._expiry()
+        )
+        if spec.scans:
+            if old is not None and old.spec == spec and old.scanned is not None:
+                window.scanned = old.scanned
+            elif self._in_slices():
+                return self._open_scanned(window)
+            else:
+                window.scanned = drive(self._scanning(spec))
+        return self._open(window)
+
+    async def _open_scanned(self, window: _Window) -> JobsWindowReply:
+        window.scanned = await drive_in_slices(self._scanning(window.spec))
+        return self._open(window)
+
+    def _open(self, window: _Window) -> JobsWindowReply:
+        view = window.view
+        current = self._windows.get(view)
+        mine = current is None or current.asked <= window.asked  # else a later request came first
+        if mine:
+            while len(self._windows) >= MAX_VIEWS and view not in self._windows:
+                del self._windows[next(iter(self._windows))]  # the oldest view's lease
+            self._windows[view] = window
         sent = self._make_window(window, force=True)
         assert sent is not None
         rows = [job_row(self.engine.get_job(job_id)) for job_id in window.held]
-        self._rows.sent(rows)
-        self._forget_unheld()
+        if mine:
+            self._rows.sent(rows)
+            self._forget_unheld()
         return {"jobs": job_table(rows), "window": sent}
+
+    def _in_slices(self) -> bool:
+        """Whether long work may run in slices here: on the engine's running loop."""
+        return threading.current_thread() is self.engine.thread and not self.engine.closed
+
+    def _scanning(self, spec: ListingSpec) -> Generator[None, None, _Scanned]:
+        version, began = self._version, time.perf_counter()
+        ids, actionable = yield from self._lister.scan(spec)
+        # made again at most every SCAN_COST_FACTOR x what it took (sliced: the loop's other
+        # work counts too, so a busy loop rescans less often)
+        again_at = self._clock() + SCAN_COST_FACTOR * (time.perf_counter() - began)
+        return _Scanned(ids, actionable, version, again_at)
+
+    def _rescan_later(self, window: _Window) -> None:
+        """Make a window's listing again when its turn comes, in slices (the window keeps the
+        one it has until then)."""
+        assert window.scanned is not None
+        if window.view in self._rescans:
+            return
+        if self._clock() < window.scanned.again_at:
+            self._wake()  # its turn comes at a later tick
+        elif self._in_slices():
+            self._rescans[window.view] = asyncio.ensure_future(self._rescan(window.view, window.spec))
+        else:
+            window.scanned = drive(self._scanning(window.spec))
+
+    async def _rescan(self, view: str, spec: ListingSpec) -> None:
+        try:
+            scanned = await drive_in_slices(self._scanning(spec))
+        except Exception:  # never into the loop; the view keeps the listing it has
+            log.exception("the JobMonitor could not make view %r's listing again", view)
+            return
+        finally:
+            self._rescans.pop(view, None)
+        window = self._windows.get(view)
+        if window is not None and window.spec == spec:
+            window.scanned = scanned
+            self._wake()
 
     def _expiry(self) -> float:
         return self._clock() + WINDOW_LEASE_SECONDS
 
     def _make_window(self, window: _Window, force: bool = False) -> JobsWindow | None:
         """The window again if the listing moved since it was made (``None`` if not, or if a
-        scan must wait for its turn); updates ``window.held`` and ``window.sent``."""
-        if not force and window.version == self._version:
-            return None
+        scanning listing is being made again); updates ``window.held`` and ``window.sent``."""
         spec = window.spec
-        version = self._version
         if spec.scans:
-            now = self._clock()
-            if window.listing is None or (window.version != version and now >= window.rescan_at):
-                began = time.perf_counter()
-                window.listing, window.actionable = self._lister.everything(spec)
-                window.rescan_at = now + SCAN_COST_FACTOR * (time.perf_counter() - began)
-            elif window.version != version:
-                self._wake()  # its turn comes at a later tick: the listing it has until then
-                if not force:
-                    return None
-                version = window.version
-            assert window.actionable is not None
+            assert window.scanned is not None
+            if window.scanned.version != self._version:
+                self._rescan_later(window)
+            scanned = window.scanned
+            version = scanned.version
+            if not force and window.version == version:
+                return None
             page = Listing(
-                window.listing[window.offset : window.offset + window.count],
-                len(window.listing),
-                window.actionable,
+                scanned.ids[window.offset : window.offset + window.count],
+                len(scanned.ids),
+                scanned.actionable,
             )
         else:
+            version = self._version
+            if not force and window.version == version:
+                return None
             page = self._lister.page(spec, window.offset, window.count)
         window.version = version
         held = [job_id for job_id, _ in spec.pinned] + list(window.keep)
@@ -362,18 +434,24 @@ class JobsFeed(Feed):
             **job_actions(self.engine, lambda: self.scope),
             "jobs_window": self._jobs_window,  # type: ignore[dict-item]
             "cancel_all": self._cancel_all,
-            "cancel_many": lambda p: batch_reply(
-                self.engine.cancel_many(self._picked(p, ACTIVE_JOB_STATUSES))
-            ),
-            "retry_many": lambda p: batch_reply(self.engine.retry_many(self._picked(p, RETRYABLE))),
+            "cancel_many": self._cancel_many,
+            "retry_many": self._retry_many,
             "prioritize": self._prioritize,
             "export_logs": self._export_logs,
         }
 
-    def _picked(self, payload: dict[str, Any], statuses: frozenset[JobStatus] | None = None) -> list[str]:
+    async def _cancel_many(self, payload: dict[str, Any]) -> BatchDone:
+        return batch_reply(self.engine.cancel_many(await self._picked(payload, ACTIVE_JOB_STATUSES)))
+
+    async def _retry_many(self, payload: dict[str, Any]) -> BatchDone:
+        return batch_reply(self.engine.retry_many(await self._picked(payload, RETRYABLE)))
+
+    async def _picked(
+        self, payload: dict[str, Any], statuses: frozenset[JobStatus] | None = None
+    ) -> list[str]:
         """The payload's job ids, each in this widget's scope (else the request is refused); or,
-        with ``listed_by``, the jobs that view's listing holds (only those with ``statuses``:
-        a batch on a whole listing acts on the jobs it can act on)."""
+        with ``listed_by``, the jobs that view's listing holds now (only those with ``statuses``:
+        a batch on a whole listing acts on the jobs it can act on), made in slices."""
         view = payload.get("listed_by")
         if view is None:
             return [
@@ -382,7 +460,10 @@ class JobsFeed(Feed):
         window = self._windows.get(view)
         if window is None:
             raise BadRequest(f"view {view!r} has no listing here (its window lapsed); ask for it again")
-        ids, _ = self._lister.everything(window.spec)
+        if window.scanned is not None and window.scanned.version == self._version:
+            ids = window.scanned.ids
+        else:
+            ids, _ = await drive_in_slices(self._lister.scan(window.spec))
         if statuses is None:
             return ids
         return [
@@ -391,11 +472,11 @@ class JobsFeed(Feed):
             if status in statuses
         ]
 
-    def _prioritize(self, payload: dict[str, Any]) -> Prioritized:
+    async def _prioritize(self, payload: dict[str, Any]) -> Prioritized:
         """Raise or lower queued jobs' priority by one, or put them above every queued job of the
         engine (``next``: they start next, in their queue order)."""
         move = payload["move"]
-        jobs = [self.engine.get_job(job_id) for job_id in self._picked(payload)]
+        jobs = [self.engine.get_job(job_id) for job_id in await self._picked(payload)]
         queued = [j for j in jobs if j.status is JobStatus.QUEUED]
         top = None
         if move == "next":
@@ -406,11 +487,16 @@ class JobsFeed(Feed):
             self.engine.set_priority(job.id, priority)
         return {"changed": len(queued), "skipped": len(jobs) - len(queued)}
 
-    def _export_logs(self, payload: dict[str, Any]) -> Download:
-        return logs_bundle(self.engine, self._picked(payload), "jobs")
+    async def _export_logs(self, payload: dict[str, Any]) -> Download:
+        return logs_bundle(self.engine, await self._picked(payload), "jobs")
 
     def _cancel_all(self, _payload: dict[str, Any]) -> Cancelled:
         return {"cancelled": len(self.engine.cancel_all(self.project_id))}
+
+    def close(self) -> None:
+        for task in self._rescans.values():
+            task.cancel()
+        super().close()
 
 
 def _empty_window(asked: int) -> JobsWindow:
