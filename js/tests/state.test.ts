@@ -105,5 +105,10 @@ describe("safe runs", () => {
     const all = stages.map((s) => s.id);
     expect(planRun(state, null, all)).toEqual({ missing: 6, done: 2, doneSubjects: 1 });
     expect(planRun(state, new Set(["a"]), all)).toEqual({ missing: 2, done: 2, doneSubjects: 1 });
+    // a patch's changed cells change the plan (the plans kept per subject follow them)
+    const later = projectReducer.patch(state, { cells: { b: { import: "done", t1: "done", fit: "done" } } });
+    expect(planRun(later, null, all)).toEqual({ missing: 3, done: 5, doneSubjects: 2 });
+    expect(planRun(later, null, ["import"])).toEqual({ missing: 0, done: 2, doneSubjects: 2 });
+    expect(planRun(state, null, all)).toEqual({ missing: 6, done: 2, doneSubjects: 1 });
   });
 });

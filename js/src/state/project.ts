@@ -169,15 +169,25 @@ function stageIndex(stages: StageRow[]): Map<string, StageRow> {
   return index;
 }
 
+/** A subject's plan, kept by its statuses object (a patch replaces the objects of the subjects it
+ * changed only), for the stages and the choice it was made for. */
+const SUBJECT_PLANS = new WeakMap<Record<string, StageStatus>, { stages: StageRow[]; chosen: string; missing: number; done: number }>();
+
 /** The totals of `planStages` over the subjects `subjectIds`. */
 export function planRun(state: ProjectState, subjectIds: ReadonlySet<string> | null, chosen: string[]): RunPlan {
   const plan: RunPlan = { missing: 0, done: 0, doneSubjects: 0 };
+  const key = chosen.join(",");
   for (const subject of state.subjects) {
     if (subjectIds && !subjectIds.has(subject.id)) continue;
-    const { missing, done } = planStages(state.stages, subject.statuses, chosen);
-    plan.missing += missing.length;
-    plan.done += done.length;
-    if (done.length) plan.doneSubjects += 1;
+    let one = SUBJECT_PLANS.get(subject.statuses);
+    if (!one || one.stages !== state.stages || one.chosen !== key) {
+      const { missing, done } = planStages(state.stages, subject.statuses, chosen);
+      one = { stages: state.stages, chosen: key, missing: missing.length, done: done.length };
+      SUBJECT_PLANS.set(subject.statuses, one);
+    }
+    plan.missing += one.missing;
+    plan.done += one.done;
+    if (one.done) plan.doneSubjects += 1;
   }
   return plan;
 }

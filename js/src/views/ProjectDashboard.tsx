@@ -143,13 +143,23 @@ export function ProjectDashboard({ client }: { client: Client }) {
     // a cell's job and log appear under the grid: bring them into view
     if (openStage && openSubject) detailRef.current?.querySelector(".pw-stage-detail")?.scrollIntoView?.({ block: "nearest" });
   }, [openStage, openSubject]);
-  if (!state.ready || !project?.project) return <div class="pw-root pw-loading" data-ready="false">Loading project...</div>;
   const chosen = stages.filter((s) => !excluded.has(s.id)).map((s) => s.id);
-  const totals = stageTotals(project, columnIds);
-  const counts = filterCounts(project, columnIds);
-  // the subject column takes what the longest name needs (within limits), the stage columns share
-  // the rest; below their minimum the grid scrolls sideways under the sticky subject column
-  const longest = allSubjects.reduce((n, s) => Math.max(n, s.name.length), 7);
+  // passes over every subject: once per change of the subjects (a patch), not per render
+  const columnKey = columnIds.join(",");
+  const overview = useMemo(
+    () =>
+      project && {
+        totals: stageTotals(project, columnIds),
+        counts: filterCounts(project, columnIds),
+        allPlan: planRun(project, null, chosen),
+        // the subject column takes what the longest name needs (within limits), the stage
+        // columns share the rest; below their minimum the grid scrolls sideways
+        longest: allSubjects.reduce((n, s) => Math.max(n, s.name.length), 7),
+      },
+    [project?.subjects, project?.stages, columnKey, chosen.join(",")],
+  );
+  if (!state.ready || !project?.project || !overview) return <div class="pw-root pw-loading" data-ready="false">Loading project...</div>;
+  const { totals, counts, allPlan, longest } = overview;
   const nameWidth = Math.round(Math.min(200, Math.max(72, 14 + longest * 7.2)));
   const columns = `${CHECK_WIDTH}px ${nameWidth}px ${DATA_WIDTH}px repeat(${columnStages.length}, minmax(${STAGE_MIN_WIDTH}px, 1fr)) ${RUN_WIDTH}px`;
   const rowStyle = {
@@ -161,7 +171,6 @@ export function ProjectDashboard({ client }: { client: Client }) {
   const rowKeys = (subjectId: string) => columnIds.map((st) => cellKey(subjectId, st));
   const allCoverage = coverage(picked, () => ids.flatMap(rowKeys));
   const cellPlan = planCells(allSubjects, stages, picked);
-  const allPlan = planRun(project, null, chosen);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   const were = (n: number) => `${n} ${n === 1 ? "was" : "were"}`;
   const tooMany = picked.size > MAX_BATCH_CELLS;
