@@ -171,6 +171,7 @@ class Engine:
         self._flush_handle: asyncio.Handle | None = None
         self._seq = 0
         self._closing = False
+        self._holds = 0  # batches under way that hold the starts (_starts_held)
         self._job_listeners: Listeners[Job] = Listeners("job update")
         self._close_listeners: Listeners[None] = Listeners("engine close")
         self._output_listeners: Listeners[Output] = Listeners("job output")
@@ -501,10 +502,14 @@ class Engine:
         A large run is planned in slices of a few milliseconds on the engine's thread, so that
         its jobs, pipes and widgets go on meanwhile; the call returns when all is queued.
         """
-        plan = self._plan_run(project_id, subject_ids, stage_ids, rerun_done, template)
-        if self._thread.is_current():  # from a listener or runner: at once
-            return drive(plan)
-        return self._thread.submit(drive_in_slices(plan)).result()
+        return self._work(self._plan_run(project_id, subject_ids, stage_ids, rerun_done, template))
+
+    def _work(self, work: Generator[None, None, R]) -> R:
+        """Run sliceable ``work``: at once on the engine's thread (from a listener or a runner),
+        else there in slices (the caller waits for the result)."""
+        if self._thread.is_current():
+            return drive(work)
+        return self._thread.submit(drive_in_slices(work)).result()
 
     def _plan_run(
         self,
@@ -552,10 +557,7 @@ class Engine:
         Every pair is checked before anything is queued: an unknown subject (or one of another
         project) or stage raises its ``Unknown...Error`` naming it, and nothing is queued.
         """
-        plan = self._plan_cells(project_id, cells, rerun_done)
-        if self._thread.is_current():
-            return drive(plan)
-        return self._thread.submit(drive_in_slices(plan)).result()
+        return self._work(self._plan_cells(project_id, cells, rerun_done))
 
     def _plan_cells(
         self, project_id: str, cells: Iterable[tuple[str, str]], rerun_done: bool
@@ -588,15 +590,19 @@ class Engine:
                 chosen.append(stage_id)
         return by_subject
 
-    @on_engine_thread
     def cancel_cells(self, project_id: str, cells: Iterable[tuple[str, str]]) -> BatchResult:
         """Cancel the queued or running jobs of grid cells (``(subject_id, stage_id)`` pairs of
         the project); cells without one are left alone. Every pair is checked first, as in
         :meth:`run_cells`. Returns what :meth:`cancel_many` returns: the cancelled jobs, the
         queued jobs that depended on them included."""
+        return self._work(self._cancel_cells(project_id, cells))
+
+    def _cancel_cells(
+        self, project_id: str, cells: Iterable[tuple[str, str]]
+    ) -> Generator[None, None, BatchResult]:
         by_subject = self._cells_by_subject(project_id, cells)
         active = (self._active_job(sid, stage) for sid, stages in by_subject.items() for stage in stages)
-        return self.cancel_many(job.id for job in active if job is not None)
+        return (yield from self._cancel_many([job.id for job in active if job is not None]))
 
     def _queue_runs(
         self,
@@ -670,7 +676,7 @@ class Engine:
 
     def _pump(self) -> None:
         """Start every job the scheduler allows now."""
-        if self._closing:
+        if self._closing or self._holds:
             return
         limit = self.executor.capacity
         while (job_id := self._scheduler.pop_startable(limit)) is not None:
@@ -945,9 +951,15 @@ class Engine:
         if task is not None:
             task.cancel()
 
-    @on_engine_thread
     def cancel_all(self, project_id: str | None = None) -> list[Job]:
-        """Cancel every queued and running job (of one project, or of all)."""
+        """Cancel every queued and running job (of one project, or of all).
+
+        Like every batch (:meth:`cancel_many`, :meth:`retry_many`, :meth:`cancel_cells`) it runs
+        in slices of the engine's loop when called from another thread, and no job starts until
+        it is done."""
+        return self._work(self._cancel_all(project_id))
+
+    def _cancel_all(self, project_id: str | None) -> Generator[None, None, list[Job]]:
         if project_id is not None:
             self._catalog.project(project_id)
         targets = sorted(
@@ -955,10 +967,29 @@ class Engine:
             key=lambda j: (j.status is JobStatus.QUEUED, -j.seq),
         )
         targets = [j for j in targets if project_id is None or j.project_id == project_id]
+        with self._starts_held():
+            for job in targets:
+                if job.status in ACTIVE_JOB_STATUSES:
+                    self._cancel(job)
+                yield
+        copies: list[Job] = []
         for job in targets:
-            if job.status in ACTIVE_JOB_STATUSES:
-                self._cancel(job)
-        return [j.copy() for j in targets if j.status is JobStatus.CANCELLED]
+            if job.status is JobStatus.CANCELLED:
+                copies.append(job.copy())
+            yield
+        return copies
+
+    @contextlib.contextmanager
+    def _starts_held(self) -> Iterator[None]:
+        """No job starts inside (a batch in slices: a job about to be cancelled must not start
+        between two slices); what may start then starts at the end."""
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+            if not self._holds:
+                self._pump()
 
     @on_engine_thread
     def retry(self, job_id: str) -> Job:
@@ -991,9 +1022,10 @@ class Engine:
         pipeline = self._catalog.pipelines[old.project_id]
         root_id = old.blocked_by or old.id
         downstream = set(pipeline.dependents(old.stage_id))
+        of_subject = self._index.candidates(subject_id=old.subject_id) or []
         skipped = {
             j.stage_id: j
-            for j in self._jobs.values()
+            for j in map(self._jobs.__getitem__, of_subject)
             if j.blocked_by == root_id
             and j.subject_id == old.subject_id
             and j.stage_id in downstream
@@ -1006,41 +1038,52 @@ class Engine:
         plan = self._plan(pipeline, subject, [old.stage_id, *skipped], True, rerun_done=True)
         return self._enqueue(pipeline, subject, plan, retries)
 
-    @on_engine_thread
     def cancel_many(self, job_ids: Iterable[str]) -> BatchResult:
         """Cancel many queued or running jobs in one step.
 
         Returns the cancelled jobs (``done``, including the queued jobs that depended on them)
         and, for each id that was not cancelled, why (``skipped``).
         """
+        return self._work(self._cancel_many(list(job_ids)))
+
+    def _cancel_many(self, job_ids: list[str]) -> Generator[None, None, BatchResult]:
         result = BatchResult()
-        cancelled: set[str] = set()
-        for job_id in dict.fromkeys(job_ids):
-            try:
-                job = self._job(job_id)
-            except PbrainWidgetsError as exc:
-                result.skipped[str(job_id)] = str(exc)
-                continue
-            if job.id in cancelled:
-                continue
-            if job.status not in ACTIVE_JOB_STATUSES:
-                result.skipped[job.id] = (
-                    f"job is {job.status.value}; only queued or running jobs can be cancelled"
-                )
-                continue
-            before = set(self._active)
-            self._cancel(job)
-            cancelled.update(j for j in before if self._jobs[j].status is JobStatus.CANCELLED)
-        result.done = [self._jobs[j].copy() for j in sorted(cancelled, key=lambda j: self._jobs[j].seq)]
+        before = set(self._active)  # those now cancelled were cancelled by this batch
+        with self._starts_held():
+            for job_id in dict.fromkeys(job_ids):
+                yield
+                try:
+                    job = self._job(job_id)
+                except PbrainWidgetsError as exc:
+                    result.skipped[str(job_id)] = str(exc)
+                    continue
+                if job.status is JobStatus.CANCELLED and job.id in before:
+                    continue  # a dependent of a job cancelled before it
+                if job.status not in ACTIVE_JOB_STATUSES:
+                    result.skipped[job.id] = (
+                        f"job is {job.status.value}; only queued or running jobs can be cancelled"
+                    )
+                    continue
+                self._cancel(job)
+        cancelled = sorted(
+            (self._jobs[j] for j in before if self._jobs[j].status is JobStatus.CANCELLED),
+            key=lambda j: j.seq,
+        )
+        for job in cancelled:
+            result.done.append(job.copy())
+            if len(result.done) % 500 == 0:
+                yield
         return result
 
-    @on_engine_thread
     def retry_many(self, job_ids: Iterable[str]) -> BatchResult:
         """Retry many failed or cancelled jobs in one step (one run for :meth:`on_run_finished`).
 
         Root failures are retried first; a job skipped because of one is re-queued by that
         retry (and reported as ``skipped`` with the reason). Returns the new jobs (``done``).
         """
+        return self._work(self._retry_many(list(job_ids)))
+
+    def _retry_many(self, job_ids: list[str]) -> Generator[None, None, BatchResult]:
         self._check_open()
         result = BatchResult()
         olds: list[Job] = []
@@ -1052,6 +1095,8 @@ class Engine:
         olds.sort(key=lambda j: (j.blocked_by is not None, j.seq))
         queued: list[Job] = []
         for old in olds:
+            yield
+            self._check_open()
             if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
                 result.skipped[old.id] = (
                     f"job is {old.status.value}; only failed or cancelled jobs can be retried"
@@ -1070,8 +1115,13 @@ class Engine:
             result.done.append(next(j for j in jobs if j.stage_id == old.stage_id))
         self._runs.start("retry_many", queued, self._jobs)
         self._pump()
-        self._store.commit()
-        result.done = [j.copy() for j in result.done]
+        yield from self._store.commit_in_parts()
+        copies: list[Job] = []
+        for job in result.done:
+            copies.append(job.copy())
+            if len(copies) % 500 == 0:
+                yield
+        result.done = copies
         return result
 
     def _runner_name(self, job: Job) -> str:

@@ -11,18 +11,30 @@ engine's channel (:mod:`~pbrain_widgets.widgets.channel`).
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..engine import Engine
 from ..engine.events import Unsubscribe
 from ..errors import InvalidArgumentError
 
+T = TypeVar("T")
+
 Handler = Callable[[dict[str, Any]], Any]
 """What answers an action: the validated payload in; out the (JSON-ready) result, a
 :class:`Binary`, or an awaitable of either (for work done off the engine's loop, e.g. in a
 thread: the reply goes out when it is done)."""
+
+
+def in_slices(call: Callable[..., T], *args: Any) -> Awaitable[T]:
+    """``call(*args)`` made from a worker thread, for a handler on the engine's loop: an engine
+    method called from another thread runs on the loop in slices (a run of 100,000 jobs, a batch
+    cancel or retry), so the loop's jobs, pipes and flushes go on meanwhile; the handler's reply
+    goes out when it returns."""
+    return asyncio.get_running_loop().run_in_executor(None, functools.partial(call, *args))
 
 
 def check_engine(engine: object) -> Engine:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from cohort_helpers import ABC, ScriptRunner, setup
 
-from pbrain_widgets import JobStatus, StageStatus
+from pbrain_widgets import JobStatus, Pipeline, Stage, StageStatus
+from pbrain_widgets.engine import loop_thread
 from pbrain_widgets.errors import InvalidArgumentError, UnknownStageError, UnknownSubjectError
 
 
@@ -125,3 +129,41 @@ async def test_export_logs(make_engine, tmp_path):
     text = path.read_text()
     assert "working on sub 01:ä stage import with magicword" in text
     assert len(text.splitlines()) == len(engine.get_logs(job.id))
+
+
+def watched(engine, project_id, status, call):
+    """``call()`` from this thread while a probe on the engine's loop counts the project's jobs
+    with ``status``: the result, and the counts the probe saw."""
+    seen: list[int] = []
+    stop = threading.Event()
+
+    async def probe():
+        while not stop.is_set():
+            seen.append(engine.count_newest(project_id)[status])
+            await asyncio.sleep(0)
+
+    probing = engine.submit(probe())
+    try:
+        return call(), seen
+    finally:
+        stop.set()
+        probing.result(5)
+
+
+async def test_large_batches_run_in_slices_and_start_nothing_on_the_way(make_engine, monkeypatch):
+    monkeypatch.setattr(loop_thread, "SLICE_SECONDS", 0.0)  # every pause gives the loop back
+    engine = make_engine(runner=ScriptRunner(seconds=30), max_concurrent=1)
+    project = engine.create_project("p", pipeline=Pipeline([Stage("x")], name="flat"))
+    engine.add_subjects(project.id, [f"s{i}" for i in range(600)])
+    jobs = engine.run_pipeline(project.id)  # the first runs, the others wait
+    ids = [j.id for j in jobs]
+    result, seen = watched(engine, project.id, JobStatus.CANCELLED, lambda: engine.cancel_many(ids))
+    assert len(result.done) == 600 and not result.skipped
+    assert any(0 < n < 600 for n in seen), "the loop did not run during the batch"
+    started = [j.id for j in engine.get_jobs(project_id=project.id) if j.start_time is not None]
+    assert started == [jobs[0].id]  # the slot the running job left was not taken mid-batch
+    result, seen = watched(engine, project.id, JobStatus.QUEUED, lambda: engine.retry_many(ids))
+    assert len(result.done) == 600 and any(0 < n < 599 for n in seen)
+    cancelled, seen = watched(engine, project.id, JobStatus.CANCELLED, lambda: engine.cancel_all(project.id))
+    assert len(cancelled) == 600 and any(0 < n < 600 for n in seen)
+    assert len([j for j in engine.get_jobs(project_id=project.id) if j.start_time is not None]) == 2

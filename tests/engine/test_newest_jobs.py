@@ -27,9 +27,7 @@ def check_listings(engine, projects):
         for stage_id in [None, "a", "b", "c"]:
             counts = engine.count_newest(project_id, stage_id)
             scanned = {
-                every: engine.call(
-                    lambda e=every: drive(engine.scan_listed_job_ids(JobStatus, project_id, stage_id, e))
-                )
+                every: engine.call(drive, engine.scan_listed_job_ids(JobStatus, project_id, stage_id, every))
                 for every in (False, True)
             }
             for status in JobStatus:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from traitlets import TraitError
 from widget_helpers import grid_states, latest_jobs, settle
 
 from pbrain_widgets import JobStatus, PbrainWidgetsError, SimulatedRunner, StageStatus
+from pbrain_widgets.engine import loop_thread
 from pbrain_widgets.widgets import ProjectDashboard, SubjectDetail
 from pbrain_widgets.widgets.validation import BadTraitValue
 
@@ -248,3 +250,31 @@ async def test_active_counts_travel_with_their_subjects_rows(make_engine, wire, 
     for patch in w.patches:
         view.update(patch["parts"].get("project", {}).get("active", {}))
     assert view == {s.id: 2 for s in engine.get_subjects(project.id)}
+
+
+async def test_run_all_from_the_view_gives_the_loop_back_while_it_queues(make_engine, wire, monkeypatch):
+    monkeypatch.setattr(loop_thread, "SLICE_SECONDS", 0.0)
+    engine = make_engine(runner=SimulatedRunner(step_seconds=30, failure_rate=0), max_concurrent=1)
+    project = engine.create_project("big")
+    engine.add_subjects(project.id, [f"sub-{i:03d}" for i in range(150)])
+    w = wire(ProjectDashboard(engine, project.id))
+    seen: list[int] = []
+    stop = threading.Event()
+
+    async def probe():
+        while not stop.is_set():
+            seen.append(engine.job_count(project.id))
+            await asyncio.sleep(0)
+
+    probing = engine.submit(probe())
+    queued = w.ok("run_pipeline", {"subject_ids": None, "stage_ids": None})["jobs"]
+    stop.set()
+    probing.result(5)
+    assert queued == engine.job_count(project.id) == 150 * len(engine.pipeline(project.id))
+    assert any(0 < n < queued for n in seen), "the engine's loop did not run while the run was planned"
+    done = w.ok(
+        "cells",
+        {"action": "cancel", "cells": [[s.id, "import"] for s in engine.get_subjects(project.id)]},
+    )
+    assert done["jobs"] == queued and done["acted"] == 150
+    engine.cancel_all()

@@ -18,7 +18,7 @@ from ...engine.models import ACTIVE_JOB_STATUSES
 from ...engine.runs import RunSummary
 from ...errors import InvalidTransitionError
 from ..exports import logs_bundle
-from ..feed import Feed, Handler
+from ..feed import Feed, Handler, in_slices
 from ..protocol import (
     MAX_FAILED_NEWS,
     QUEUE_SHOWN,
@@ -441,10 +441,12 @@ class JobsFeed(Feed):
         }
 
     async def _cancel_many(self, payload: dict[str, Any]) -> BatchDone:
-        return batch_reply(self.engine.cancel_many(await self._picked(payload, ACTIVE_JOB_STATUSES)))
+        picked = await self._picked(payload, ACTIVE_JOB_STATUSES)
+        return batch_reply(await in_slices(self.engine.cancel_many, picked))
 
     async def _retry_many(self, payload: dict[str, Any]) -> BatchDone:
-        return batch_reply(self.engine.retry_many(await self._picked(payload, RETRYABLE)))
+        picked = await self._picked(payload, RETRYABLE)
+        return batch_reply(await in_slices(self.engine.retry_many, picked))
 
     async def _picked(
         self, payload: dict[str, Any], statuses: frozenset[JobStatus] | None = None
@@ -490,8 +492,8 @@ class JobsFeed(Feed):
     async def _export_logs(self, payload: dict[str, Any]) -> Download:
         return logs_bundle(self.engine, await self._picked(payload), "jobs")
 
-    def _cancel_all(self, _payload: dict[str, Any]) -> Cancelled:
-        return {"cancelled": len(self.engine.cancel_all(self.project_id))}
+    async def _cancel_all(self, _payload: dict[str, Any]) -> Cancelled:
+        return {"cancelled": len(await in_slices(self.engine.cancel_all, self.project_id))}
 
     def close(self) -> None:
         for task in self._rescans.values():

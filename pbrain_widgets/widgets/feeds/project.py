@@ -3,12 +3,13 @@ run templates (save the stages to run, list, run and delete them)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
 from ...engine import Engine, Job, JobStatus, StageStatus, StatusUpdate, Subject
 from ...engine.templates import RunTemplate
-from ..feed import Feed, Handler
+from ..feed import Feed, Handler, in_slices
 from ..protocol import (
     MAX_SUBJECT_ROWS,
     CellsDone,
@@ -226,33 +227,34 @@ class ProjectFeed(Feed):
         template = self.engine.save_template(payload["name"], stages=payload["stage_ids"], subjects=subjects)
         return {"template": template_row(template), **self._templates()}
 
-    def _run_template(self, payload: dict[str, Any]) -> Queued:
-        jobs = self.engine.run_pipeline(self.project_id, template=payload["name"])
+    async def _run_template(self, payload: dict[str, Any]) -> Queued:
+        jobs = await in_slices(
+            functools.partial(self.engine.run_pipeline, template=payload["name"]), self.project_id
+        )
         return {"jobs": len(jobs)}
 
     def _delete_template(self, payload: dict[str, Any]) -> Templates:
         self.engine.delete_template(payload["name"])
         return self._templates()
 
-    def _run_pipeline(self, payload: dict[str, Any]) -> Queued:
-        rerun_done = bool(payload["rerun_done"])
-        jobs = self.engine.run_pipeline(
-            self.project_id, payload["subject_ids"], payload["stage_ids"], rerun_done=rerun_done
-        )
+    async def _run_pipeline(self, payload: dict[str, Any]) -> Queued:
+        run = functools.partial(self.engine.run_pipeline, rerun_done=bool(payload["rerun_done"]))
+        jobs = await in_slices(run, self.project_id, payload["subject_ids"], payload["stage_ids"])
         return {"jobs": len(jobs)}
 
-    def _cells(self, payload: dict[str, Any]) -> CellsDone:
+    async def _cells(self, payload: dict[str, Any]) -> CellsDone:
         """Run, rerun or cancel cells of this project's grid (the engine checks every cell
         against this project before it acts on any)."""
         cells: list[tuple[str, str]] = payload["cells"]
         action = payload["action"]
         named = set(cells)
         if action == "cancel":
-            cancelled = self.engine.cancel_cells(self.project_id, cells).done
+            cancelled = (await in_slices(self.engine.cancel_cells, self.project_id, cells)).done
             acted = {(j.subject_id, j.stage_id) for j in cancelled} & named
             return {"action": action, "cells": len(named), "acted": len(acted), "jobs": len(cancelled)}
-        before = {j.id for j in self.engine.get_jobs(project_id=self.project_id, status=_ACTIVE)}
-        jobs = self.engine.run_cells(self.project_id, cells, rerun_done=action == "rerun")
+        before = set(self.engine.get_job_ids(project_id=self.project_id, status=_ACTIVE))
+        run = functools.partial(self.engine.run_cells, rerun_done=action == "rerun")
+        jobs = await in_slices(run, self.project_id, cells)
         queued = [j for j in jobs if j.id not in before]
         acted = {(j.subject_id, j.stage_id) for j in queued} & named
         return {"action": action, "cells": len(named), "acted": len(acted), "jobs": len(queued)}
