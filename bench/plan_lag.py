@@ -10,7 +10,8 @@ snapshot a view asks for on render (or reload) of each large widget, twice each,
 probe: how long each took on the engine's loop and the worst lag meanwhile; for the JobMonitor
 also the windows a view asks for next (``jobs_window``: the top of the listing, a page deep in
 the queued jobs, a text filter and a column sort, which make the whole listing in slices of the
-loop: their time is the reply's, the worst lag the loop's meanwhile).
+loop: their time is the reply's, the worst lag the loop's meanwhile). Last, batches over every
+job (cancel_many, retry_many, cancel_all from the main thread): their time and the worst lag.
 
     python bench/plan_lag.py [--subjects 10000] [--memory]
 """
@@ -83,6 +84,7 @@ def main() -> None:
         stop.set()
         lags = lags_future.result(10)
         snapshots = snapshot_costs(engine, project.id)
+        batches = batch_lags(engine, [j.id for j in jobs])
         engine.close()
     worst = max(lags)
     p99 = statistics.quantiles(lags, n=100)[98]
@@ -98,6 +100,9 @@ def main() -> None:
     for name, (costs, worst_lag) in snapshots.items():
         took_ms = ", ".join(f"{c * 1000:.0f}" for c in costs)
         print(f"  {name}: {took_ms} ms; worst lag {worst_lag * 1000:.0f} ms")
+    print(f"batches over the {len(jobs):,} jobs, called from the main thread (target: no stall over 100 ms):")
+    for name, (took, worst_lag) in batches.items():
+        print(f"  {name}: {took:.1f} s; worst lag {worst_lag * 1000:.0f} ms")
 
 
 WINDOWS = {
@@ -143,6 +148,28 @@ def snapshot_costs(engine: Engine, project_id: str) -> dict[str, tuple[list[floa
             stop.set()
             out[name] = (costs, max(lags_future.result(10)))
         widget.close()
+    return out
+
+
+def batch_lags(engine: Engine, ids: list[str]) -> dict[str, tuple[float, float]]:
+    """cancel_many of every job, retry_many of them, cancel_all: each one's time and the probe's
+    worst lag meanwhile."""
+    calls = {
+        "cancel_many": lambda: engine.cancel_many(ids),
+        "retry_many": lambda: engine.retry_many(ids),
+        "cancel_all": lambda: engine.cancel_all(),
+    }
+    out: dict[str, tuple[float, float]] = {}
+    for name, call in calls.items():
+        stop = threading.Event()
+        lags_future = engine.submit(probe(stop))
+        time.sleep(0.1)
+        t0 = time.perf_counter()
+        call()
+        took = time.perf_counter() - t0
+        time.sleep(0.1)
+        stop.set()
+        out[name] = (took, max(lags_future.result(10)))
     return out
 
 

@@ -398,16 +398,17 @@ class Store:
 
     def write_records(self, text: bool | None = None) -> None:
         """Write every buffered job row and stage status now, in one transaction (kept
-        buffered if it fails), with the text index when ``text`` (``None``: when a batch is due)."""
+        buffered if it fails), with the text index when ``text`` (``None``: a batch of
+        :data:`TEXT_BATCH_ROWS` when one is due; the rest in later calls, as 100,000 cancelled
+        jobs' text in one transaction would hold the loop for seconds)."""
         if not self._dirty(text) or self.closed:
             return
         reasons = self._dirty_reasons
         write_text = self._text_due(text)
+        batch = self._pending_text if text else self._pending_text[:TEXT_BATCH_ROWS]
         with self._db:
             if write_text:
-                self._db.executemany(
-                    "INSERT INTO job_text (rowid, error, log) VALUES (?, ?, ?)", self._pending_text
-                )
+                self._db.executemany("INSERT INTO job_text (rowid, error, log) VALUES (?, ?, ?)", batch)
             if reasons:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO stale_reasons (subject_id, stage_id, reason) VALUES (?, ?, ?)",
@@ -428,7 +429,7 @@ class Store:
         self._dirty_statuses.clear()
         self._dirty_reasons.clear()
         if write_text:
-            self._pending_text.clear()
+            del self._pending_text[: len(batch)]
             self._text_written_at = time.monotonic()
 
     # -- records written behind -------------------------------------------------------------

@@ -28,7 +28,7 @@ from pbrain_widgets import (
     StoreWriteError,
 )
 from pbrain_widgets.engine.models import Job, LogEntry, LogLevel
-from pbrain_widgets.engine.store import FLUSH_LINES, RETRY_MAX_SECONDS, Store, _format_time
+from pbrain_widgets.engine.store import FLUSH_LINES, RETRY_MAX_SECONDS, TEXT_BATCH_ROWS, Store, _format_time
 
 ONE_STAGE = Pipeline([Stage("a")], name="one")
 
@@ -351,3 +351,17 @@ def test_log_times_are_formatted_as_datetime_does():
     for t in sorted(times) + times:  # in order (the cache hits) and shuffled (it misses)
         expected = datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="microseconds")
         assert _format_time(t) == expected, t
+
+
+def test_a_burst_of_ended_jobs_is_text_indexed_in_batches(tmp_path):
+    store = Store(tmp_path / "engine.sqlite")
+    count = 2 * TEXT_BATCH_ROWS + 5  # (100,000 jobs cancelled at once: one batch per turn)
+    for seq in range(1, count + 1):
+        store.index_job_text(seq, "cancelled by user", f"line of job {seq}")
+    indexed = "SELECT count(*) FROM job_text WHERE job_text MATCH 'cancelled'"
+    store.write_records()
+    assert store._db.execute(indexed).fetchone()[0] == TEXT_BATCH_ROWS
+    store.write_records()
+    assert store._db.execute(indexed).fetchone()[0] == 2 * TEXT_BATCH_ROWS
+    assert store.search_text("line") == set(range(1, count + 1))  # a search writes the rest first
+    store.close()

@@ -478,16 +478,30 @@ class JobsFeed(Feed):
         """Raise or lower queued jobs' priority by one, or put them above every queued job of the
         engine (``next``: they start next, in their queue order)."""
         move = payload["move"]
-        jobs = [self.engine.get_job(job_id) for job_id in await self._picked(payload)]
-        queued = [j for j in jobs if j.status is JobStatus.QUEUED]
-        top = None
+        picked = await self._picked(payload)
+        fields = self.engine.job_fields(picked, "status", "priority")
+        queued = [(j, p) for j, (status, p) in zip(picked, fields, strict=True) if status is JobStatus.QUEUED]
         if move == "next":
-            others = self.engine.get_jobs(status=JobStatus.QUEUED)
-            top = max((j.priority for j in others), default=0) + 1
-        for job in queued:
-            priority = top if top is not None else job.priority + (1 if move == "raise" else -1)
-            self.engine.set_priority(job.id, priority)
-        return {"changed": len(queued), "skipped": len(jobs) - len(queued)}
+            every = self.engine.get_job_ids(status=JobStatus.QUEUED)
+            top = max((p for (p,) in self.engine.job_fields(every, "priority")), default=0) + 1
+            moves = [(job_id, top) for job_id, _ in queued]
+        else:
+            step = 1 if move == "raise" else -1
+            moves = [(job_id, priority + step) for job_id, priority in queued]
+        changed = await in_slices(self._set_priorities, moves)
+        return {"changed": changed, "skipped": len(picked) - changed}
+
+    def _set_priorities(self, moves: list[tuple[str, int]]) -> int:
+        """From a worker thread: each change one call on the engine's loop (which goes on
+        between them); a job that started meanwhile is left as it is."""
+        changed = 0
+        for job_id, priority in moves:
+            try:
+                self.engine.set_priority(job_id, priority)
+            except InvalidTransitionError:
+                continue
+            changed += 1
+        return changed
 
     async def _export_logs(self, payload: dict[str, Any]) -> Download:
         return logs_bundle(self.engine, await self._picked(payload), "jobs")
