@@ -792,6 +792,7 @@ class Engine:
         self._logs.retire(job.id)
         self._changed(job)
         self._store.index_job_text(job.seq, error, self._logs.tail_text(job.id))
+        self._long_lived.added()  # its last lines and end fields live as long as the engine
         subject = self._catalog.subjects[job.subject_id]
         self._catalog.set_stage_status(subject, job.stage_id, stage_status)
         self._expected.pop(job.id, None)
@@ -962,11 +963,15 @@ class Engine:
     def _cancel_all(self, project_id: str | None) -> Generator[None, None, list[Job]]:
         if project_id is not None:
             self._catalog.project(project_id)
-        targets = sorted(
-            (self._jobs[j] for j in self._active),
-            key=lambda j: (j.status is JobStatus.QUEUED, -j.seq),
-        )
-        targets = [j for j in targets if project_id is None or j.project_id == project_id]
+        active = [self._jobs[j] for j in self._active]
+        yield
+        if project_id is not None:
+            active = [j for j in active if j.project_id == project_id]
+        by_seq = operator.attrgetter("seq")  # running jobs first, then the latest queued first
+        running = sorted((j for j in active if j.status is JobStatus.RUNNING), key=by_seq, reverse=True)
+        yield
+        queued = sorted((j for j in active if j.status is not JobStatus.RUNNING), key=by_seq, reverse=True)
+        targets = running + queued
         with self._starts_held():
             for job in targets:
                 if job.status in ACTIVE_JOB_STATUSES:
@@ -1065,10 +1070,9 @@ class Engine:
                     )
                     continue
                 self._cancel(job)
-        cancelled = sorted(
-            (self._jobs[j] for j in before if self._jobs[j].status is JobStatus.CANCELLED),
-            key=lambda j: j.seq,
-        )
+        cancelled = [job for job in map(self._jobs.__getitem__, before) if job.status is JobStatus.CANCELLED]
+        yield
+        cancelled.sort(key=operator.attrgetter("seq"))
         for job in cancelled:
             result.done.append(job.copy())
             if len(result.done) % 500 == 0:
