@@ -112,7 +112,10 @@ class Scheduler:
     def remove_queued(self, job_id: str) -> None:
         """Forget a queued job (cancelled or skipped) without touching its dependents."""
         self._order.pop(job_id, None)
-        self._ready.pop(job_id, None)
+        if self._ready.pop(job_id, None) is not None and len(self._heap) > 2 * len(self._ready) + 64:
+            # mostly stale entries (a batch cancel): rebuild, or the next pop skips them all at once
+            self._heap = [(-priority, seq, j) for j, (priority, seq) in self._ready.items()]
+            heapq.heapify(self._heap)
         for dep in self._unmet.pop(job_id, ()):
             waiting = self._dependents.get(dep)
             if waiting is not None:

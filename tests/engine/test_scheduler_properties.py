@@ -103,12 +103,13 @@ def test_scheduler_invariants(pipeline, n_subjects, max_concurrent, failure_rate
 
 @settings(max_examples=60, deadline=None)
 @given(
-    priorities=st.lists(st.integers(-3, 3), min_size=0, max_size=40),
-    moves=st.lists(st.tuples(st.integers(0, 39), st.integers(-3, 3)), max_size=10),
+    priorities=st.lists(st.integers(-3, 3), min_size=0, max_size=200),
+    moves=st.lists(st.tuples(st.integers(0, 199), st.integers(-3, 3)), max_size=10),
+    removed=st.lists(st.integers(0, 199), max_size=180),
     limit=st.one_of(st.none(), st.integers(0, 45)),
     keep_odd=st.booleans(),
 )
-def test_start_order_with_limit_and_filter_is_the_sorted_prefix(priorities, moves, limit, keep_odd):
+def test_start_order_with_limit_and_filter_is_the_sorted_prefix(priorities, moves, removed, limit, keep_odd):
     scheduler = Scheduler(max_concurrent=1)
     wanted: dict[str, tuple[int, int]] = {}
     for seq, priority in enumerate(priorities):
@@ -119,8 +120,29 @@ def test_start_order_with_limit_and_filter_is_the_sorted_prefix(priorities, move
             job_id = f"j{index % len(priorities)}"
             scheduler.set_priority(job_id, priority)
             wanted[job_id] = (priority, wanted[job_id][1])
+    for index in removed:  # cancelled: a heap of mostly stale entries is rebuilt
+        if priorities:
+            job_id = f"j{index % len(priorities)}"
+            scheduler.remove_queued(job_id)
+            wanted.pop(job_id, None)
     accept = (lambda job_id: int(job_id[1:]) % 2 == 1) if keep_odd else None
     expected = sorted(
         (j for j in wanted if accept is None or accept(j)), key=lambda j: (-wanted[j][0], wanted[j][1])
     )
     assert scheduler.start_order(limit, accept) == expected[:limit]
+
+
+def test_a_heap_of_mostly_cancelled_jobs_keeps_the_start_order():
+    scheduler = Scheduler(max_concurrent=3)
+    for seq in range(300):
+        scheduler.add(f"j{seq}", seq, seq % 4, ())
+    for seq in range(0, 300, 7):
+        scheduler.set_priority(f"j{seq}", 9)
+    left = {f"j{seq}": (9 if seq % 7 == 0 else seq % 4, seq) for seq in range(300) if seq % 6 == 0}
+    for seq in range(300):
+        if f"j{seq}" not in left:
+            scheduler.remove_queued(f"j{seq}")
+    assert len(scheduler._heap) < 2 * len(left) + 64 + 2  # rebuilt on the way
+    order = sorted(left, key=lambda j: (-left[j][0], left[j][1]))
+    assert scheduler.start_order() == order
+    assert [scheduler.pop_startable() for _ in range(3)] == order[:3]

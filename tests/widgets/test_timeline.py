@@ -62,8 +62,16 @@ async def test_step_changes_become_marks(study, wire):
     w = wire(Timeline(engine, project.id))
     (job,) = engine.run_pipeline(project.id, [subjects[0].id], ["import"])
     await engine.wait(timeout=5)
+
+    def sent_marks():
+        return [m for p in w.patches for m in p["parts"].get("timeline", {}).get("marks", {}).get(job.id, [])]
+
+    for _ in range(50):  # the state ticks' patches, later on a loaded machine
+        await settle(0.1)
+        if len(sent_marks()) >= 2:
+            break
     await settle()
-    marks = [m for p in w.patches for m in p["parts"].get("timeline", {}).get("marks", {}).get(job.id, [])]
+    marks = sent_marks()
     assert len(marks) >= 2 and [m[0] for m in marks] == sorted(m[0] for m in marks)
     done = engine.get_job(job.id)
     assert all(done.start_time - 0.01 <= t <= done.end_time + 0.01 for t, _ in marks)
