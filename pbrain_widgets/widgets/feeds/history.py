@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from typing import Any, overload
 
 from ...engine import Engine, Job
 from ...engine.analytics import percentile
 from ..exports import history_csv, logs_bundle
-from ..feed import Feed, Handler
+from ..feed import Feed, Handler, in_slices
 from ..protocol import (
     MAX_EXPORT_JOBS,
     Analytics,
@@ -205,11 +206,11 @@ class HistoryFeed(Feed):
             rows.append(row)
         return {"total": found["total"], "offset": offset, "rows": rows}
 
-    def _export_logs(self, payload: dict[str, Any]) -> Download:
+    def _export_logs(self, payload: dict[str, Any]) -> Awaitable[Download]:
         ids = self.engine.history_rows(**self._filters(payload), limit=MAX_EXPORT_JOBS + 1)["job_id"]
         if not ids:
             raise BadRequest("no job matches these filters")
-        return logs_bundle(self.engine, ids, "history")
+        return in_slices(logs_bundle, self.engine, ids, "history")  # the files read off the loop
 
     def _export_csv(self, payload: dict[str, Any]) -> Download:
         columns = self.engine.history_rows(**self._filters(payload))

@@ -504,7 +504,7 @@ class JobsFeed(Feed):
         return changed
 
     async def _export_logs(self, payload: dict[str, Any]) -> Download:
-        return logs_bundle(self.engine, await self._picked(payload), "jobs")
+        return await in_slices(logs_bundle, self.engine, await self._picked(payload), "jobs")
 
     async def _cancel_all(self, _payload: dict[str, Any]) -> Cancelled:
         return {"cancelled": len(await in_slices(self.engine.cancel_all, self.project_id))}
