@@ -13,50 +13,67 @@ export interface VirtualWindow {
   total: number;
 }
 
-/** Offsets of each row's top, plus the total height at the end (length = sizes.length + 1). */
-export function prefixSums(sizes: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(sizes.length + 1);
-  for (let i = 0; i < sizes.length; i++) out[i + 1] = out[i] + sizes[i];
-  return out;
-}
+/**
+ * Where each row of a list starts, for rows of one height except a few taller ones (expanded
+ * cards): made at the cost of the tall rows, not of the list (100,000 rows change their count
+ * several times a second while a cohort runs).
+ */
+export class RowOffsets {
+  /** The tall rows' indices, ascending, and the extra height above each one's end. */
+  private readonly tall: number[];
+  private readonly extraTo: number[];
+  readonly total: number;
 
-/** Index of the row that contains pixel `y` (clamped to the rows). */
-function rowAt(offsets: Float64Array, y: number): number {
-  let lo = 0;
-  let hi = offsets.length - 2;
-  if (hi < 0) return 0;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (offsets[mid] <= y) lo = mid;
-    else hi = mid - 1;
+  /** `count` rows of `rowHeight`, but those in `tall` (index -> height) that are in the list. */
+  constructor(
+    readonly count: number,
+    readonly rowHeight: number,
+    tall: ReadonlyMap<number, number> = new Map(),
+  ) {
+    this.tall = [...tall.keys()].filter((i) => i >= 0 && i < count).sort((a, b) => a - b);
+    let extra = 0;
+    this.extraTo = this.tall.map((i) => (extra += (tall.get(i) ?? rowHeight) - rowHeight));
+    this.total = count * rowHeight + extra;
   }
-  return lo;
+
+  /** The top of row `i` (`count` gives the total). */
+  top(i: number): number {
+    // the tall rows before i: their extra height is above row i's top
+    let lo = 0;
+    let hi = this.tall.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.tall[mid] < i) lo = mid + 1;
+      else hi = mid;
+    }
+    return i * this.rowHeight + (lo ? this.extraTo[lo - 1] : 0);
+  }
+
+  /** The row that contains pixel `y` (clamped to the rows). */
+  rowAt(y: number): number {
+    let lo = 0;
+    let hi = this.count - 1;
+    if (hi < 0) return 0;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.top(mid) <= y) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
 }
 
 /**
  * The rows to render for a scroll position: those intersecting the viewport plus `overscan`
  * rows on each side. Only these go into the DOM; spacers stand in for the rest.
  */
-export function computeWindow(
-  offsets: Float64Array,
-  scrollTop: number,
-  viewportHeight: number,
-  overscan = 4,
-): VirtualWindow {
-  const count = offsets.length - 1;
-  const total = offsets[count] ?? 0;
+export function computeWindow(offsets: RowOffsets, scrollTop: number, viewportHeight: number, overscan = 4): VirtualWindow {
+  const { count, total } = offsets;
   if (count <= 0) return { start: 0, end: 0, padTop: 0, padBottom: 0, total: 0 };
   const top = Math.max(0, Math.min(scrollTop, Math.max(0, total - viewportHeight)));
-  const first = rowAt(offsets, top);
-  const last = rowAt(offsets, top + Math.max(0, viewportHeight - 1));
+  const first = offsets.rowAt(top);
+  const last = offsets.rowAt(top + Math.max(0, viewportHeight - 1));
   const start = Math.max(0, first - overscan);
   const end = Math.min(count, last + 1 + overscan);
-  return { start, end, padTop: offsets[start], padBottom: total - offsets[end], total };
-}
-
-/** Shortcut for lists whose rows all have the same height. */
-export function fixedOffsets(count: number, rowHeight: number): Float64Array {
-  const out = new Float64Array(count + 1);
-  for (let i = 0; i <= count; i++) out[i] = i * rowHeight;
-  return out;
+  return { start, end, padTop: offsets.top(start), padBottom: total - offsets.top(end), total };
 }

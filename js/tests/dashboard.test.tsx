@@ -3,7 +3,8 @@
 import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
 import widget from "../src/index";
-import { filterCounts, projectReducer, stageTotals } from "../src/state/project";
+import { OverviewTally, projectReducer } from "../src/state/project";
+import type { ProjectPatch } from "../src/protocol";
 import type { JobRow, StageStatus, SubjectRow } from "../src/types";
 import { panelShown } from "../src/views/DockNote";
 import { FakeModel } from "./wire";
@@ -55,17 +56,41 @@ async function dashboard() {
 const names = (el: HTMLElement) => [...el.querySelectorAll(".pw-grid-row[aria-rowindex] [role='rowheader']")].map((n) => n.textContent);
 
 describe("dashboard state", () => {
-  it("counts done, running and failed per stage, and the subjects each filter lists", () => {
-    const state = projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects, total: subjects.length, active: {}, active_total: 0, progress: {} }, undefined);
-    expect(stageTotals(state, ["import", "t1_fit"])).toEqual({
-      import: { done: 2, running: 1, failed: 1 },
-      t1_fit: { done: 1, running: 1, failed: 1 },
-    });
-    expect(filterCounts(state, ["import", "t1_fit"])).toEqual({ all: 4, failed: 1, incomplete: 3 });
-    expect(filterCounts(state, ["import"])).toEqual({ all: 4, failed: 1, incomplete: 2 });
-    expect(state.progress).toEqual({});
+  const both = ["import", "t1_fit"];
+  const init = () => projectReducer.init({ project: { id: "p", name: "P" }, stages, subjects, total: subjects.length, active: {}, active_total: 0, progress: {} }, undefined);
+
+  it("counts done, running and failed per stage, the subjects each filter lists and what a run would do", () => {
+    const state = init();
+    const all = new OverviewTally(stages, both, both).read(state.subjects);
+    expect(all.totals).toEqual({ import: { done: 2, running: 1, failed: 1 }, t1_fit: { done: 1, running: 1, failed: 1 } });
+    expect(all.counts).toEqual({ all: 4, failed: 1, incomplete: 3 });
+    // missing: c's two failed stages and d's t1_fit (its import is running); done: a's two, b's one
+    expect(all.allPlan).toEqual({ missing: 3, done: 3, doneSubjects: 2 });
+    expect(all.longest).toBe(7);
+    const one = new OverviewTally(stages, ["import"], both).read(state.subjects);
+    expect([one.counts, Object.keys(one.totals)]).toEqual([{ all: 4, failed: 1, incomplete: 2 }, ["import"]]);
+    expect(state.subjects.map((s) => s.progress)).toEqual([{}, {}, {}, {}]);
     const next = projectReducer.patch(state, { progress: { d: { import: 50 } } });
-    expect(projectReducer.patch(next, { progress: { d: {} } }).progress).toEqual({ d: {} });
+    expect(projectReducer.patch(next, { progress: { d: {} } }).subjects[3].progress).toEqual({});
+  });
+
+  it("keeps its sums through patches as a full count would make them", () => {
+    const tally = new OverviewTally(stages, both, both);
+    let state = init();
+    const first = tally.read(state.subjects);
+    expect(tally.read(state.subjects)).toBe(first); // the same subjects: nothing worked out again
+    const patches: ProjectPatch[] = [
+      { cells: { c: { import: "running", t1_fit: "queued" } } },
+      { cells: { d: { import: "done" } }, subjects: [subject("e-with-a-long-name", { import: "failed" })] },
+      { cells: { b: { t1_fit: "done" }, c: { import: "done" } } },
+      { cells: { e: { import: "done" } }, active: { e: 1 } },
+    ];
+    for (const patch of patches) {
+      state = projectReducer.patch(state, patch);
+      expect(tally.read(state.subjects)).toEqual(new OverviewTally(stages, both, both).read(state.subjects));
+    }
+    expect(tally.read(state.subjects).counts).toEqual({ all: 5, failed: 1, incomplete: 3 });
+    expect(tally.read(state.subjects).longest).toBe("sub-e-with-a-long-name".length);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planRun, planStages, projectReducer, selectRows } from "../src/state/project";
+import { OverviewTally, planStages, projectReducer, selectRows } from "../src/state/project";
 import { canRun, stageProgress, subjectReducer } from "../src/state/subject";
 import type { SubjectRow } from "../src/types";
 import { jobRow as job } from "./wire";
@@ -45,9 +45,14 @@ describe("project and subject state", () => {
     expect(next.subjects.map((s) => s.statuses.t1_fit)).toEqual(["running", "not_run"]);
     expect(next.subjects[0].statuses.import).toBe("done");
     expect(state.subjects[0].statuses.t1_fit).toBe("not_run");
-    expect([next.active, next.activeTotal]).toEqual([{ s: 1 }, 1]);
-    const renamed = projectReducer.patch(next, { subjects: [{ ...next.subjects[0], name: "renamed" }] });
-    expect(renamed.subjects.map((s) => s.name)).toEqual(["renamed", "new"]);
+    expect([next.subjects.map((s) => s.active), next.activeTotal]).toEqual([[1, 0], 1]);
+    // a whole row (changed details) keeps the subject's active count and percents
+    const renamed = projectReducer.patch(next, { subjects: [{ ...subject, name: "renamed" }], progress: { s2: { import: 5 } } });
+    expect(renamed.subjects.map((s) => [s.name, s.active, s.progress])).toEqual([["renamed", 1, {}], ["new", 0, { import: 5 }]]);
+    // a patch replaces the objects of the subjects it changed, and only those
+    const later = projectReducer.patch(renamed, { cells: { s2: { import: "running" } } });
+    expect([later.subjects[0] === renamed.subjects[0], later.subjects[1] === renamed.subjects[1]]).toEqual([true, false]);
+    expect(projectReducer.patch(later, { active_total: 3 }).subjects).toBe(later.subjects);
   });
   it("applies changes to a stage's newest job by its seq, and takes a newer attempt whole", () => {
     const row = { ...job("j", 5), stage_id: "import" };
@@ -103,12 +108,13 @@ describe("safe runs", () => {
       undefined,
     );
     const all = stages.map((s) => s.id);
-    expect(planRun(state, null, all)).toEqual({ missing: 6, done: 2, doneSubjects: 1 });
-    expect(planRun(state, new Set(["a"]), all)).toEqual({ missing: 2, done: 2, doneSubjects: 1 });
-    // a patch's changed cells change the plan (the plans kept per subject follow them)
+    const plan = (chosen: string[], of = state) => new OverviewTally(stages, all, chosen).read(of.subjects).allPlan;
+    expect(plan(all)).toEqual({ missing: 6, done: 2, doneSubjects: 1 });
+    // a patch's changed cells change the plan (a tally follows them: it reads the changed subjects)
     const later = projectReducer.patch(state, { cells: { b: { import: "done", t1: "done", fit: "done" } } });
-    expect(planRun(later, null, all)).toEqual({ missing: 3, done: 5, doneSubjects: 2 });
-    expect(planRun(later, null, ["import"])).toEqual({ missing: 0, done: 2, doneSubjects: 2 });
-    expect(planRun(state, null, all)).toEqual({ missing: 6, done: 2, doneSubjects: 1 });
+    const tally = new OverviewTally(stages, all, all);
+    expect(tally.read(state.subjects).allPlan).toEqual({ missing: 6, done: 2, doneSubjects: 1 });
+    expect(tally.read(later.subjects).allPlan).toEqual({ missing: 3, done: 5, doneSubjects: 2 });
+    expect(plan(["import"], later)).toEqual({ missing: 0, done: 2, doneSubjects: 2 });
   });
 });

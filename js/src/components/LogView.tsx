@@ -9,7 +9,7 @@ import { formatClock } from "../format";
 import { fetchWholeLog, filterLines, findMatches, LEVELS, logFileName, logText, splitMatches } from "../logtools";
 import type { LogWindow } from "../state/logs";
 import type { LogLevel, LogLine } from "../types";
-import { computeWindow, fixedOffsets } from "../virtual";
+import { computeWindow, RowOffsets } from "../virtual";
 
 const LINE_HEIGHT = 18;
 const MIN_HEIGHT = 40;
@@ -162,7 +162,7 @@ export function LogView({ window: win, height: maxHeight = 280, label, loadOlder
   } else if (wrap) {
     body = shown.map(row);
   } else {
-    const view = computeWindow(fixedOffsets(shown.length, LINE_HEIGHT), scrollTop, height, 10);
+    const view = computeWindow(new RowOffsets(shown.length, LINE_HEIGHT), scrollTop, height, 10);
     body = (
       <>
         <div style={{ height: `${view.padTop}px` }} aria-hidden="true" />

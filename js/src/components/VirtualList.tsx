@@ -2,11 +2,13 @@
 
 import type { AriaRole, ComponentChildren, RefObject } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { computeWindow, prefixSums } from "../virtual";
+import { computeWindow, RowOffsets } from "../virtual";
 
 interface Props {
-  /** Height of each row in pixels (rows have fixed heights). */
-  sizes: number[];
+  /** How many rows, their height in pixels, and the heights of the few taller ones (index -> px). */
+  count: number;
+  rowHeight: number;
+  tall?: ReadonlyMap<number, number>;
   height: number;
   renderRow: (index: number) => ComponentChildren;
   label: string;
@@ -23,12 +25,12 @@ interface Props {
   attrs?: Record<string, string | number>;
 }
 
-export function VirtualList({ sizes, height, renderRow, label, role = "list", className, header, empty, scrollRef, onScroll, onRange, attrs }: Props) {
+export function VirtualList({ count, rowHeight, tall, height, renderRow, label, role = "list", className, header, empty, scrollRef, onScroll, onRange, attrs }: Props) {
   const own = useRef<HTMLDivElement>(null);
   const ref = scrollRef ?? own;
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(height);
-  const offsets = useMemo(() => prefixSums(sizes), [sizes]);
+  const offsets = useMemo(() => new RowOffsets(count, rowHeight, tall), [count, rowHeight, tall]);
   useLayoutEffect(() => {
     if (ref.current) setViewport(ref.current.clientHeight || height);
   }, [height]);
@@ -36,8 +38,8 @@ export function VirtualList({ sizes, height, renderRow, label, role = "list", cl
   const seen = computeWindow(offsets, scrollTop, viewport, 0);
   const last = Math.max(seen.start, seen.end - 1);
   useEffect(() => {
-    if (sizes.length) onRange?.(seen.start, last);
-  }, [seen.start, last, sizes.length > 0]);
+    if (count) onRange?.(seen.start, last);
+  }, [seen.start, last, count > 0]);
   const rows: ComponentChildren[] = [];
   for (let i = win.start; i < win.end; i++) rows.push(renderRow(i));
   return (
@@ -54,7 +56,7 @@ export function VirtualList({ sizes, height, renderRow, label, role = "list", cl
       }}
     >
       {header}
-      {sizes.length === 0 && empty}
+      {count === 0 && empty}
       <div style={{ height: `${win.padTop}px` }} aria-hidden="true" />
       {rows}
       <div style={{ height: `${win.padBottom}px` }} aria-hidden="true" />

@@ -4,21 +4,27 @@ import type { ProjectPatch, ProjectSnapshot } from "../protocol";
 import type { PartReducer } from "../sync";
 import type { StageRow, StageStatus, SubjectRow } from "../types";
 
+/** A subject as the grid shows it: the kernel's row, with its queued and running jobs and the
+ * whole percent of each stage's running job. A patch replaces the objects of the subjects it
+ * changed and no others (what `OverviewTally` relies on). */
+export interface GridSubject extends SubjectRow {
+  active: number;
+  progress: Record<string, number>;
+}
+
 export interface ProjectState {
   project: { id: string; name: string } | null;
   stages: StageRow[];
-  subjects: SubjectRow[];
-  /** Subject id -> its queued and running jobs (a subject without an entry has none). */
-  active: Record<string, number>;
+  subjects: GridSubject[];
   /** Queued and running jobs of the project. */
   activeTotal: number;
-  /** Per subject, the whole percent of each stage's running job. */
-  progress: Record<string, Record<string, number>>;
   /** Subjects in the project: more than `subjects` holds while a long snapshot's rest arrives. */
   total: number;
   /** Subject id -> its index in `subjects` (a patch of changed cells costs the cells). */
   positions: Map<string, number>;
 }
+
+const NO_PROGRESS: Record<string, number> = Object.freeze({}) as Record<string, number>;
 
 function positionsOf(subjects: SubjectRow[]): Map<string, number> {
   return new Map(subjects.map((s, i) => [s.id, i]));
@@ -26,43 +32,48 @@ function positionsOf(subjects: SubjectRow[]): Map<string, number> {
 
 export const projectReducer: PartReducer<ProjectState, ProjectSnapshot, ProjectPatch> = {
   init(snapshot) {
+    const active = snapshot?.active ?? {};
+    const progress = snapshot?.progress ?? {};
+    const subjects = (snapshot?.subjects ?? []).map((row) => ({ ...row, active: active[row.id] ?? 0, progress: progress[row.id] ?? NO_PROGRESS }));
     return {
       project: snapshot?.project ?? null,
       stages: snapshot?.stages ?? [],
-      subjects: snapshot?.subjects ?? [],
-      active: snapshot?.active ?? {},
+      subjects,
       activeTotal: snapshot?.active_total ?? 0,
-      progress: snapshot?.progress ?? {},
-      total: Math.max(snapshot?.total ?? 0, snapshot?.subjects.length ?? 0),
-      positions: positionsOf(snapshot?.subjects ?? []),
+      total: Math.max(snapshot?.total ?? 0, subjects.length),
+      positions: positionsOf(subjects),
     };
   },
   patch(state, patch) {
-    let subjects = state.subjects;
-    let positions = state.positions;
-    const cells = patch.cells;
-    if (cells || patch.subjects?.length) subjects = subjects.slice();
-    for (const [id, changed] of Object.entries(cells ?? {})) {
-      const i = positions.get(id);
-      if (i !== undefined) subjects[i] = { ...subjects[i], statuses: { ...subjects[i].statuses, ...changed } };
+    const { cells, active, progress } = patch;
+    if (!cells && !patch.subjects?.length && !active && !progress) {
+      return patch.active_total === undefined ? state : { ...state, activeTotal: patch.active_total };
     }
+    const subjects = state.subjects.slice();
+    let positions = state.positions;
+    // whole rows first (new subjects, changed details), then what changed in any row
     for (const row of patch.subjects ?? []) {
       const i = positions.get(row.id);
-      if (i !== undefined) subjects[i] = row;
+      if (i !== undefined) subjects[i] = { ...row, active: subjects[i].active, progress: subjects[i].progress };
       else {
         if (positions === state.positions) positions = new Map(positions);
         positions.set(row.id, subjects.length);
-        subjects.push(row);
+        subjects.push({ ...row, active: 0, progress: NO_PROGRESS });
       }
     }
+    const change = (id: string, fn: (subject: GridSubject) => GridSubject) => {
+      const i = positions.get(id);
+      if (i !== undefined) subjects[i] = fn(subjects[i]);
+    };
+    for (const [id, changed] of Object.entries(cells ?? {})) change(id, (s) => ({ ...s, statuses: { ...s.statuses, ...changed } }));
+    for (const [id, n] of Object.entries(active ?? {})) change(id, (s) => ({ ...s, active: n }));
+    for (const [id, percents] of Object.entries(progress ?? {})) change(id, (s) => ({ ...s, progress: percents }));
     return {
       ...state,
       subjects,
       positions,
       total: Math.max(state.total, subjects.length),
-      active: patch.active ? { ...state.active, ...patch.active } : state.active,
       activeTotal: patch.active_total ?? state.activeTotal,
-      progress: patch.progress ? { ...state.progress, ...patch.progress } : state.progress,
     };
   },
 };
@@ -73,19 +84,6 @@ export interface StageTotals {
   failed: number;
 }
 
-/** Per stage, how many subjects have it done, running and failed (the engine's stage statuses). */
-export function stageTotals(state: ProjectState, stageIds: string[]): Record<string, StageTotals> {
-  const totals: Record<string, StageTotals> = {};
-  for (const id of stageIds) totals[id] = { done: 0, running: 0, failed: 0 };
-  for (const subject of state.subjects) {
-    for (const id of stageIds) {
-      const status = subject.statuses[id];
-      if (status === "done" || status === "running" || status === "failed") totals[id][status] += 1;
-    }
-  }
-  return totals;
-}
-
 /** Which subjects the grid lists: all, those with a failed stage, those with a stage not done. */
 export type SubjectFilter = "all" | "failed" | "incomplete";
 
@@ -93,16 +91,6 @@ export function subjectMatches(subject: SubjectRow, filter: SubjectFilter, stage
   if (filter === "failed") return stageIds.some((id) => subject.statuses[id] === "failed");
   if (filter === "incomplete") return stageIds.some((id) => subject.statuses[id] !== "done");
   return true;
-}
-
-/** How many subjects each filter lists. */
-export function filterCounts(state: ProjectState, stageIds: string[]): Record<SubjectFilter, number> {
-  const counts: Record<SubjectFilter, number> = { all: state.subjects.length, failed: 0, incomplete: 0 };
-  for (const subject of state.subjects) {
-    if (subjectMatches(subject, "failed", stageIds)) counts.failed += 1;
-    if (subjectMatches(subject, "incomplete", stageIds)) counts.incomplete += 1;
-  }
-  return counts;
 }
 
 /**
@@ -169,25 +157,97 @@ function stageIndex(stages: StageRow[]): Map<string, StageRow> {
   return index;
 }
 
-/** A subject's plan, kept by its statuses object (a patch replaces the objects of the subjects it
- * changed only), for the stages and the choice it was made for. */
-const SUBJECT_PLANS = new WeakMap<Record<string, StageStatus>, { stages: StageRow[]; chosen: string; missing: number; done: number }>();
+/** What the grid's header shows over every subject: per column stage its totals, how many
+ * subjects each filter lists, what "Run all" of the chosen stages would queue and redo, and the
+ * longest subject name (the name column's width). */
+export interface Overview {
+  totals: Record<string, StageTotals>;
+  counts: Record<SubjectFilter, number>;
+  allPlan: RunPlan;
+  longest: number;
+}
 
-/** The totals of `planStages` over the subjects `subjectIds`. */
-export function planRun(state: ProjectState, subjectIds: ReadonlySet<string> | null, chosen: string[]): RunPlan {
-  const plan: RunPlan = { missing: 0, done: 0, doneSubjects: 0 };
-  const key = chosen.join(",");
-  for (const subject of state.subjects) {
-    if (subjectIds && !subjectIds.has(subject.id)) continue;
-    let one = SUBJECT_PLANS.get(subject.statuses);
-    if (!one || one.stages !== state.stages || one.chosen !== key) {
-      const { missing, done } = planStages(state.stages, subject.statuses, chosen);
-      one = { stages: state.stages, chosen: key, missing: missing.length, done: done.length };
-      SUBJECT_PLANS.set(subject.statuses, one);
-    }
-    plan.missing += one.missing;
-    plan.done += one.done;
-    if (one.done) plan.doneSubjects += 1;
+// a subject's share of the sums, after its 3 numbers per column: failed, incomplete, then the plan
+const FAILED = 0;
+const INCOMPLETE = 1;
+const MISSING = 2;
+const DONE = 3;
+const DONE_SUBJECTS = 4;
+const STATUS_SLOT: Partial<Record<StageStatus, number>> = { done: 0, running: 1, failed: 2 };
+
+/**
+ * The overview of a grid that changes a thousand cells a second, at the cost of what changed: a
+ * patch replaces the objects of the subjects it changed and no others, so `read` compares each
+ * subject with the one it last saw and works out only the new ones' share of the sums. One tally
+ * per choice of stages, columns and chosen stages (make a new one when they change).
+ */
+export class OverviewTally {
+  private rows: readonly GridSubject[] = [];
+  private shares = new Float64Array(0);
+  private readonly sums: Float64Array;
+  private readonly width: number;
+  private longest = 7;
+  private last: Overview | null = null;
+
+  constructor(
+    private readonly stages: StageRow[],
+    private readonly columns: string[],
+    private readonly chosen: string[],
+  ) {
+    this.width = 3 * columns.length + 5;
+    this.sums = new Float64Array(this.width);
   }
-  return plan;
+
+  read(subjects: readonly GridSubject[]): Overview {
+    if (subjects === this.rows && this.last) return this.last;
+    const { width, sums } = this;
+    if (this.shares.length < subjects.length * width) {
+      const grown = new Float64Array(Math.max(subjects.length, 2 * this.rows.length) * width);
+      grown.set(this.shares);
+      this.shares = grown;
+    }
+    const seen = this.rows.length;
+    for (let i = 0; i < subjects.length; i++) {
+      const subject = subjects[i];
+      if (i < seen && subject === this.rows[i]) continue;
+      if (i < seen) this.add(i, -1);
+      this.share(subject, i);
+      this.add(i, 1);
+      this.longest = Math.max(this.longest, subject.name.length);
+    }
+    for (let i = subjects.length; i < seen; i++) this.add(i, -1);
+    this.rows = subjects;
+    const base = 3 * this.columns.length;
+    const totals: Record<string, StageTotals> = {};
+    this.columns.forEach((id, c) => (totals[id] = { done: sums[3 * c], running: sums[3 * c + 1], failed: sums[3 * c + 2] }));
+    this.last = {
+      totals,
+      counts: { all: subjects.length, failed: sums[base + FAILED], incomplete: sums[base + INCOMPLETE] },
+      allPlan: { missing: sums[base + MISSING], done: sums[base + DONE], doneSubjects: sums[base + DONE_SUBJECTS] },
+      longest: this.longest,
+    };
+    return this.last;
+  }
+
+  /** Write subject `i`'s share into its slots. */
+  private share(subject: GridSubject, i: number): void {
+    const out = this.shares.subarray(i * this.width, (i + 1) * this.width);
+    out.fill(0);
+    this.columns.forEach((id, c) => {
+      const slot = STATUS_SLOT[subject.statuses[id]];
+      if (slot !== undefined) out[3 * c + slot] = 1;
+    });
+    const base = 3 * this.columns.length;
+    out[base + FAILED] = subjectMatches(subject, "failed", this.columns) ? 1 : 0;
+    out[base + INCOMPLETE] = subjectMatches(subject, "incomplete", this.columns) ? 1 : 0;
+    const { missing, done } = planStages(this.stages, subject.statuses, this.chosen);
+    out[base + MISSING] = missing.length;
+    out[base + DONE] = done.length;
+    out[base + DONE_SUBJECTS] = done.length ? 1 : 0;
+  }
+
+  private add(i: number, sign: number): void {
+    const { width, sums, shares } = this;
+    for (let k = 0; k < width; k++) sums[k] += sign * shares[i * width + k];
+  }
 }

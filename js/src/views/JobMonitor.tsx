@@ -264,13 +264,14 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
 
   /** Job ids of the window's rows, "" for one whose row is not here yet. */
   const windowIds = useMemo(() => (win && jobs ? win.seqs.map((seq) => jobs.bySeq[seq] ?? "") : []), [win, jobs?.bySeq]);
-  const sizes = useMemo(() => {
-    const out: number[] = new Array(win?.listed ?? 0).fill(rowHeight);
+  // the expanded cards of the window, by their index in the listing (the rest are one row high)
+  const tall = useMemo(() => {
+    const out = new Map<number, number>();
     windowIds.forEach((id, k) => {
-      if (id in open) out[(win?.offset ?? 0) + k] = expandedHeight(logs?.[id]?.lines.length ?? 0, rowHeight);
+      if (id in open) out.set((win?.offset ?? 0) + k, expandedHeight(logs?.[id]?.lines.length ?? 0, rowHeight));
     });
     return out;
-  }, [win, windowIds, open, logs, rowHeight]);
+  }, [win?.offset, windowIds, open, logs, rowHeight]);
   if (!state.ready || !jobs || !win) return <div class="pw-root pw-loading" data-ready="false">Loading jobs...</div>;
   const everything = countJobs(jobs);
   const active = everything.running + everything.queued; // Kill all acts on every job
@@ -536,7 +537,9 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
         ) : (
           <VirtualList
             key={listing}
-            sizes={sizes}
+            count={win.listed}
+            rowHeight={rowHeight}
+            tall={tall}
             height={LIST_HEIGHT}
             label={`${current.label} jobs`}
             onRange={onRange}
@@ -545,7 +548,7 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
               const job = k >= 0 && k < windowIds.length ? jobs.byId[windowIds[k]] : undefined;
               if (!job) {
                 return (
-                  <div key={`at${i}`} class="pw-job-placeholder" role="listitem" aria-busy="true" aria-label="Loading this job" style={{ height: `${sizes[i]}px` }}>
+                  <div key={`at${i}`} class="pw-job-placeholder" role="listitem" aria-busy="true" aria-label="Loading this job" style={{ height: `${rowHeight}px` }}>
                     …
                   </div>
                 );

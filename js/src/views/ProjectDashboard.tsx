@@ -10,15 +10,7 @@ import { useStore, useCanAct } from "../hooks";
 import { focusReducer } from "../state/focus";
 import { failure } from "../errors";
 import { logsReducer } from "../state/logs";
-import {
-  filterCounts,
-  planRun,
-  planStages,
-  projectReducer,
-  type SubjectFilter,
-  stageTotals,
-  subjectMatches,
-} from "../state/project";
+import { OverviewTally, planStages, projectReducer, type SubjectFilter, subjectMatches } from "../state/project";
 import { cellKey, cellPairs, coverage, EMPTY_SELECTION, planCells, selectionReducer } from "../state/selection";
 import { MAX_BATCH_CELLS, type CellsDone, type CellsPayload } from "../protocol";
 import { qcReducer } from "../state/qc";
@@ -131,8 +123,8 @@ export function ProjectDashboard({ client }: { client: Client }) {
     () => (filter === "all" ? allSubjects : allSubjects.filter((s) => subjectMatches(s, filter, columnIds))),
     [allSubjects, filter, columnIds.join(",")],
   );
-  const ids = useMemo(() => subjects.map((s) => s.id), [subjects]);
-  const sizes = useMemo(() => ids.map(() => ROW_HEIGHT), [ids]);
+  // every subject's id lists the same until one is added (a new `positions`), whatever its cells
+  const ids = useMemo(() => subjects.map((s) => s.id), [filter === "all" ? project?.positions : subjects]);
   const openSubject = state.parts.subject?.subject?.id ?? null;
   const stageKey = stages.map((s) => s.id).join(",");
   useEffect(() => {
@@ -144,20 +136,10 @@ export function ProjectDashboard({ client }: { client: Client }) {
     if (openStage && openSubject) detailRef.current?.querySelector(".pw-stage-detail")?.scrollIntoView?.({ block: "nearest" });
   }, [openStage, openSubject]);
   const chosen = stages.filter((s) => !excluded.has(s.id)).map((s) => s.id);
-  // passes over every subject: once per change of the subjects (a patch), not per render
+  // the header's sums over every subject, at the cost of the subjects a patch changed
   const columnKey = columnIds.join(",");
-  const overview = useMemo(
-    () =>
-      project && {
-        totals: stageTotals(project, columnIds),
-        counts: filterCounts(project, columnIds),
-        allPlan: planRun(project, null, chosen),
-        // the subject column takes what the longest name needs (within limits), the stage
-        // columns share the rest; below their minimum the grid scrolls sideways
-        longest: allSubjects.reduce((n, s) => Math.max(n, s.name.length), 7),
-      },
-    [project?.subjects, project?.stages, columnKey, chosen.join(",")],
-  );
+  const tally = useMemo(() => new OverviewTally(stages, columnIds, chosen), [stages, columnKey, chosen.join(",")]);
+  const overview = project && tally.read(project.subjects);
   if (!state.ready || !project?.project || !overview) return <div class="pw-root pw-loading" data-ready="false">Loading project...</div>;
   const { totals, counts, allPlan, longest } = overview;
   const nameWidth = Math.round(Math.min(200, Math.max(72, 14 + longest * 7.2)));
@@ -451,7 +433,8 @@ export function ProjectDashboard({ client }: { client: Client }) {
             style={{ "--pw-sticky-width": `${CHECK_WIDTH + nameWidth + 1}px` }}
           >
             <VirtualList
-              sizes={sizes}
+              count={subjects.length}
+              rowHeight={ROW_HEIGHT}
               height={480}
               role="grid"
               label="Subjects by stage"
@@ -549,9 +532,9 @@ export function ProjectDashboard({ client }: { client: Client }) {
               }
               renderRow={(i) => {
                 const s = subjects[i];
-                const busy = (project.active[s.id] ?? 0) > 0;
+                const busy = s.active > 0;
                 const missing = planStages(stages, s.statuses, chosen).missing.length;
-                const percents = project.progress[s.id] ?? {};
+                const percents = s.progress;
                 const row = coverage(picked, () => rowKeys(s.id));
                 return (
                   <div class="pw-grid-row" role="row" key={s.id} aria-rowindex={i + 3} style={{ ...rowStyle, height: `${ROW_HEIGHT}px` }}>
