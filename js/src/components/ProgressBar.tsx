@@ -12,7 +12,7 @@ export function ProgressBar({ value, label }: { value: number; label: string }) 
       aria-valuenow={Math.round(pct)}
       aria-valuetext={formatPercent(pct)}
     >
-      <div class="pw-bar-fill" style={{ width: `${pct}%` }} />
+      <div class="pw-bar-fill" style={{ transform: `scaleX(${pct / 100})` }} />
     </div>
   );
 }

@@ -604,7 +604,7 @@ export function ProjectDashboard({ client }: { client: Client }) {
                         title={busy || missing ? undefined : `Every chosen stage of ${s.name} is done`}
                         onClick={() => run([s.id], `Run ${s.name}`)}
                       >
-                        <Icon name={busy ? "spinner" : "play"} className={busy ? "pw-spin" : ""} />
+                        <Icon name={busy ? "spinner" : "play"} />
                       </button>
                     </span>
                   </div>
