@@ -190,17 +190,28 @@ describe("JobMonitor's window", () => {
     const { model, el } = await monitor();
     await model.replyWindow(rows(0, 152), { listed: 2000 });
     expect(el.querySelectorAll(".pw-job-placeholder").length).toBe(0);
-    await scrollTo(el, 28 * 20); // rows 20..38 shown: within two screens of none of the edges
+    await scrollTo(el, 28 * 10); // rows 10..28 shown: less than a screen from where the window is
     expect(model.last("jobs_window").payload.asked).toBe(1);
     await scrollTo(el, 28 * 1000);
     expect(el.querySelectorAll(".pw-card").length).toBe(0);
     const placeholders = el.querySelectorAll(".pw-job-placeholder");
     expect(placeholders.length).toBeGreaterThan(0);
     expect(placeholders[0].getAttribute("aria-busy")).toBe("true");
-    expect(model.last("jobs_window").payload).toMatchObject({ asked: 2, offset: 1000 - 3 * 19, count: 152 });
-    await model.replyWindow(rows(943, 152), { listed: 2000 });
+    // scrolling down: the window reaches a screen (19 rows) behind and seven ahead
+    expect(model.last("jobs_window").payload).toMatchObject({ asked: 2, offset: 1000 - 19, count: 152 });
+    await model.replyWindow(rows(981, 152), { listed: 2000 });
     expect(el.querySelectorAll(".pw-job-placeholder").length).toBe(0);
     expect(el.querySelector(".pw-card")?.getAttribute("data-job-id")).toBe(job(997).id); // overscan of 4 above row 1000
+    // a jump of three screens lands on rows held, and asks for the next ones before they are needed
+    await scrollTo(el, 28 * 1057);
+    expect(el.querySelectorAll(".pw-job-placeholder").length).toBe(0);
+    expect(model.last("jobs_window").payload).toMatchObject({ asked: 3, offset: 1057 - 19 });
+    // scrolling up: the window reaches six screens above and a screen below
+    await scrollTo(el, 28 * 1020);
+    expect(model.last("jobs_window").payload).toMatchObject({ asked: 4, offset: 1020 - 6 * 19 });
+    // near the end: the window ends at the listing's end
+    await scrollTo(el, 28 * 1990);
+    expect(model.last("jobs_window").payload).toMatchObject({ asked: 5, offset: 2000 - 152 });
   });
 
   it("an open card is pinned and a picked job kept in the window it asks for", async () => {

@@ -28,11 +28,13 @@ type Client = SyncClient<ReturnType<typeof jobMonitorReducers>>;
 /** At most this many cards open at once (each one watches its job's log, and stays listed). */
 const MAX_EXPANDED = MAX_WATCHED;
 /** The rows a view holds, in screens: `WINDOW_PAGES` from `WINDOW_PAGES_ABOVE` above the first
- * one visible, asked again around it when the screen comes within `WINDOW_MARGIN_PAGES` of an
- * edge; a wheel or a jump of a few screens then finds its rows here, not at the kernel. */
+ * one visible, or, while the list scrolls, `WINDOW_PAGES_BEHIND` behind it and the rest ahead;
+ * asked again when the screen has moved a screen from where the window would be made now. A
+ * wheel or a jump of a few screens finds its rows here, and the next jump finds them while the
+ * kernel's reply to the last one is on its way. */
 const WINDOW_PAGES = 8;
 const WINDOW_PAGES_ABOVE = 3;
-const WINDOW_MARGIN_PAGES = 2;
+const WINDOW_PAGES_BEHIND = 1;
 /** The pause in typing after which the filter is sent. */
 const QUERY_DEBOUNCE_MS = 150;
 const LIST_HEIGHT = 520;
@@ -202,7 +204,11 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
 
   // The window asked for (see WINDOW_PAGES).
   const page = Math.max(1, Math.ceil(LIST_HEIGHT / rowHeight));
-  const around = (first: number) => Math.max(0, first - WINDOW_PAGES_ABOVE * page);
+  /** The window's offset for the first visible row, scrolling down (1), up (-1) or neither (0). */
+  const around = (first: number, direction = 0) => {
+    const above = direction > 0 ? WINDOW_PAGES_BEHIND : direction < 0 ? WINDOW_PAGES - 1 - WINDOW_PAGES_BEHIND : WINDOW_PAGES_ABOVE;
+    return Math.max(0, first - above * page);
+  };
   /** The first row in the viewport, and the last request's asked, offset and count. */
   const firstShown = useRef(0);
   const asked = useRef({ asked: 0, offset: 0, count: 0 });
@@ -253,13 +259,12 @@ export function JobMonitor({ client, model }: { client: Client; model: ModelLike
   }, [state.ready]);
   // the view goes away: end the lease (a reload skips this; the lease then lapses)
   useEffect(() => () => void client.request("jobs_window", { ...latest.current.payload(0, 0), pinned: [], keep: [] }).catch(() => undefined), []);
-  const onRange = (first: number, lastShown: number) => {
+  const onRange = (first: number) => {
+    const direction = Math.sign(first - firstShown.current);
     firstShown.current = first;
-    const { offset, count } = asked.current;
-    const margin = WINDOW_MARGIN_PAGES * page;
-    const nearTop = offset > 0 && first < offset + margin;
-    const nearEnd = offset + count < (win?.listed ?? 0) && lastShown >= offset + count - margin;
-    if ((nearTop || nearEnd) && around(first) !== offset) refresh(around(first));
+    if (!direction) return; // the top row stayed (a card opened): the window still holds it
+    const wanted = Math.min(around(first, direction), Math.max(0, (win?.listed ?? 0) - asked.current.count));
+    if (Math.abs(wanted - asked.current.offset) >= page) refresh(wanted);
   };
 
   /** Job ids of the window's rows, "" for one whose row is not here yet. */
