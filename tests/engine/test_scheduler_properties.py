@@ -146,3 +146,55 @@ def test_a_heap_of_mostly_cancelled_jobs_keeps_the_start_order():
     order = sorted(left, key=lambda j: (-left[j][0], left[j][1]))
     assert scheduler.start_order() == order
     assert [scheduler.pop_startable() for _ in range(3)] == order[:3]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    priorities=st.lists(st.integers(-3, 3), min_size=1, max_size=300),
+    batches=st.lists(st.lists(st.tuples(st.integers(0, 299), st.integers(-3, 3)), max_size=120), max_size=6),
+    waiting=st.sets(st.integers(0, 299), max_size=40),
+    removed=st.lists(st.integers(0, 299), max_size=100),
+)
+def test_batches_of_priorities_keep_the_start_order(priorities, batches, waiting, removed):
+    scheduler = Scheduler(max_concurrent=1)
+    n = len(priorities)
+    wanted: dict[str, tuple[int, int]] = {}
+    for seq, priority in enumerate(priorities):
+        # some wait for a job that never ends: their priority moves, they are not in the order
+        scheduler.add(f"j{seq}", seq, priority, ["never"] if seq in waiting else ())
+        wanted[f"j{seq}"] = (priority, seq)
+    for moves in batches:
+        pairs = [(f"j{index % n}", priority) for index, priority in moves]
+        scheduler.set_priorities(pairs)
+        for job_id, priority in pairs:
+            wanted[job_id] = (priority, wanted[job_id][1])
+        ready = len(scheduler._ready)
+        assert len(scheduler._heap) <= ready + ready // 4 + 64 + 1  # stale entries dropped on the way
+    for index in removed:
+        scheduler.remove_queued(f"j{index % n}")
+        wanted.pop(f"j{index % n}", None)
+    ready_ids = [j for j in wanted if int(j[1:]) not in waiting]
+    expected = sorted(ready_ids, key=lambda j: (-wanted[j][0], wanted[j][1]))
+    assert scheduler.start_order() == expected
+    scheduler.compact()
+    assert len(scheduler._heap) <= len(scheduler._ready) + 64
+    assert scheduler.start_order() == expected
+    assert [scheduler._order[f"j{i}"] for i in sorted(waiting) if f"j{i}" in wanted] == [
+        wanted[f"j{i}"] for i in sorted(waiting) if f"j{i}" in wanted
+    ]
+    if expected:
+        assert scheduler.pop_startable() == expected[0]
+
+
+def test_lowering_the_front_of_a_long_queue_leaves_few_stale_entries():
+    scheduler = Scheduler(max_concurrent=1)
+    for seq in range(8000):
+        scheduler.add(f"j{seq}", seq, 0, ())
+    for start in range(0, 4000, 250):  # in steps, as the engine's batch does: pushes, not rebuilds
+        scheduler.set_priorities([(f"j{seq}", -1) for seq in range(start, start + 250)])
+        # each lowered job's old entry, in front of every live one, is skipped by every walk
+        assert len(scheduler._heap) <= 8000 + 8000 // 4 + 64 + 1
+    scheduler.compact()
+    assert len(scheduler._heap) == 8000
+    assert scheduler.start_order(3) == ["j4000", "j4001", "j4002"]
+    assert scheduler.start_order()[-1] == "j3999"
