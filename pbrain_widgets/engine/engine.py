@@ -53,7 +53,7 @@ from .executor import Executor, LocalExecutor
 from .job_index import JobIndex
 from .logs import JobLogs
 from .long_lived import LongLivedRecords
-from .loop_thread import LoopThread, drive, drive_in_slices
+from .loop_thread import SCAN_STEP, LoopThread, drive, drive_in_slices
 from .models import (
     ACTIVE_JOB_STATUSES,
     LOG_TAIL_LINES,
@@ -99,10 +99,6 @@ def _close_open_engines() -> None:
     for engine in list(_open_engines):
         with contextlib.suppress(Exception):
             engine.close()
-
-
-SCAN_STEP = 1000
-"""How many jobs :meth:`Engine.scan_listed_job_ids` handles between two pauses."""
 
 
 def on_engine_thread(method: Callable[Concatenate[Engine, P], R]) -> Callable[Concatenate[Engine, P], R]:
@@ -1212,9 +1208,9 @@ class Engine:
         every_attempt: bool = False,
     ) -> Generator[None, None, dict[JobStatus, list[str]]]:
         """:meth:`listed_job_ids` of several statuses whole, as work that pauses (``yield``)
-        every :data:`SCAN_STEP` ids: drive it on the engine's thread with
-        :func:`~pbrain_widgets.engine.loop_thread.drive_in_slices` and the jobs go on while
-        100,000 are listed. The listing is the engine's state when the work began (its lists
+        every :data:`~pbrain_widgets.engine.loop_thread.SCAN_STEP` ids: drive it on the
+        engine's thread with :func:`~pbrain_widgets.engine.loop_thread.drive_in_slices` and the
+        jobs go on while 100,000 are listed. The listing is the engine's state when the work began (its lists
         are copied in its first step), whatever changes meanwhile. Once the engine is closed, any
         thread may drive it."""
         if not (self._thread.is_current() or self.closed):  # (closed: read-only, any thread)

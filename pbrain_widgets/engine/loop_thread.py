@@ -24,6 +24,10 @@ T = TypeVar("T")
 _STOP_SECONDS = 5.0
 SLICE_SECONDS = 0.008
 """Long work on the engine's loop gives the loop back after about this long."""
+SCAN_STEP = 1000
+"""How many jobs sliceable work handles between two pauses (``yield``) when each costs a few
+microseconds (a scan of the engine's lists, a listing's filter or sort): a step of a few
+milliseconds at most, so that :func:`drive_in_slices` keeps to about :data:`SLICE_SECONDS`."""
 
 
 def drive(work: Generator[None, None, T]) -> T:

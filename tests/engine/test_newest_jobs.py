@@ -7,8 +7,7 @@ import pytest
 from cohort_helpers import ABC, ScriptRunner
 
 from pbrain_widgets import JobStatus, Pipeline, Stage
-from pbrain_widgets.engine.engine import SCAN_STEP
-from pbrain_widgets.engine.loop_thread import drive
+from pbrain_widgets.engine.loop_thread import SCAN_STEP, drive
 from pbrain_widgets.errors import InvalidArgumentError, PbrainWidgetsError, UnknownStageError
 
 

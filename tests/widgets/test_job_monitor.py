@@ -468,7 +468,8 @@ async def test_a_scan_answered_after_a_later_request_does_not_replace_its_window
     engine.cancel_all()
 
 
-async def test_a_sort_in_parts_is_the_stable_sort_of_the_listing(make_engine):
+async def test_a_sort_in_parts_is_the_stable_sort_of_the_listing(make_engine, monkeypatch):
+    monkeypatch.setattr(job_listing, "SCAN_STEP", 500)  # parts of 500: three of them
     engine = make_engine(runner=Hold(), max_concurrent=3)
     project = engine.create_project("p", pipeline=PIPE)
     names = [f"{'hold' if i % 7 == 0 else 'bad' if i % 5 == 0 else 'ok'}-{i:03d}" for i in range(700)]
@@ -477,7 +478,7 @@ async def test_a_sort_in_parts_is_the_stable_sort_of_the_listing(make_engine):
     await asyncio.sleep(1.0)
     lister = JobLister(engine, project.id)
     listing = engine.call(lambda: lister.page(ListingSpec(), 0, 10_000)).ids
-    assert len(listing) == 1400 > 2 * job_listing.STEP
+    assert len(listing) == 1400 > 2 * job_listing.SCAN_STEP
     fields = {j.id: j for j in engine.get_jobs(project_id=project.id)}
     for key, of in (
         ("status", lambda j: STATUS_RANK[j.status]),

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...engine import Engine, JobStatus
+from ...engine.loop_thread import SCAN_STEP
 from ...engine.models import ACTIVE_JOB_STATUSES
 from ..protocol import Actionable, JobsWindowPayload
 from ..scope import Scope
@@ -176,9 +177,9 @@ class JobLister:
 
     def scan(self, spec: ListingSpec) -> Generator[None, None, tuple[list[str], Actionable]]:
         """The whole listing, in order, and what a batch action would act on: work that pauses
-        (``yield``) every few hundred jobs, to drive with
-        :func:`~pbrain_widgets.engine.loop_thread.drive_in_slices` (the listing is the engine's
-        state when it began)."""
+        (``yield``) every :data:`~pbrain_widgets.engine.loop_thread.SCAN_STEP` jobs, to drive
+        with :func:`~pbrain_widgets.engine.loop_thread.drive_in_slices` (the listing is the
+        engine's state when it began)."""
         pinned = self._pinned(spec)
         every = yield from self.engine.scan_listed_job_ids(
             spec.statuses, self.project_id, spec.stage_id, every_attempt=spec.history
@@ -238,7 +239,7 @@ class JobLister:
                 yield
         searched = self._text
         found: list[str] = []
-        for chunk in _chunks(ids, 8 * STEP):
+        for chunk in _chunks(ids, 8 * SCAN_STEP):
             found.extend(job_id for job_id in chunk if query in searched[job_id])
             yield
         return found
@@ -259,7 +260,7 @@ class JobLister:
         out: list[str] = []
         for _, job_id in heapq.merge(*parts, key=_first, reverse=descending):  # ties: earlier part first
             out.append(job_id)
-            if len(out) % (8 * STEP) == 0:
+            if len(out) % (8 * SCAN_STEP) == 0:
                 yield
         return out
 
@@ -275,11 +276,10 @@ class JobLister:
         self._attempts.clear()
 
 
-STEP = 500
-"""Jobs a scan handles between two pauses (a few milliseconds)."""
-
-
-def _chunks(ids: list[str], size: int = STEP) -> Iterator[list[str]]:
+def _chunks(ids: list[str], size: int | None = None) -> Iterator[list[str]]:
+    """``ids`` in parts of ``size`` (default :data:`SCAN_STEP`: a part's fields and keys cost a
+    few milliseconds)."""
+    size = size or SCAN_STEP
     return (ids[i : i + size] for i in range(0, len(ids), size))
 
 
