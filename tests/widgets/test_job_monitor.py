@@ -468,6 +468,29 @@ async def test_a_scan_answered_after_a_later_request_does_not_replace_its_window
     engine.cancel_all()
 
 
+async def test_a_scan_with_a_text_and_a_sort_asks_for_the_names_once(make_engine):
+    engine = make_engine(runner=Hold(), max_concurrent=1)
+    project = engine.create_project("p", pipeline=PIPE)
+    engine.add_subjects(project.id, ["hold-1", "ok-3", "ok-4", "bad-2"])
+    engine.run_pipeline(project.id)  # hold-1's import runs on; the others are queued
+    await asyncio.sleep(0.1)
+    lister = JobLister(engine, project.id)
+    asked = []
+    names = lister.names
+
+    def counted():
+        asked.append(1)
+        return names()
+
+    lister.names = counted
+    spec = ListingSpec(query="ok", sort="subject", descending=True)  # searched: running and queued
+    ids, _ = engine.call(lambda: drive(lister.scan(spec)))
+    names_listed = [engine.get_subject(j.subject_id).name for j in map(engine.get_job, ids)]
+    assert names_listed == ["ok-4", "ok-4", "ok-3", "ok-3"]
+    assert len(asked) == 1  # not once per status searched and once more for the sort
+    engine.cancel_all()
+
+
 async def test_a_sort_in_parts_is_the_stable_sort_of_the_listing(make_engine, monkeypatch):
     monkeypatch.setattr(job_listing, "SCAN_STEP", 500)  # parts of 500: three of them
     engine = make_engine(runner=Hold(), max_concurrent=3)

@@ -15,10 +15,11 @@ cost allows.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import time
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,9 @@ LIST_ORDER = (JobStatus.RUNNING, JobStatus.FAILED, JobStatus.QUEUED, JobStatus.C
 STATUS_RANK = {status: rank for rank, status in enumerate(LIST_ORDER)}
 RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
 """What a retry takes (of the newest attempt only)."""
+
+Names = tuple[dict[str, str], dict[str, str]]
+"""Subject id -> name and stage id -> label (:meth:`JobLister.names`)."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,7 @@ class JobLister:
         with :func:`~pbrain_widgets.engine.loop_thread.drive_in_slices` (the listing is the
         engine's state when it began)."""
         pinned = self._pinned(spec)
+        names = functools.cache(self.names)  # asked at most once, by the text and the sort
         every = yield from self.engine.scan_listed_job_ids(
             spec.statuses, self.project_id, spec.stage_id, every_attempt=spec.history
         )
@@ -197,14 +202,14 @@ class JobLister:
                 [j for j in listed if j not in moved] if moved else listed
             )
             if spec.query:
-                segment = yield from self._matching(segment, spec.query)
+                segment = yield from self._matching(segment, spec.query, names)
             ids.extend(segment)
             status_of.update(dict.fromkeys(segment, status))
             yield
         for job_id, (status, _) in pinned.status.items():
             status_of[job_id] = status
         if spec.sort:
-            ids = yield from self._sorted(ids, spec.sort, spec.descending)
+            ids = yield from self._sorted(ids, spec.sort, spec.descending, names)
         act: dict[JobStatus, int] = {}
         for status in status_of.values():
             act[status] = act.get(status, 0) + 1
@@ -214,7 +219,7 @@ class JobLister:
             retry = sum(act.get(s, 0) for s in RETRYABLE)
         return ids, _actionable(act, retry)
 
-    def names(self) -> tuple[dict[str, str], dict[str, str]]:
+    def names(self) -> Names:
         """Subject id -> name and stage id -> label, of the scope's projects."""
         projects = (
             [self.project_id] if self.project_id is not None else [p.id for p in self.engine.get_projects()]
@@ -226,10 +231,12 @@ class JobLister:
             stages.update((s.id, s.label) for s in self.engine.pipeline(project_id))
         return subjects, stages
 
-    def _matching(self, ids: list[str], query: str) -> Generator[None, None, list[str]]:
+    def _matching(
+        self, ids: list[str], query: str, names: Callable[[], Names]
+    ) -> Generator[None, None, list[str]]:
         missing = [job_id for job_id in ids if job_id not in self._text]
         if missing:
-            subjects, stages = self.names()
+            subjects, stages = names()
             for chunk in _chunks(missing):
                 for job_id, (subject_id, stage_id) in zip(
                     chunk, self.engine.job_fields(chunk, "subject_id", "stage_id"), strict=True
@@ -244,10 +251,12 @@ class JobLister:
             yield
         return found
 
-    def _sorted(self, ids: list[str], key: str, descending: bool) -> Generator[None, None, list[str]]:
+    def _sorted(
+        self, ids: list[str], key: str, descending: bool, names: Callable[[], Names]
+    ) -> Generator[None, None, list[str]]:
         """``ids`` sorted by a column, stably both ways: sorted in parts, then merged, pausing
         between parts (one sort of 100,000 keys would hold the loop for tens of ms)."""
-        subjects, stages = self.names()
+        subjects, stages = names()
         now = time.time()
         parts: list[list[tuple[Any, str]]] = []
         for chunk in _chunks(ids):
