@@ -33,7 +33,8 @@ class LongLivedRecords:
         self._holding = False
 
     def added(self, count: int = 1) -> None:
-        """``count`` records were made that live as long as the engine."""
+        """``count`` records were made that live as long as the engine (or, in a batch, job
+        events whose copies survive young collections until widgets send them)."""
         self._since_freeze += count
         if self._since_freeze < FREEZE_EVERY_JOBS:
             return

@@ -10,11 +10,20 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 
-from ..errors import check_count
+from ..errors import InvalidArgumentError, check_count
 
 
 def check_max_concurrent(value: object) -> int:
     return check_count("max_concurrent", value, minimum=1)
+
+
+def check_priority(value: object, job_id: object = None) -> int:
+    """``value`` if it is a priority: an integer, not a bool (higher starts first; default 0).
+    Else :class:`InvalidArgumentError` naming the value (and the job, if given)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        of = "" if job_id is None else f" (job {job_id!r})"
+        raise InvalidArgumentError(f"priority must be an integer, got {value!r}{of}")
+    return value
 
 
 class Scheduler:

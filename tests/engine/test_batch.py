@@ -167,3 +167,108 @@ async def test_large_batches_run_in_slices_and_start_nothing_on_the_way(make_eng
     cancelled, seen = watched(engine, project.id, JobStatus.CANCELLED, lambda: engine.cancel_all(project.id))
     assert len(cancelled) == 600 and any(0 < n < 600 for n in seen)
     assert len([j for j in engine.get_jobs(project_id=project.id) if j.start_time is not None]) == 2
+
+
+def flat_queue(make_engine, n, runner=None):
+    """``n`` jobs of a one-stage pipeline: the first runs (30 s), the others wait in the queue."""
+    engine = make_engine(runner=runner or ScriptRunner(seconds=30), max_concurrent=1)
+    project = engine.create_project("p", pipeline=Pipeline([Stage("x")], name="flat"))
+    engine.add_subjects(project.id, [f"s{i}" for i in range(n)])
+    return engine, project, [j.id for j in engine.run_pipeline(project.id)]
+
+
+async def test_set_priority_many_reorders_the_queue_and_skips_what_is_not_queued(make_engine):
+    engine, project, ids = flat_queue(make_engine, 6)
+    running, q1, q2, q3, q4, q5 = ids
+    events = []
+    engine.on_job_update(lambda job: events.append((job.id, job.priority)))
+    result = engine.set_priority_many({q5: 3, running: 9, q3: 2, "nope": 1, q1: 1})
+    assert result.changed == [q5, q3, q1]
+    assert set(result.skipped) == {running, "nope"}
+    assert "is running; only a queued job's priority can change" in result.skipped[running]
+    assert "unknown job id" in result.skipped["nope"]
+    assert engine.queue_order() == [q5, q3, q1, q2, q4]
+    assert engine.get_job(running).priority == 0
+    assert sorted(events) == sorted([(q5, 3), (q3, 2), (q1, 1)])  # one event per changed job
+    # pairs: the later one of a job wins; lowered below the default, it starts last
+    again = engine.set_priority_many([(q2, 5), (q4, 1), (q2, -1)])
+    assert again.changed == [q2, q4] and not again.skipped
+    assert engine.queue_order() == [q5, q3, q1, q4, q2]
+    assert [engine.get_job(j).priority for j in (q1, q2, q3, q4, q5)] == [1, -1, 2, 1, 3]
+    engine.cancel(q3)
+    # the words of set_priority's refusal, as cancel_many's skipped say them (keyed by the id)
+    assert engine.set_priority_many({q3: 7}).skipped == {
+        q3: "job is cancelled; only a queued job's priority can change"
+    }
+    assert engine.set_priority_many({}).changed == []
+    engine.cancel_all()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"b": "high"}, {"b": True}, {"b": 1.5}, {"b": None}, [("a", 1), ("b",)], [("a", 1), "bb"], "ab", 5],
+)
+async def test_set_priority_many_checks_every_priority_before_changing_any(make_engine, bad):
+    engine, project, ids = flat_queue(make_engine, 3)
+    first, a, b = ids
+    if isinstance(bad, dict):  # a good change first, then the bad one
+        value = bad["b"]
+        bad = {a: 4, b: value}
+    elif isinstance(bad, list):
+        bad = [(a if p[0] == "a" else p[0], *p[1:]) if isinstance(p, tuple) else p for p in bad]
+    events = []
+    engine.on_job_update(events.append)
+    with pytest.raises(InvalidArgumentError) as raised:
+        engine.set_priority_many(bad)
+    if isinstance(bad, dict):
+        assert f"priority must be an integer, got {value!r} (job {b!r})" in str(raised.value)
+    assert events == [] and [engine.get_job(j).priority for j in ids] == [0, 0, 0]
+    assert engine.queue_order() == [a, b]
+    # one rule for both: set_priority refuses what set_priority_many refuses
+    with pytest.raises(InvalidArgumentError, match="priority must be an integer, got True"):
+        engine.set_priority(a, True)
+    engine.cancel_all()
+
+
+async def test_a_large_priority_batch_runs_in_slices_and_starts_nothing_on_the_way(make_engine, monkeypatch):
+    monkeypatch.setattr(loop_thread, "SLICE_SECONDS", 0.0)  # every pause gives the loop back
+    n = 20_000
+    engine, project, ids = flat_queue(make_engine, n)
+    running, queued, last = ids[0], ids[1:-1], ids[-1]
+    moved = [0]
+
+    def count(job):
+        if job.priority:
+            moved[0] += 1
+
+    engine.on_job_update(count)
+    seen: list[int] = []
+    stop = threading.Event()
+
+    async def probe():
+        freed = False
+        while not stop.is_set():
+            seen.append(moved[0])
+            if moved[0] and not freed:  # mid-batch, the running job's slot comes free
+                engine.cancel(running)
+                freed = True
+            await asyncio.sleep(0)
+
+    probing = engine.submit(probe())
+    try:
+        # the running job first (skipped), everything queued to 1, the last job to 2 in the last step
+        result = engine.set_priority_many([(running, 5), *((j, 1) for j in queued), (last, 2)])
+    finally:
+        stop.set()
+        probing.result(5)
+    assert len(result.changed) == n - 1 and list(result.skipped) == [running]
+    assert any(0 < m < n - 1 for m in seen), "the loop did not run during the batch"
+    assert engine.get_job(running).status is JobStatus.CANCELLED
+    # no start between two slices (it would have taken a job at its old place): the last job,
+    # first in the new order, took the slot once every priority was set
+    started = [j.id for j in engine.get_jobs(project_id=project.id) if j.start_time is not None]
+    assert sorted(started) == sorted([running, last])
+    assert engine.get_job(last).status is JobStatus.RUNNING
+    assert engine.queue_order(limit=3) == queued[:3]
+    assert len(engine._scheduler._heap) <= n + 64  # the steps' stale entries dropped at its end
+    engine.cancel_all()
