@@ -51,6 +51,23 @@ async def test_start_order_in_snapshot_and_moves_reorder_it(make_engine, wire):
     # a running job is not queued: counted as skipped, its priority unchanged
     hold = jobs["hold"].id
     assert w.ok("prioritize", {"job_ids": [hold, b], "move": "raise"}) == {"changed": 1, "skipped": 1}
+    assert engine.get_job(hold).priority == 0 and engine.get_job(b).priority == 1
+
+
+async def test_prioritize_is_one_engine_batch(make_engine, wire, monkeypatch):
+    engine, project, jobs = queued_study(make_engine)
+    w = wire(JobMonitor(engine, project.id))
+    a, b, c = (jobs[n].id for n in "abc")
+    batches = []
+    many = engine.set_priority_many
+    monkeypatch.setattr(engine, "set_priority_many", lambda moves: batches.append(moves) or many(moves))
+    monkeypatch.setattr(engine, "set_priority", None)  # one call per job no more
+    assert w.ok("prioritize", {"job_ids": [c, b, jobs["hold"].id], "move": "next"}) == {
+        "changed": 2,
+        "skipped": 1,
+    }
+    assert batches == [[(c, 1), (b, 1)]]  # the running job is left out before the batch
+    assert engine.queue_order(project.id) == [b, c, a]  # "next": above every queued job, in queue order
 
 
 async def test_batch_cancel_and_retry_report_done_and_skipped(make_engine, wire):

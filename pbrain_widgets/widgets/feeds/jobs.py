@@ -488,20 +488,10 @@ class JobsFeed(Feed):
         else:
             step = 1 if move == "raise" else -1
             moves = [(job_id, priority + step) for job_id, priority in queued]
-        changed = await in_slices(self._set_priorities, moves)
+        # one batch in slices of the engine's loop (from a worker thread); a job that started
+        # meanwhile is skipped, and none starts before every move is made
+        changed = len((await in_slices(self.engine.set_priority_many, moves)).changed)
         return {"changed": changed, "skipped": len(picked) - changed}
-
-    def _set_priorities(self, moves: list[tuple[str, int]]) -> int:
-        """From a worker thread: each change one call on the engine's loop (which goes on
-        between them); a job that started meanwhile is left as it is."""
-        changed = 0
-        for job_id, priority in moves:
-            try:
-                self.engine.set_priority(job_id, priority)
-            except InvalidTransitionError:
-                continue
-            changed += 1
-        return changed
 
     async def _export_logs(self, payload: dict[str, Any]) -> Download:
         return await in_slices(logs_bundle, self.engine, await self._picked(payload), "jobs")
