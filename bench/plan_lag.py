@@ -11,7 +11,8 @@ probe: how long each took on the engine's loop and the worst lag meanwhile; for 
 also the windows a view asks for next (``jobs_window``: the top of the listing, a page deep in
 the queued jobs, a text filter and a column sort, which make the whole listing in slices of the
 loop: their time is the reply's, the worst lag the loop's meanwhile). Last, batches over every
-job (cancel_many, retry_many, cancel_all from the main thread): their time and the worst lag.
+job (cancel_many, retry_many, set_priority_many of the retries, cancel_all from the main thread):
+their time and the worst lag.
 
     python bench/plan_lag.py [--subjects 10000] [--memory]
 """
@@ -32,7 +33,7 @@ from typing import Any
 
 from log_flood import TICK, probe  # the same loop-lag probe, from the script beside this one
 
-from pbrain_widgets import STUDIO_PIPELINE, Engine, JobContext, Runner
+from pbrain_widgets import STUDIO_PIPELINE, Engine, JobContext, JobStatus, Runner
 
 
 class HeldRunner(Runner):
@@ -152,15 +153,19 @@ def snapshot_costs(engine: Engine, project_id: str) -> dict[str, tuple[list[floa
 
 
 def batch_lags(engine: Engine, ids: list[str]) -> dict[str, tuple[float, float]]:
-    """cancel_many of every job, retry_many of them, cancel_all: each one's time and the probe's
-    worst lag meanwhile."""
+    """cancel_many of every job, retry_many of them, set_priority_many of the retries (queued),
+    cancel_all: each one's time and the probe's worst lag meanwhile."""
     calls = {
         "cancel_many": lambda: engine.cancel_many(ids),
         "retry_many": lambda: engine.retry_many(ids),
+        "set_priority_many": lambda: engine.set_priority_many(dict.fromkeys(queued, 1)),
         "cancel_all": lambda: engine.cancel_all(),
     }
     out: dict[str, tuple[float, float]] = {}
+    queued: list[str] = []  # the retries, read between the calls (not timed)
     for name, call in calls.items():
+        if name == "set_priority_many":
+            queued = engine.get_job_ids(status=JobStatus.QUEUED)
         stop = threading.Event()
         lags_future = engine.submit(probe(stop))
         time.sleep(0.1)
